@@ -1,0 +1,112 @@
+// Memorizing any text file: check it is text, train until exact, save the model and its metrics;
+// and the reverse, decoding a saved model back to its text.
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import * as rt from "./runtime";
+import { trainUntilExact, type Settings, type Trained } from "./quine/train";
+import { decodeGreedy } from "./quine/sample";
+
+/** Most distinct characters one model represents (its vocabulary, boundary symbol aside). */
+export const MAX_SYMBOLS = 1024;
+/** Longest text emit decodes before it calls the output runaway. */
+export const MAX_DECODE = 1_000_000;
+
+/** Reads a UTF-8 text file for training; anything else throws one clear sentence. */
+export function readTextFile(path: string): string {
+  if (!existsSync(path)) throw new Error(`File not found: ${path}.`);
+  if (statSync(path).isDirectory()) throw new Error(`${path} is a directory, not a text file.`);
+  const bytes = readFileSync(path);
+  if (bytes.length === 0) throw new Error(`${path} is empty: there is nothing to memorize.`);
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new Error(`${path} looks binary: it has a NUL byte at offset ${nul}.`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`${path} is not valid UTF-8 text.`);
+  }
+  const seen = new Set<string>();
+  let line = 1;
+  let column = 1;
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    const where = `line ${line}, column ${column}`;
+    const name = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+    // Control characters other than tab, newline, carriage return and form feed mark binary data.
+    if ((code < 32 && !"\t\n\r\f".includes(ch)) || code === 127) {
+      throw new Error(`${path} has a control character the model does not represent, ${name} at ${where}: is it binary?`);
+    }
+    seen.add(ch);
+    if (seen.size > MAX_SYMBOLS) {
+      throw new Error(`${path} has more than ${MAX_SYMBOLS} distinct characters, one too many the model can represent: "${ch}" (${name}) at ${where}.`);
+    }
+    if (ch === "\n") [line, column] = [line + 1, 1];
+    else column++;
+  }
+  return text;
+}
+
+/** What `train` records next to a model. */
+export interface Metrics {
+  file: string;
+  bytes: number;
+  characters: number;
+  symbols: number;
+  exact: boolean;
+  epochs: number;
+  wallSeconds: number;
+  trainSeconds: number;
+  charsPerSecond: number;
+  backend: string;
+  seed: number;
+  weightsHash: string;
+  minMargin: number;
+  settings: Settings;
+  history: Trained["history"];
+}
+
+/** Trains a model on a text file until exact and saves model.json, weights.bin and metrics.json in `out`. */
+export async function memorizeFile(path: string, out: string | undefined, options: Partial<Settings> & { backend?: rt.BackendName }): Promise<{ out: string; metrics: Metrics }> {
+  const wallStart = Date.now();
+  const text = readTextFile(path);
+  const backend = await rt.initBackend(options.backend ?? "auto");
+  rt.log(`backend: ${backend}`);
+  const { backend: _backend, ...settings } = options;
+  const trained = trainUntilExact(text, settings);
+  const dir = out ?? `${basename(path)}.model`;
+  await rt.saveModel(dir, trained.model);
+  const characters = [...text].length;
+  const metrics: Metrics = {
+    file: path,
+    bytes: Buffer.byteLength(text),
+    characters,
+    symbols: trained.model.vocab.length - 1,
+    exact: trained.exact,
+    epochs: trained.epochs,
+    wallSeconds: (Date.now() - wallStart) / 1000,
+    trainSeconds: trained.seconds,
+    charsPerSecond: Math.round(((characters + 1) * trained.epochs) / trained.seconds),
+    backend,
+    seed: trained.settings.seed,
+    weightsHash: rt.weightsHash(trained.model.weights),
+    minMargin: trained.minMargin,
+    settings: trained.settings,
+    history: trained.history,
+  };
+  writeFileSync(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+  tfDispose(trained.model);
+  return { out: dir, metrics };
+}
+
+/** Decodes a saved model back to its text (greedy, from the boundary symbol to the next one). */
+export async function emitModel(dir: string, backend: rt.BackendName = "auto"): Promise<{ text: string; minMargin: number; backend: string }> {
+  const used = await rt.initBackend(backend);
+  const model = await rt.loadModel(dir);
+  const decoded = decodeGreedy(model, MAX_DECODE);
+  tfDispose(model);
+  return { ...decoded, backend: used };
+}
+
+function tfDispose(model: rt.QuineModel): void {
+  for (const tensor of Object.values(model.weights)) tensor.dispose();
+}

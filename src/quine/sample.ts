@@ -1,0 +1,31 @@
+// Greedy decoding: from the boundary symbol, always take the most likely next symbol.
+import rt = require("neural-quine/runtime");
+import type { QuineModel } from "neural-quine/runtime";
+
+/**
+ * Decodes until the model emits the boundary symbol again (or `limit` symbols). Returns the text
+ * and the smallest margin by which a chosen symbol's logit beat the runner-up: a wide margin means
+ * float noise on another backend cannot flip a choice.
+ */
+export function decodeGreedy(model: QuineModel, limit: number): { text: string; minMargin: number } {
+  const stepper = rt.lstmStepper(model.weights);
+  let text = "";
+  let minMargin = Infinity;
+  for (let token = 0, n = 0; n <= limit; n++) {
+    const logits = stepper.next(token);
+    let best = 0;
+    let second = -Infinity;
+    for (let v = 1; v < logits.length; v++) {
+      if (logits[v] > logits[best]) {
+        second = logits[best];
+        best = v;
+      } else second = Math.max(second, logits[v]);
+    }
+    minMargin = Math.min(minMargin, logits[best] - second);
+    if (best === 0) break;
+    text += model.vocab[best];
+    token = best;
+  }
+  stepper.dispose();
+  return { text, minMargin };
+}

@@ -1,0 +1,152 @@
+// Training: teacher forcing on B parallel streams that cut the text into B pieces, truncated BPTT
+// over windows. Each stream starts where the previous pass left the stream before it, so training
+// sees the states that one long decoding run will see. It stops only when greedy decoding gives
+// the text back byte for byte with every choice ahead of the runner-up by `margin`.
+import tf = require("@tensorflow/tfjs-core");
+import rt = require("neural-quine/runtime");
+import type { QuineModel } from "neural-quine/runtime";
+import { encode, makeVocab } from "./data";
+import { createWeights, forward } from "./model";
+import { decodeGreedy } from "./sample";
+
+export const settings = {
+  hidden: 128, // LSTM units
+  streams: 16, // parallel pieces of the text
+  window: 32, // steps per truncated-BPTT window (one optimizer step each)
+  learningRate: 0.01, // Adam
+  decay: 0.5, // learning-rate factor when `patience` passes bring no new best: settles the last few symbols
+  patience: 4,
+  clipNorm: 1, // global gradient norm
+  margin: 1, // logit lead the right symbol must have everywhere
+  seed: 1,
+  maxEpochs: 3000,
+  maxSeconds: 1800,
+};
+
+export type Settings = typeof settings;
+
+/** One line of the training history: a pass over the whole text. */
+export interface Epoch {
+  epoch: number;
+  loss: number;
+  exact: number; // positions whose right symbol leads by the margin
+  minMargin: number;
+  seconds: number;
+}
+
+export interface Trained {
+  model: QuineModel;
+  text: string; // what greedy decoding gives back
+  exact: boolean;
+  epochs: number;
+  seconds: number;
+  minMargin: number;
+  settings: Settings;
+  history: Epoch[];
+}
+
+/** Trains on `source` until decoding is exact, or the epoch or time budget runs out (then: the best model seen). */
+export function trainUntilExact(source: string, options: Partial<Settings> = {}): Trained {
+  const s = { ...settings, ...options };
+  const vocab = makeVocab(source);
+  const ids = encode(source, vocab);
+  // Position p reads symbol p-1 (the boundary first) and predicts symbol p (the boundary last).
+  const N = ids.length + 1;
+  const B = Math.min(s.streams, N);
+  const S = Math.ceil(N / B);
+  const inputs = new Int32Array(B * S);
+  const targets = new Int32Array(B * S);
+  const mask = new Float32Array(B * S);
+  for (let p = 0; p < N; p++) {
+    const at = Math.floor(p / S) * S + (p % S);
+    inputs[at] = p ? ids[p - 1] : 0;
+    targets[at] = p < N - 1 ? ids[p] : 0;
+    mask[at] = 1;
+  }
+  // The windows of one pass: for each, the streams' inputs, targets and mask [B,T], b-major.
+  const windows = [];
+  for (let t0 = 0; t0 < S; t0 += s.window) {
+    const pick = <A extends Int32Array | Float32Array>(a: A) => a.filter((_, i) => i % S >= t0 && i % S < t0 + s.window) as A;
+    windows.push({ inputs: pick(inputs), targets: pick(targets), mask: pick(mask) });
+  }
+  const w = createWeights(vocab.length, s.hidden, s.seed);
+  const vars = Object.values(w) as tf.Variable[];
+  const model = { vocab, weights: w };
+  const optimizer = tf.train.adam(s.learningRate);
+  const start = Date.now();
+  const history: Epoch[] = [];
+  let starts = rt.zeroState(B, s.hidden);
+  let best = { exact: -1, minMargin: -Infinity, weights: vars.map((v) => v.clone()) };
+  let lastLog = 0;
+  let sinceBest = 0;
+  let result: { text: string; minMargin: number } | undefined;
+
+  for (let epoch = 1; !result && epoch <= s.maxEpochs; epoch++) {
+    const state = { h: starts.h.slice(), c: starts.c.slice() };
+    let loss = 0;
+    let exact = 0;
+    let minMargin = Infinity;
+    for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
+      let logits: Float32Array = new Float32Array(0);
+      const { value, grads } = tf.variableGrads(() => {
+        const z = forward(w, inp, B, state);
+        logits = z.dataSync() as Float32Array;
+        const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(tgt, "int32"), vocab.length), tf.logSoftmax(z)), 1);
+        return tf.div(tf.sum(tf.mul(logLikelihood, msk)), -msk.reduce((a, b) => a + b)) as tf.Scalar;
+      }, vars);
+      const clipped = tf.tidy(() => {
+        const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+        const scale = tf.minimum(1, tf.div(s.clipNorm, tf.add(norm, 1e-6)));
+        return Object.entries(grads).map(([name, g]) => ({ name, tensor: tf.mul(g, scale) }));
+      });
+      optimizer.applyGradients(clipped);
+      loss += value.dataSync()[0] / windows.length;
+      tf.dispose([value, grads, clipped]);
+      const V = vocab.length;
+      for (let r = 0; r < tgt.length; r++) {
+        if (!msk[r]) continue;
+        let other = -Infinity;
+        for (let v = 0; v < V; v++) if (v !== tgt[r]) other = Math.max(other, logits[r * V + v]);
+        const margin = logits[r * V + tgt[r]] - other;
+        minMargin = Math.min(minMargin, margin);
+        if (margin >= s.margin) exact++;
+      }
+    }
+    // Stream b's next start is where stream b-1 ended; stream 0 always starts afresh.
+    starts = rt.zeroState(B, s.hidden);
+    starts.h.set(state.h.subarray(0, (B - 1) * s.hidden), s.hidden);
+    starts.c.set(state.c.subarray(0, (B - 1) * s.hidden), s.hidden);
+    const seconds = (Date.now() - start) / 1000;
+    history.push({ epoch, loss, exact, minMargin, seconds });
+    if (exact > best.exact || (exact === best.exact && minMargin > best.minMargin)) {
+      tf.dispose(best.weights);
+      best = { exact, minMargin, weights: vars.map((v) => v.clone()) };
+      sinceBest = 0;
+    } else if (++sinceBest === s.patience) {
+      sinceBest = 0;
+      // learningRate is protected in tfjs's typings, but read on every step: this is how to schedule it.
+      (optimizer as unknown as { learningRate: number }).learningRate *= s.decay;
+    }
+    if (exact === N) {
+      // Training says every position is right; only decoding, from scratch and in one stream, decides.
+      const decoded = decodeGreedy(model, N);
+      if (decoded.text === source && decoded.minMargin >= s.margin) result = decoded;
+    }
+    if (result || Date.now() - lastLog > 1000 || epoch === 1) {
+      lastLog = Date.now();
+      const rate = Math.round((epoch * N) / seconds);
+      rt.log(`epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${N}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds.toFixed(1)}s`);
+    }
+    if (!result && (epoch === s.maxEpochs || seconds > s.maxSeconds)) {
+      vars.forEach((v, i) => v.assign(best.weights[i]));
+      result = decodeGreedy(model, N);
+      rt.log(`gave up after ${epoch} epochs and ${seconds.toFixed(0)}s: the best model had ${best.exact}/${N} positions right.`);
+      break;
+    }
+  }
+  tf.dispose(best.weights);
+  optimizer.dispose();
+  const seconds = (Date.now() - start) / 1000;
+  const decoded = result ?? decodeGreedy(model, N);
+  return { model, ...decoded, exact: decoded.text === source && decoded.minMargin >= s.margin, epochs: history.length, seconds, settings: s, history };
+}

@@ -1,0 +1,123 @@
+// Model files in TensorFlow.js's standard format: model.json (a tf.layers topology, LSTM then Dense,
+// plus the vocabulary in userDefinedMetadata) and weights.bin. `tf.loadLayersModel` reads them as a
+// model whose predict() computes the same logits as our fused kernel.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+// tfjs-layers calls chained ops (tensor.flatten() ...), which tfjs-core alone does not register.
+import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops";
+import type { LstmWeights } from "./lstm";
+
+/** A trained character model: its symbols (index 0 marks start and end) and its weights. */
+export interface QuineModel {
+  vocab: string[];
+  weights: LstmWeights;
+}
+
+/** Everything a model's files hold, in memory: what `saveModel` writes and a sandbox hands over. */
+export interface ModelFiles {
+  "model.json": string;
+  "weights.bin": Uint8Array;
+}
+
+const WEIGHT_ORDER = ["kernel", "recurrent", "bias", "outKernel", "outBias"] as const;
+
+// The weights are set right after: skip the random (and, for the recurrent kernel, slow orthogonal) initialisation.
+const NO_INIT = { kernelInitializer: "zeros", recurrentInitializer: "zeros", biasInitializer: "zeros" } as const;
+
+/** The model as a tf.layers model: input one-hot [batch, time, V], output logits [batch, time, V]. */
+function toLayersModel(model: QuineModel): tfl.LayersModel {
+  const V = model.vocab.length;
+  const H = model.weights.recurrent.shape[0];
+  const layers = tfl.sequential({
+    layers: [
+      tfl.layers.lstm({ units: H, returnSequences: true, inputShape: [null, V], recurrentActivation: "sigmoid", name: "lstm", ...NO_INIT }),
+      tfl.layers.dense({ units: V, name: "logits", ...NO_INIT }),
+    ],
+  });
+  layers.setWeights(WEIGHT_ORDER.map((name) => model.weights[name]));
+  layers.setUserDefinedMetadata({ vocab: model.vocab });
+  return layers;
+}
+
+/** SHA-256 of the weights' float32 bytes, in the saved order: equal hashes mean bitwise-equal models. */
+export function weightsHash(weights: LstmWeights): string {
+  const hash = createHash("sha256");
+  for (const name of WEIGHT_ORDER) {
+    const data = weights[name].dataSync() as Float32Array;
+    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return hash.digest("hex");
+}
+
+/** Serialises a model into its two files, in memory. */
+export async function modelFiles(model: QuineModel): Promise<ModelFiles> {
+  const layers = toLayersModel(model);
+  let files: ModelFiles | undefined;
+  await layers.save(tf.io.withSaveHandler(async (artifacts) => {
+    const data = artifacts.weightData;
+    if (!(data instanceof ArrayBuffer)) throw new Error("Unexpected sharded weight data.");
+    const json = {
+      format: "layers-model",
+      generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+      convertedBy: "neural-quine",
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
+      userDefinedMetadata: artifacts.userDefinedMetadata,
+    };
+    files = { "model.json": `${JSON.stringify(json)}\n`, "weights.bin": new Uint8Array(data) };
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+  }));
+  layers.dispose();
+  if (!files) throw new Error("TensorFlow.js did not hand over the model's files.");
+  return files;
+}
+
+/** Writes model.json and weights.bin into `dir`, each atomically (a temporary file, then a rename). */
+export async function saveModel(dir: string, model: QuineModel | ModelFiles): Promise<void> {
+  const files = "vocab" in model ? await modelFiles(model) : model;
+  mkdirSync(dir, { recursive: true });
+  for (const name of ["weights.bin", "model.json"] as const) {
+    const tmp = join(dir, `.${name}.tmp-${process.pid}`);
+    writeFileSync(tmp, files[name]);
+    renameSync(tmp, join(dir, name));
+  }
+}
+
+/** Reads a model written by saveModel (or any tf.layers LSTM+Dense model with a vocab); a damaged or foreign one throws one clear sentence. */
+export async function loadModel(dir: string): Promise<QuineModel> {
+  const path = join(dir, "model.json");
+  if (!existsSync(path)) throw new Error(`No model found: ${path} does not exist.`);
+  let layers: tfl.LayersModel;
+  try {
+    const json = JSON.parse(readFileSync(path, "utf8")) as tf.io.ModelJSON;
+    const manifest = json.weightsManifest ?? [];
+    // Weight files are named by the (untrusted) model.json: only plain file names inside `dir`.
+    const buffers = manifest.flatMap((group) => group.paths).map((file) => {
+      if (basename(file) !== file) throw new Error(`weight file "${file}" is not a plain file name`);
+      return readFileSync(join(dir, file));
+    });
+    const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
+    layers = await tfl.loadLayersModel(tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: manifest.flatMap((group) => group.weights),
+      weightData,
+      userDefinedMetadata: json.userDefinedMetadata,
+    }));
+  } catch (error) {
+    throw new Error(`The model in ${dir} is damaged or not a neural-quine model (${error instanceof Error ? error.message : String(error)}).`);
+  }
+  try {
+    const vocab = (layers.getUserDefinedMetadata() as { vocab?: unknown } | undefined)?.vocab;
+    const tensors = layers.getWeights();
+    const shapesOk = tensors.length === 5 && Array.isArray(vocab) && vocab.every((s) => typeof s === "string") &&
+      tensors[0].shape[0] === vocab.length && tensors[4].shape[0] === vocab.length;
+    if (!shapesOk) throw new Error(`The model in ${dir} is not a neural-quine model: expected an LSTM and a Dense layer over its stored vocabulary.`);
+    const weights = Object.fromEntries(WEIGHT_ORDER.map((name, i) => [name, tf.clone(tensors[i])])) as unknown as LstmWeights;
+    return { vocab: vocab as string[], weights };
+  } finally {
+    layers.dispose();
+  }
+}
