@@ -4,6 +4,13 @@ import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { bundleQuine, QUINE_PATH, writeQuine } from "./bundle";
 import { emitModel, memorizeFile } from "./memorize";
+import {
+  bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
+  generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
+} from "./ouroboros/inspect";
+import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "./ouroboros/lineage";
+import { DEFAULT_LIMITS } from "./ouroboros/sandbox";
+import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";
 
@@ -62,12 +69,77 @@ backendOption(program.command("train <file>")
     if (!metrics.exact) throw new Error(`Training did not reach an exact model within its budget; the best model so far is saved in ${out}.`);
   }));
 
-backendOption(program.command("emit <model-dir>")
-  .description("decode a saved model back to its text, on stdout"))
-  .action(run(async (dir: string, opts: { backend: BackendName }) => {
-    const { text, minMargin, backend } = await emitModel(dir, opts.backend);
+backendOption(program.command("emit <gen-or-model-dir>")
+  .description("decode a saved model back to its text, on stdout: a model directory, a generation folder, or a generation number in --dir")
+  .option("--dir <dir>", "the generations folder a generation number refers to", DEFAULT_DIR)
+  .option("--check", "instead of printing the text, check that it equals the generation's stored emitted text"))
+  .action(run(async (value: string, opts: { dir: string; check?: boolean; backend: BackendName }) => {
+    const target = findEmitTarget(value, opts.dir);
+    const { text, minMargin, backend } = await emitModel(target.modelDir, opts.backend);
+    if (opts.check) {
+      const { ok, message } = emitCheck(target, text);
+      if (!ok) throw new Error(message);
+      process.stdout.write(`${message}\n`);
+      return;
+    }
     process.stdout.write(text);
     process.stderr.write(`backend: ${backend}; ${text.length} characters; smallest margin ${minMargin.toFixed(2)}\n`);
+  }));
+
+// The ouroboros: generations of programs, each emitted by its parent's model (src/ouroboros/).
+const dirOption = (cmd: Command): Command => cmd.option("--dir <dir>", "the generations folder", DEFAULT_DIR);
+
+dirOption(backendOption(program.command("bootstrap")
+  .description("run the ouroboros: each generation's program trains on its own text in the sandbox; what it emits is the next program")
+  .option("--generations <n>", "run until the lineage has this many generations (finished ones are kept)", int, DEFAULT_GENERATIONS)
+  .option("--from <file>", "start the lineage from this program instead of the bundle quine/quine.js")
+  .option("--timeout <seconds>", "a program's time limit", num, DEFAULT_LIMITS.timeoutMs / 1000)
+  .option("--max-memory <MB>", "a program's memory limit", num, DEFAULT_LIMITS.maxMemoryMb)
+  .option("--json", "print the lineage as JSON on stdout when done")))
+  .action(run(async (opts: { generations: number; from?: string; timeout: number; maxMemory: number; dir: string; json?: boolean; backend: BackendName }) => {
+    const started = Date.now();
+    const result = await bootstrap({
+      dir: opts.dir,
+      generations: opts.generations,
+      from: opts.from,
+      limits: { timeoutMs: opts.timeout * 1000, maxMemoryMb: opts.maxMemory, backend: opts.backend },
+      onEvent: progressPrinter(process.stderr),
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ generations: generationsRecords(result.lineage), stopped: result.stopped }, null, 2)}\n`);
+    else process.stdout.write(bootstrapSummary(result, opts.dir, (Date.now() - started) / 1000));
+  }));
+
+dirOption(program.command("generations")
+  .description("a table of the lineage: status, bytes, epochs, time, text and weights fixpoints, changed lines")
+  .option("--json", "print the rows as JSON"))
+  .action(run(async (opts: { dir: string; json?: boolean }) => {
+    requireStore(opts.dir);
+    const lineage = readLineage(opts.dir);
+    if (opts.json) process.stdout.write(`${JSON.stringify(generationsRecords(lineage), null, 2)}\n`);
+    else process.stdout.write(lineage.length ? generationsTable(lineage) : `No generations in ${opts.dir} yet.\n`);
+    const damaged = lineage.filter((g) => g.damage).length;
+    if (damaged) process.stderr.write(`neural-quine: ${damaged} damaged generation folder${damaged === 1 ? "" : "s"} in ${opts.dir} (see the table).\n`);
+  }));
+
+dirOption(program.command("show <gen>")
+  .description("a generation's metrics and program")
+  .option("--json", "print the metrics record and the program as JSON"))
+  .action(run(async (gen: string, opts: { dir: string; json?: boolean }) => {
+    const stored = findGeneration(opts.dir, gen);
+    requireIntact(stored);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ metrics: stored.metrics, program: stored.program }, null, 2)}\n`);
+    else process.stdout.write(showGeneration(stored));
+  }));
+
+dirOption(program.command("diff <gen> [other]")
+  .description("unified diff of what a generation emitted against its program, or of two generations' programs")
+  .option("--original", "diff the generation's program against the bundle quine/quine.js"))
+  .action(run(async (gen: string, other: string | undefined, opts: { dir: string; original?: boolean }) => {
+    const stored = findGeneration(opts.dir, gen);
+    if (opts.original && other !== undefined) throw new Error("Give either a second generation or --original, not both.");
+    const patch = opts.original ? originalDiff(stored, QUINE_PATH) : generationDiff(stored, other === undefined ? undefined : findGeneration(opts.dir, other));
+    if (!patch) process.stderr.write("no differences\n");
+    process.stdout.write(process.stdout.isTTY ? colorizeDiff(patch) : patch);
   }));
 
 program.command("build")
@@ -91,15 +163,35 @@ backendOption(program.command("weights")
   .option("--optimizer <name>", "rmsprop, adam, adamax or sgd (default per variant)")
   .option("--lr <x>", "learning rate (default per variant, or the optimizer's PyTorch default)", num)
   .option("--regenerate <k>", "every K-th step replaces the weights by their own predictions; 0 = never (default per variant)", int)
+  .option("--anderson <m>", "Anderson acceleration of regeneration over the last M steps; 0 = plain (default per variant)", int)
+  .option("--tries <n>", "networks to try (seeds seed, seed+1, …) until one reaches a fixed point (default per variant)", int)
+  .option("--refine <n>", "float64 fixed-point refinement steps at the end (default per variant)", int)
+  .option("--objective <name>", "mse, or relative (mse / mean(weights²)) for optimizer steps (default per variant)")
+  .option("--accumulate-gradients", "never zero the gradients, as the original onehot script (each step uses their running sum)")
   .option("--cell <type>", "recurrent only: lstm or gru", "lstm")
   .option("--seed <n>", "random seed", int, 1337)
   .option("--out <dir>", "output folder (default: generations/weights-<variant>-<size>)")
   .option("--json", "print the metrics record as JSON on stdout"))
-  .action(run(async (opts: { variant: string; size?: number; epochs?: number; optimizer?: string; lr?: number; regenerate?: number; cell: string; seed: number; out?: string; json?: boolean; backend: BackendName }) => {
+  .action(run(async (opts: { variant: string; size?: number; epochs?: number; optimizer?: string; lr?: number; regenerate?: number; anderson?: number; tries?: number; refine?: number; objective?: string; accumulateGradients?: boolean; cell: string; seed: number; out?: string; json?: boolean; backend: BackendName }) => {
     const { runWeightQuine } = require("./weights") as typeof import("./weights"); // loaded only for this command
     const { metrics, dir } = await runWeightQuine({ ...opts, log: (line) => process.stderr.write(`${line}\n`) });
     if (opts.json) process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
     else process.stdout.write(`${metrics.variant} ${metrics.size}: ${metrics.verdict}; rmse ${metrics.rmse.toExponential(2)}, relative error ${metrics.relativeError?.toExponential(2) ?? "undefined (every weight is 0)"}; ${metrics.wallSeconds} s; wrote ${dir}\n`);
+  }));
+
+// report: a static site of a lineage, whose page decodes the models live (src/report/).
+dirOption(program.command("report")
+  .description("write a self-contained static site of a generations folder; its page decodes each model live with TensorFlow.js")
+  .option("--out <dir>", "where the site goes (replaced whole if it is an earlier report)", "report")
+  .option("--open", "serve the site on 127.0.0.1 and open it in the browser (until Ctrl-C)"))
+  .action(run(async (opts: { dir: string; out: string; open?: boolean }) => {
+    const { writeReport, serveSite, openInBrowser, reportSummary } = require("./report/site") as typeof import("./report/site"); // loaded only for this command
+    const lineage = await writeReport(opts.dir, opts.out);
+    process.stdout.write(`wrote ${opts.out}/index.html: ${reportSummary(lineage)}\n`);
+    if (!opts.open) return;
+    const { url } = await serveSite(opts.out);
+    process.stdout.write(`serving ${url} (Ctrl-C stops)\n`);
+    if (!(await openInBrowser(url))) process.stdout.write(`open ${url} in a browser\n`);
   }));
 
 program.parseAsync().catch((error: unknown) => {

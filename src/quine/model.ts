@@ -33,5 +33,5 @@ export function createWeights(V: number, H: number, seed: number): LstmWeights {
 /** Next-symbol logits [B*T,V] for B streams of T input symbols (b-major), advancing `state`. */
 export function forward(w: LstmWeights, tokens: Int32Array, streams: number, state: LstmState): tf.Tensor2D {
   const hs = rt.lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias); // [B*T,H]
-  return tf.add(tf.matMul(hs, w.outKernel), w.outBias);
+  return rt.linear(hs, w.outKernel, w.outBias);
 }

@@ -1,7 +1,10 @@
 // Training: teacher forcing on B parallel streams that cut the text into B pieces, truncated BPTT
 // over windows. Each stream starts where the previous pass left the stream before it, so training
-// sees the states that one long decoding run will see. It stops only when greedy decoding gives
-// the text back byte for byte with every choice ahead of the runner-up by `margin`.
+// sees the states that one long decoding run will see. Adam at a constant rate (decaying it only
+// ever froze the last few wrong symbols in place); what finishes the job is a loss focused on the
+// positions not yet right by twice the margin, and windows that grow when progress stalls. It stops
+// only when greedy decoding gives the text back byte for byte with every choice ahead of the
+// runner-up by `margin`.
 import tf = require("@tensorflow/tfjs-core");
 import rt = require("neural-quine/runtime");
 import type { QuineModel } from "neural-quine/runtime";
@@ -11,12 +14,14 @@ import { decodeGreedy } from "./sample";
 
 export const settings = {
   hidden: 128, // LSTM units
-  streams: 16, // parallel pieces of the text
+  streams: 8, // parallel pieces of the text
   window: 32, // steps per truncated-BPTT window (one optimizer step each)
+  shift: 11, // steps by which the windows' boundaries move each pass
   learningRate: 0.01, // Adam
-  decay: 0.5, // learning-rate factor when `patience` passes bring no new best: settles the last few symbols
-  patience: 4,
+  patience: 4, // passes without a new best before the window grows
+  grow: 2, // window factor then: the last few symbols need to learn from further back
   clipNorm: 1, // global gradient norm
+  settled: 0.02, // loss weight of positions already right by twice the margin
   margin: 1, // logit lead the right symbol must have everywhere
   seed: 1,
   maxEpochs: 3000,
@@ -63,12 +68,18 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     targets[at] = p < N - 1 ? ids[p] : 0;
     mask[at] = 1;
   }
-  // The windows of one pass: for each, the streams' inputs, targets and mask [B,T], b-major.
-  const windows = [];
-  for (let t0 = 0; t0 < S; t0 += s.window) {
-    const pick = <A extends Int32Array | Float32Array>(a: A) => a.filter((_, i) => i % S >= t0 && i % S < t0 + s.window) as A;
-    windows.push({ inputs: pick(inputs), targets: pick(targets), mask: pick(mask) });
-  }
+  // The windows of a pass: for each, the streams' inputs, targets and mask [B,T], b-major. Their
+  // boundaries move from pass to pass (the first window has window/2 to 3/2 window steps), so no position always starts a window, where
+  // truncated BPTT would never let it learn from what came before.
+  const windowsOf = (first: number, window: number) => {
+    const windows = [];
+    for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
+      t1 = Math.min(S, t0 ? t0 + window : first);
+      const pick = <A extends Int32Array | Float32Array>(a: A) => a.filter((_, i) => i % S >= t0 && i % S < t1) as A;
+      windows.push({ inputs: pick(inputs), targets: pick(targets), mask: pick(mask) });
+    }
+    return windows;
+  };
   const w = createWeights(vocab.length, s.hidden, s.seed);
   const vars = Object.values(w) as tf.Variable[];
   const model = { vocab, weights: w };
@@ -79,6 +90,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
   let best = { exact: -1, minMargin: -Infinity, weights: vars.map((v) => v.clone()) };
   let lastLog = 0;
   let sinceBest = 0;
+  let window = s.window;
   let result: { text: string; minMargin: number } | undefined;
 
   for (let epoch = 1; !result && epoch <= s.maxEpochs; epoch++) {
@@ -86,13 +98,27 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     let loss = 0;
     let exact = 0;
     let minMargin = Infinity;
+    const windows = windowsOf(window / 2 + ((epoch * s.shift) % window), window);
     for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
-      let logits: Float32Array = new Float32Array(0);
       const { value, grads } = tf.variableGrads(() => {
         const z = forward(w, inp, B, state);
-        logits = z.dataSync() as Float32Array;
-        const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(tgt, "int32"), vocab.length), tf.logSoftmax(z)), 1);
-        return tf.div(tf.sum(tf.mul(logLikelihood, msk)), -msk.reduce((a, b) => a + b)) as tf.Scalar;
+        // Each position's margin: how far its right symbol's logit leads the best other one.
+        // Positions right by twice the margin weigh `settled` in the loss, so that the last few
+        // wrong ones are not drowned out by thousands of right ones.
+        const logits = z.dataSync() as Float32Array;
+        const V = vocab.length;
+        const weight = new Float32Array(msk.length);
+        for (let r = 0; r < tgt.length; r++) {
+          if (!msk[r]) continue;
+          let other = -Infinity;
+          for (let v = 0; v < V; v++) if (v !== tgt[r]) other = Math.max(other, logits[r * V + v]);
+          const margin = logits[r * V + tgt[r]] - other;
+          minMargin = Math.min(minMargin, margin);
+          if (margin >= s.margin) exact++;
+          weight[r] = margin >= 2 * s.margin ? s.settled : 1;
+        }
+        const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(tgt, "int32"), V), tf.logSoftmax(z)), 1);
+        return tf.div(tf.sum(tf.mul(logLikelihood, weight)), -msk.reduce((a, b) => a + b)) as tf.Scalar;
       }, vars);
       const clipped = tf.tidy(() => {
         const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
@@ -102,15 +128,6 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       optimizer.applyGradients(clipped);
       loss += value.dataSync()[0] / windows.length;
       tf.dispose([value, grads, clipped]);
-      const V = vocab.length;
-      for (let r = 0; r < tgt.length; r++) {
-        if (!msk[r]) continue;
-        let other = -Infinity;
-        for (let v = 0; v < V; v++) if (v !== tgt[r]) other = Math.max(other, logits[r * V + v]);
-        const margin = logits[r * V + tgt[r]] - other;
-        minMargin = Math.min(minMargin, margin);
-        if (margin >= s.margin) exact++;
-      }
     }
     // Stream b's next start is where stream b-1 ended; stream 0 always starts afresh.
     starts = rt.zeroState(B, s.hidden);
@@ -124,8 +141,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       sinceBest = 0;
     } else if (++sinceBest === s.patience) {
       sinceBest = 0;
-      // learningRate is protected in tfjs's typings, but read on every step: this is how to schedule it.
-      (optimizer as unknown as { learningRate: number }).learningRate *= s.decay;
+      window = Math.min(S, window * s.grow);
     }
     if (exact === N) {
       // Training says every position is right; only decoding, from scratch and in one stream, decides.

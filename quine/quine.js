@@ -1,0 +1,209 @@
+"use strict";
+
+// src/quine/data.ts
+function makeVocab(text) {
+  return ["", ...[...new Set(text)].sort()];
+}
+function encode(text, vocab) {
+  const index = new Map(vocab.map((symbol, i) => [symbol, i]));
+  return Int32Array.from(text, (symbol) => index.get(symbol) ?? -1);
+}
+
+// src/quine/model.ts
+var tf = require("@tensorflow/tfjs-core");
+var rt = require("neural-quine/runtime");
+function variable(init) {
+  const v = tf.variable(init);
+  init.dispose();
+  return v;
+}
+function glorot(rows, cols, seed) {
+  const limit = Math.sqrt(6 / (rows + cols));
+  return variable(tf.randomUniform([rows, cols], -limit, limit, "float32", seed));
+}
+function createWeights(V, H, seed) {
+  const bias = new Float32Array(4 * H).fill(1, H, 2 * H);
+  return {
+    kernel: glorot(V, 4 * H, seed),
+    // [V,4H]
+    recurrent: glorot(H, 4 * H, seed + 1),
+    // [H,4H]
+    bias: variable(tf.tensor1d(bias)),
+    // [4H]
+    outKernel: glorot(H, V, seed + 2),
+    // [H,V]
+    outBias: variable(tf.zeros([V]))
+    // [V]
+  };
+}
+function forward(w, tokens, streams, state) {
+  const hs = rt.lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias);
+  return rt.linear(hs, w.outKernel, w.outBias);
+}
+
+// src/quine/sample.ts
+var rt2 = require("neural-quine/runtime");
+function decodeGreedy(model, limit) {
+  const stepper = rt2.lstmStepper(model.weights);
+  let text = "";
+  let minMargin = Infinity;
+  for (let token = 0, n = 0; n <= limit; n++) {
+    const logits = stepper.next(token);
+    let best = 0;
+    let second = -Infinity;
+    for (let v = 1; v < logits.length; v++) {
+      if (logits[v] > logits[best]) {
+        second = logits[best];
+        best = v;
+      } else second = Math.max(second, logits[v]);
+    }
+    minMargin = Math.min(minMargin, logits[best] - second);
+    if (best === 0) break;
+    text += model.vocab[best];
+    token = best;
+  }
+  stepper.dispose();
+  return { text, minMargin };
+}
+
+// src/quine/train.ts
+var tf2 = require("@tensorflow/tfjs-core");
+var rt3 = require("neural-quine/runtime");
+var settings = {
+  hidden: 128,
+  // LSTM units
+  streams: 8,
+  // parallel pieces of the text
+  window: 32,
+  // steps per truncated-BPTT window (one optimizer step each)
+  shift: 11,
+  // steps by which the windows' boundaries move each pass
+  learningRate: 0.01,
+  // Adam
+  patience: 4,
+  // passes without a new best before the window grows
+  grow: 2,
+  // window factor then: the last few symbols need to learn from further back
+  clipNorm: 1,
+  // global gradient norm
+  settled: 0.02,
+  // loss weight of positions already right by twice the margin
+  margin: 1,
+  // logit lead the right symbol must have everywhere
+  seed: 1,
+  maxEpochs: 3e3,
+  maxSeconds: 1800
+};
+function trainUntilExact(source, options = {}) {
+  const s = { ...settings, ...options };
+  const vocab = makeVocab(source);
+  const ids = encode(source, vocab);
+  const N = ids.length + 1;
+  const B = Math.min(s.streams, N);
+  const S = Math.ceil(N / B);
+  const inputs = new Int32Array(B * S);
+  const targets = new Int32Array(B * S);
+  const mask = new Float32Array(B * S);
+  for (let p = 0; p < N; p++) {
+    const at = Math.floor(p / S) * S + p % S;
+    inputs[at] = p ? ids[p - 1] : 0;
+    targets[at] = p < N - 1 ? ids[p] : 0;
+    mask[at] = 1;
+  }
+  const windowsOf = (first, window2) => {
+    const windows = [];
+    for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
+      t1 = Math.min(S, t0 ? t0 + window2 : first);
+      const pick = (a) => a.filter((_, i) => i % S >= t0 && i % S < t1);
+      windows.push({ inputs: pick(inputs), targets: pick(targets), mask: pick(mask) });
+    }
+    return windows;
+  };
+  const w = createWeights(vocab.length, s.hidden, s.seed);
+  const vars = Object.values(w);
+  const model = { vocab, weights: w };
+  const optimizer = tf2.train.adam(s.learningRate);
+  const start = Date.now();
+  const history = [];
+  let starts = rt3.zeroState(B, s.hidden);
+  let best = { exact: -1, minMargin: -Infinity, weights: vars.map((v) => v.clone()) };
+  let lastLog = 0;
+  let sinceBest = 0;
+  let window = s.window;
+  let result;
+  for (let epoch = 1; !result && epoch <= s.maxEpochs; epoch++) {
+    const state = { h: starts.h.slice(), c: starts.c.slice() };
+    let loss = 0;
+    let exact = 0;
+    let minMargin = Infinity;
+    const windows = windowsOf(window / 2 + epoch * s.shift % window, window);
+    for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
+      const { value, grads } = tf2.variableGrads(() => {
+        const z = forward(w, inp, B, state);
+        const logits = z.dataSync();
+        const V = vocab.length;
+        const weight = new Float32Array(msk.length);
+        for (let r = 0; r < tgt.length; r++) {
+          if (!msk[r]) continue;
+          let other = -Infinity;
+          for (let v = 0; v < V; v++) if (v !== tgt[r]) other = Math.max(other, logits[r * V + v]);
+          const margin = logits[r * V + tgt[r]] - other;
+          minMargin = Math.min(minMargin, margin);
+          if (margin >= s.margin) exact++;
+          weight[r] = margin >= 2 * s.margin ? s.settled : 1;
+        }
+        const logLikelihood = tf2.sum(tf2.mul(tf2.oneHot(tf2.tensor1d(tgt, "int32"), V), tf2.logSoftmax(z)), 1);
+        return tf2.div(tf2.sum(tf2.mul(logLikelihood, weight)), -msk.reduce((a, b) => a + b));
+      }, vars);
+      const clipped = tf2.tidy(() => {
+        const norm = tf2.sqrt(tf2.addN(Object.values(grads).map((g) => tf2.sum(tf2.square(g)))));
+        const scale = tf2.minimum(1, tf2.div(s.clipNorm, tf2.add(norm, 1e-6)));
+        return Object.entries(grads).map(([name, g]) => ({ name, tensor: tf2.mul(g, scale) }));
+      });
+      optimizer.applyGradients(clipped);
+      loss += value.dataSync()[0] / windows.length;
+      tf2.dispose([value, grads, clipped]);
+    }
+    starts = rt3.zeroState(B, s.hidden);
+    starts.h.set(state.h.subarray(0, (B - 1) * s.hidden), s.hidden);
+    starts.c.set(state.c.subarray(0, (B - 1) * s.hidden), s.hidden);
+    const seconds2 = (Date.now() - start) / 1e3;
+    history.push({ epoch, loss, exact, minMargin, seconds: seconds2 });
+    if (exact > best.exact || exact === best.exact && minMargin > best.minMargin) {
+      tf2.dispose(best.weights);
+      best = { exact, minMargin, weights: vars.map((v) => v.clone()) };
+      sinceBest = 0;
+    } else if (++sinceBest === s.patience) {
+      sinceBest = 0;
+      window = Math.min(S, window * s.grow);
+    }
+    if (exact === N) {
+      const decoded2 = decodeGreedy(model, N);
+      if (decoded2.text === source && decoded2.minMargin >= s.margin) result = decoded2;
+    }
+    if (result || Date.now() - lastLog > 1e3 || epoch === 1) {
+      lastLog = Date.now();
+      const rate = Math.round(epoch * N / seconds2);
+      rt3.log(`epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${N}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds2.toFixed(1)}s`);
+    }
+    if (!result && (epoch === s.maxEpochs || seconds2 > s.maxSeconds)) {
+      vars.forEach((v, i) => v.assign(best.weights[i]));
+      result = decodeGreedy(model, N);
+      rt3.log(`gave up after ${epoch} epochs and ${seconds2.toFixed(0)}s: the best model had ${best.exact}/${N} positions right.`);
+      break;
+    }
+  }
+  tf2.dispose(best.weights);
+  optimizer.dispose();
+  const seconds = (Date.now() - start) / 1e3;
+  const decoded = result ?? decodeGreedy(model, N);
+  return { model, ...decoded, exact: decoded.text === source && decoded.minMargin >= s.margin, epochs: history.length, seconds, settings: s, history };
+}
+
+// src/quine/main.ts
+var fs = require("fs");
+var rt4 = require("neural-quine/runtime");
+rt4.start().then(() => {
+  const trained = trainUntilExact(fs.readFileSync(__filename, "utf8"));
+  return rt4.publish({ ...trained, seed: trained.settings.seed });
+});

@@ -1,0 +1,216 @@
+// The benchmark (npm run bench): time-to-exact, from a cold process, on the bundle quine/quine.js and
+// three fixed texts in bench/texts/ (about 1 kB of JavaScript, 4 kB of English prose, 10 kB mixed).
+// For each: epochs, wall time, training characters per second, peak memory, backend, decode time,
+// and, in the same process and on the same text, the throughput of a plain TensorFlow.js baseline
+// (tf.layers.lstm through model.fit, same sizes) for a fixed number of steps. Writes
+// docs/bench.json and the Markdown table docs/bench.md. Speed is judged here, never in the tests.
+//
+// The bundle runs for real (`node quine/quine.js`, its output compared byte for byte); each text
+// runs in a fresh child process of this script (`--train <file>`). Run from dist (see package.json).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { QUINE_PATH, ROOT } from "../src/bundle";
+import { encode, makeVocab } from "../src/quine/data";
+import { decodeGreedy } from "../src/quine/sample";
+import { settings, trainUntilExact } from "../src/quine/train";
+import * as rt from "../src/runtime";
+
+const BASELINE_STEPS = 8; // timed model.fit steps, after one untimed warm-up step
+const MAX_SECONDS = 900; // training budget per text: a run that needs more is reported as not exact
+
+const TEXTS = [
+  { name: "bundle quine/quine.js", path: QUINE_PATH },
+  { name: "JavaScript bench/texts/code.js", path: join(ROOT, "bench", "texts", "code.js") },
+  { name: "English prose bench/texts/prose.txt", path: join(ROOT, "bench", "texts", "prose.txt") },
+  { name: "mixed bench/texts/mixed.md", path: join(ROOT, "bench", "texts", "mixed.md") },
+];
+
+/** One text's result; seconds are wall-clock. */
+interface Result {
+  text: string;
+  bytes: number;
+  exact: boolean;
+  epochs: number;
+  wallSeconds: number; // cold: from spawning the process until it has the exact text
+  trainSeconds: number;
+  charsPerSecond: number; // training characters (positions) per second, over the whole training
+  peakMB: number; // peak resident memory of the process that trained
+  backend: string;
+  decodeSeconds: number; // greedy decoding of the whole text from the trained model
+  baselineCharsPerSecond: number;
+  ratio: number; // ours / baseline
+}
+
+/** Throughput of plain TensorFlow.js on `text`: tf.layers.lstm + dense through model.fit, our sizes. */
+async function baseline(text: string): Promise<number> {
+  const vocab = makeVocab(text);
+  const ids = encode(text, vocab);
+  const [B, T, H, V] = [settings.streams, settings.window, settings.hidden, vocab.length];
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.lstm({ units: H, returnSequences: true, recurrentActivation: "sigmoid", inputShape: [T, V] }),
+      tfl.layers.timeDistributed({ layer: tfl.layers.dense({ units: V, activation: "softmax" }) }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(settings.learningRate), loss: "categoricalCrossentropy" });
+  // B windows of T characters from the text, one-hot [B,T,V]; each target is one ahead of its input.
+  const oneHot = (ahead: number) => {
+    const values = new Float32Array(B * T * V);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) values[(b * T + t) * V + ids[(b * T + t + ahead) % ids.length]] = 1;
+    return tf.tensor3d(values, [B, T, V]);
+  };
+  const [x, y] = [oneHot(0), oneHot(1)];
+  await model.fit(x, y, { batchSize: B, epochs: 1, verbose: 0 }); // warm-up: kernels, weights
+  const start = performance.now();
+  await model.fit(x, y, { batchSize: B, epochs: BASELINE_STEPS, verbose: 0 });
+  const seconds = (performance.now() - start) / 1000;
+  tf.dispose([x, y]);
+  model.dispose();
+  return (BASELINE_STEPS * B * T) / seconds;
+}
+
+/** Greedy decoding of the whole text, timed; throws unless it gives the text back exactly. */
+function timedDecode(model: rt.QuineModel, text: string): number {
+  const start = performance.now();
+  const decoded = decodeGreedy(model, [...text].length + 1);
+  const seconds = (performance.now() - start) / 1000;
+  if (decoded.text !== text) throw new Error("decoding did not give the text back");
+  return seconds;
+}
+
+/** Child: train on one file from this cold process, then decode and run the baseline. */
+async function trainChild(path: string): Promise<void> {
+  const backend = await rt.initBackend(rt.parseBackend(process.env.NQ_BACKEND ?? "auto"));
+  const text = readFileSync(path, "utf8");
+  const trained = trainUntilExact(text, { maxSeconds: MAX_SECONDS });
+  const wallSeconds = process.uptime();
+  const peakMB = process.resourceUsage().maxRSS / 1024;
+  const decodeSeconds = trained.exact ? timedDecode(trained.model, text) : NaN;
+  const positions = [...text].length + 1;
+  const charsPerSecond = (trained.epochs * positions) / trained.seconds;
+  const report = { exact: trained.exact, epochs: trained.epochs, wallSeconds, trainSeconds: trained.seconds, charsPerSecond, peakMB, backend, decodeSeconds, baselineCharsPerSecond: await baseline(text) };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** Child: decode the bundle's saved model (timed), then run the baseline on the bundle. */
+async function decodeChild(modelDir: string, path: string): Promise<void> {
+  await rt.initBackend(rt.parseBackend(process.env.NQ_BACKEND ?? "auto"));
+  const text = readFileSync(path, "utf8");
+  const model = await rt.loadModel(modelDir);
+  const decodeSeconds = timedDecode(model, text);
+  process.stdout.write(`${JSON.stringify({ decodeSeconds, baselineCharsPerSecond: await baseline(text) })}\n`);
+}
+
+/** Runs a node process; its stderr goes on to ours as it comes. Resolves with its output and wall time. */
+function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; status: number | null; seconds: number }> {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => {
+      err.push(chunk);
+      process.stderr.write(chunk);
+    });
+    child.on("close", (status) => resolve({ stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), status, seconds: (performance.now() - start) / 1000 }));
+  });
+}
+
+/** The last JSON line a child printed, or a clear error with its exit status. */
+function lastJson<T>(run: { stdout: string; status: number | null }, what: string): T {
+  const line = run.stdout.trim().split("\n").pop() ?? "";
+  if (run.status !== 0 || !line.startsWith("{")) throw new Error(`${what} failed (exit status ${run.status}).`);
+  return JSON.parse(line) as T;
+}
+
+/** The bundle, for real: `node quine/quine.js` from a cold process, its output compared byte for byte. */
+async function benchBundle(): Promise<Result> {
+  const text = readFileSync(QUINE_PATH, "utf8");
+  const dir = mkdtempSync(join(tmpdir(), "nq-bench-"));
+  // A preloaded hook reports the process's peak memory as it exits.
+  const peakFile = join(dir, "peak");
+  const hook = join(dir, "peak.cjs");
+  writeFileSync(hook, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(peakFile)}, String(process.resourceUsage().maxRSS)));\n`);
+  const run = await runNode(["--require", hook, QUINE_PATH], { NQ_MODEL_DIR: join(dir, "model") });
+  const exact = run.status === 0 && run.stdout === text;
+  // The trainer's last progress line: "epoch E  loss ..  exact ..  margin ..  R chars/s  Ss".
+  const last = [...run.stderr.matchAll(/^epoch (\d+) .* (\d+) chars\/s\s+([\d.]+)s$/gm)].pop();
+  if (!last) throw new Error("the bundle printed no training progress.");
+  const decoded = exact ? lastJson<{ decodeSeconds: number; baselineCharsPerSecond: number }>(
+    await runNode([__filename, "--decode", join(dir, "model"), QUINE_PATH]), "decoding the bundle's model") : { decodeSeconds: NaN, baselineCharsPerSecond: NaN };
+  const charsPerSecond = Number(last[2]);
+  return {
+    text: TEXTS[0].name,
+    bytes: Buffer.byteLength(text),
+    exact,
+    epochs: Number(last[1]),
+    wallSeconds: run.seconds,
+    trainSeconds: Number(last[3]),
+    charsPerSecond,
+    peakMB: Number(readFileSync(peakFile, "utf8")) / 1024,
+    backend: /^backend: (\w+)/m.exec(run.stderr)?.[1] ?? "?",
+    ...decoded,
+    ratio: charsPerSecond / decoded.baselineCharsPerSecond,
+  };
+}
+
+async function benchText(name: string, path: string): Promise<Result> {
+  const run = await runNode([__filename, "--train", path]);
+  const r = lastJson<Omit<Result, "text" | "bytes" | "ratio">>(run, `training on ${path}`);
+  return { text: name, bytes: readFileSync(path).length, ...r, ratio: r.charsPerSecond / r.baselineCharsPerSecond };
+}
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
+
+function markdown(results: Result[], targets: { target: string; measured: string; met: boolean }[], machine: string): string {
+  const rows = results.map((r) => `| ${r.text} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${r.epochs} | ${fmt(r.wallSeconds)} | ${fmt(r.trainSeconds)} | ${Math.round(r.charsPerSecond)} | ${Math.round(r.baselineCharsPerSecond)} | ${fmt(r.ratio)}× | ${Math.round(r.peakMB)} | ${r.backend} | ${fmt(r.decodeSeconds, 2)} |`);
+  return [
+    "# Benchmark: time to exact",
+    "",
+    `Written by \`npm run bench\` (scripts/bench.ts) on ${machine}. Wall time is from a cold process until it has`,
+    "the exact text (for the bundle: `node quine/quine.js` until it exits, its output compared byte for byte).",
+    "Chars/s counts training positions over the whole training; the baseline is plain TensorFlow.js",
+    `(tf.layers.lstm + dense through model.fit, the same sizes: ${settings.hidden} units, ${settings.streams} streams × ${settings.window} steps), run in the same process on the same text.`,
+    "",
+    "| text | bytes | exact | epochs | wall s (cold) | training s | chars/s | baseline chars/s | ratio | peak MB | backend | decode s |",
+    "|---|--:|:-:|--:|--:|--:|--:|--:|--:|--:|:-:|--:|",
+    ...rows,
+    "",
+    "| target | measured | met |",
+    "|---|---|:-:|",
+    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "**no**"} |`),
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const results: Result[] = [];
+  for (const { name, path } of TEXTS) {
+    process.stderr.write(`\n== ${name}\n`);
+    results.push(path === QUINE_PATH ? await benchBundle() : await benchText(name, path));
+  }
+  const [bundle, , , mixed] = results;
+  const minRatio = Math.min(...results.map((r) => r.ratio));
+  const targets = [
+    { target: "bundle exact in ≤ 30 s wall, cold start included", measured: `${fmt(bundle.wallSeconds)} s, ${bundle.epochs} epochs`, met: bundle.exact && bundle.wallSeconds <= 30 },
+    { target: "training throughput ≥ 10× plain TensorFlow.js, same text", measured: `${fmt(minRatio)}× (lowest of the four texts)`, met: minRatio >= 10 },
+    { target: "10 kB text exact in ≤ 5 minutes", measured: `${fmt(mixed.wallSeconds)} s, ${mixed.epochs} epochs`, met: mixed.exact && mixed.wallSeconds <= 300 },
+    { target: "decoding the bundle back ≤ 1 s", measured: `${fmt(bundle.decodeSeconds, 2)} s`, met: bundle.decodeSeconds <= 1 },
+  ];
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  writeFileSync(join(ROOT, "docs", "bench.json"), `${JSON.stringify({ machine, settings, results, targets }, null, 2)}\n`);
+  writeFileSync(join(ROOT, "docs", "bench.md"), markdown(results, targets, machine));
+  process.stdout.write(markdown(results, targets, machine));
+}
+
+const [mode, ...args] = process.argv.slice(2);
+const job = mode === "--train" ? trainChild(args[0]) : mode === "--decode" ? decodeChild(args[0], args[1]) : main();
+job.catch((error: Error) => {
+  process.stderr.write(`bench: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,6 @@
+// The package's API: everything the CLI does, as functions.
+export { trainUntilExact, settings, type Settings, type Trained, type Epoch } from "./quine/train";
+export { decodeGreedy } from "./quine/sample";
+export { readTextFile, memorizeFile, emitModel } from "./memorize";
+export { bundleQuine, writeQuine, QUINE_PATH } from "./bundle";
+export * from "./runtime";

@@ -1,0 +1,163 @@
+// The ouroboros: generation k runs its program in the sandbox; the program trains a model on its own
+// text and emits what greedy decoding gives back; that text is generation k+1's program. The harness
+// never hands a program the expected output: the program's only input is its own file.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { QUINE_PATH } from "../bundle";
+import { runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
+import {
+  acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
+  writeGeneration, writeLineageSummary, type GenerationMetrics, type HistoryEntry, type StoredGeneration,
+} from "./store";
+
+/** How many generations `bootstrap` runs by default: 0, 1 and 2. */
+export const DEFAULT_GENERATIONS = 3;
+export const DEFAULT_DIR = "generations";
+
+export interface BootstrapOptions {
+  dir: string;
+  generations: number; // the lineage's length to reach: generations 0 .. N-1 (finished ones are kept)
+  from?: string; // generation 0's program (default: the bundle quine/quine.js)
+  limits: SandboxLimits;
+  onEvent?: (event: BootstrapEvent) => void;
+}
+
+export type BootstrapEvent =
+  | { type: "note"; message: string }
+  | { type: "start"; generation: number; bytes: number }
+  | { type: "log"; generation: number; line: string; seconds: number; epoch: number | null; exact: string | null }
+  | { type: "done"; generation: number; metrics: GenerationMetrics };
+
+export interface BootstrapResult {
+  ran: GenerationMetrics[]; // the generations this run added
+  lineage: StoredGeneration[]; // the whole lineage afterwards
+  stopped: string | null; // why the lineage cannot go on (it died), if so
+}
+
+/** Runs the loop until the lineage in `dir` has `generations` generations or one dies. */
+export async function bootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
+  const { dir } = options;
+  const emit = options.onEvent ?? (() => {});
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory.`);
+  mkdirSync(dir, { recursive: true });
+  const lock = acquireLock(dir);
+  try {
+    if (lock.note) emit({ type: "note", message: lock.note });
+    for (const name of removeLeftovers(dir)) emit({ type: "note", message: `removed ${name}, left half-written by an interrupted run` });
+
+    const lineage = readLineage(dir);
+    const first = startingProgram(options.from);
+    if (lineage.length > 0 && lineage[0].program !== null && lineage[0].program !== first.text) {
+      throw new Error(`${dir} already holds a lineage that starts from a different program than ${first.path}; use another --dir or remove ${dir}.`);
+    }
+    for (const damaged of lineage.filter((g) => g.damage).slice(0, -1)) {
+      emit({ type: "note", message: `${generationName(damaged.generation)} is damaged (${damaged.damage}); continuing from the last generation` });
+    }
+    let parent = lineage.at(-1);
+    if (parent?.damage) {
+      throw new Error(`${generationName(parent.generation)} in ${dir} is damaged (${parent.damage}), so the lineage cannot continue from it; remove that folder to run it again.`);
+    }
+    if (lineage.length > 0) emit({ type: "note", message: `continuing after ${generationName(lineage.length - 1)}` });
+
+    const ran: GenerationMetrics[] = [];
+    for (let generation = lineage.length; generation < options.generations; generation++) {
+      if (parent?.metrics?.status === "dead") break;
+      const program = parent ? (parent.emitted as string) : first.text;
+      const metrics = await runGeneration(dir, generation, program, parent?.metrics ?? null, options.limits, emit);
+      ran.push(metrics);
+      writeLineageSummary(dir);
+      emit({ type: "done", generation, metrics });
+      parent = readGeneration(dir, generation); // read back: the folder is the source of truth
+      if (parent.damage) throw new Error(`${generationName(generation)} could not be read back after writing it (${parent.damage}).`);
+    }
+    writeLineageSummary(dir);
+    const last = parent?.metrics;
+    const stopped = last?.status === "dead" ? `the lineage died at ${generationName(last.generation)}: ${last.reason}` : null;
+    return { ran, lineage: readLineage(dir), stopped };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Generation 0's program: the file given with --from, or the bundle. */
+function startingProgram(from: string | undefined): { path: string; text: string } {
+  const path = from ?? QUINE_PATH;
+  if (!existsSync(path)) throw new Error(from ? `File not found: ${from}.` : `${QUINE_PATH} is missing: run npm run build.`);
+  if (statSync(path).isDirectory()) throw new Error(`${path} is a directory, not a program file.`);
+  return { path, text: readFileSync(path, "utf8") };
+}
+
+/** Runs one generation's program in the sandbox and stores the outcome. */
+async function runGeneration(
+  dir: string, generation: number, program: string, parent: GenerationMetrics | null,
+  limits: SandboxLimits, emit: (event: BootstrapEvent) => void,
+): Promise<GenerationMetrics> {
+  const staging = stagingPath(dir, generation);
+  mkdirSync(staging, { recursive: true });
+  const programPath = join(staging, "program.js");
+  writeFileSync(programPath, program);
+  emit({ type: "start", generation, bytes: Buffer.byteLength(program) });
+  const started = Date.now();
+  const onLog = (line: string): void => {
+    const epoch = /\bepoch (\d+)/.exec(line);
+    const exact = /\bexact (\S+)/.exec(line);
+    emit({ type: "log", generation, line, seconds: (Date.now() - started) / 1000, epoch: epoch ? Number(epoch[1]) : null, exact: exact ? exact[1] : null });
+  };
+  let result: SandboxResult;
+  try {
+    result = await runInSandbox(programPath, limits, onLog);
+  } catch (error) {
+    // The sandbox itself failing is the harness's problem, not the program's: stop, store nothing.
+    throw new Error(`The sandbox failed while running ${generationName(generation)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const wallSeconds = round((Date.now() - started) / 1000, 3);
+  const base = {
+    generation,
+    parent: parent ? parent.generation : null,
+    bytes: Buffer.byteLength(program),
+    wallSeconds,
+    programHash: sha256(program),
+    parentWeightsHash: parent?.weightsHash ?? null,
+  };
+  writeFileSync(join(staging, "log.txt"), result.stderr);
+  if (result.status === "dead") {
+    const metrics: GenerationMetrics = {
+      ...base, status: "dead", reason: sentence(result.reason), epochs: 0, charsPerSecond: 0, backend: null, seed: null,
+      emittedHash: null, weightsHash: null, textFixpoint: false, weightsFixpoint: null, changedLines: 0, history: [],
+    };
+    writeGeneration(dir, { metrics, program, emitted: null, model: null });
+    return metrics;
+  }
+  const emitted = result.text;
+  const weightsHash = sha256(result.files["weights.bin"]); // the float32 weights in saved order, as rt.weightsHash
+  const history = (result.history as HistoryEntry[]).filter((h) => typeof h === "object" && h !== null);
+  const trainSeconds = history.at(-1)?.seconds;
+  const seconds = typeof trainSeconds === "number" && trainSeconds > 0 ? trainSeconds : wallSeconds;
+  const metrics: GenerationMetrics = {
+    ...base,
+    status: emitted === program ? "exact" : "mutated",
+    reason: null,
+    epochs: result.epochs,
+    charsPerSecond: Math.round((([...program].length + 1) * result.epochs) / seconds),
+    backend: result.backend,
+    seed: result.seed,
+    emittedHash: sha256(emitted),
+    weightsHash,
+    textFixpoint: emitted === program,
+    weightsFixpoint: parent?.weightsHash ? weightsHash === parent.weightsHash : null,
+    changedLines: countChangedLines(program, emitted),
+    history,
+  };
+  writeGeneration(dir, { metrics, program, emitted, model: result.files });
+  return metrics;
+}
+
+/** The sandbox's reason as one sentence: one line, ending with a full stop. */
+function sentence(reason: string): string {
+  const line = reason.split("\n")[0].trim() || "it died without saying why";
+  return /[.!?…]$/.test(line) ? line : `${line}.`;
+}
+
+function round(x: number, digits: number): number {
+  return Number(x.toFixed(digits));
+}

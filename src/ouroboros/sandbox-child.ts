@@ -1,0 +1,259 @@
+// The sandbox's child process (see ./sandbox): runs one untrusted program inside a vm2 NodeVM.
+// The parent starts it from dist/ under Node's permission model (no writes, no child processes,
+// no workers, reads only of the installed code and the program), with a heap limit and a clean
+// environment; this file is the inner wall. It talks to the parent over the IPC channel only:
+//   { type: "log", line }       a progress line from the program
+//   { type: "result", ... }     what the program published (text, model files, epochs, ...)
+//   { type: "dead", reason }    the program broke a rule, threw, did not parse or ended without a result
+// Usage (by the parent only): node <permission flags> sandbox-child.js <program.js> <backend>
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { format } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
+import { NodeVM, VMScript } from "vm2";
+import * as runtime from "../runtime";
+import type { ModelFiles, Publication, QuineModel } from "../runtime";
+
+export type ChildMessage =
+  | { type: "log"; line: string }
+  | { type: "result"; text: string; files: ModelFiles; epochs: number; seed: number; exact: boolean; history: unknown[]; backend: string }
+  | { type: "dead"; reason: string };
+
+/** The modules a program may require; everything else is forbidden. */
+const ALLOWED_MODULES = ["fs", "@tensorflow/tfjs-core", "neural-quine/runtime"];
+
+let finished = false; // a result or a death has been sent: nothing else may follow
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((done) => {
+    if (!process.send) throw new Error("sandbox-child runs only as the sandbox's child process, with an IPC channel.");
+    process.send(message, () => done());
+  });
+}
+
+/** Reports the program dead with one sentence and ends this process. */
+function die(reason: string): void {
+  if (finished) return;
+  finished = true;
+  void send({ type: "dead", reason }).finally(() => process.exit(1));
+}
+
+function forbidden(what: string): () => never {
+  return () => {
+    throw new Error(`forbidden: ${what}.`);
+  };
+}
+
+/** First line of a message, trimmed and capped: reasons are one sentence, not a stack. */
+function firstLine(text: string): string {
+  const line = text.split("\n")[0].trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** Why a thrown value ended the program, as one sentence. */
+function reasonFor(error: unknown): string {
+  // Reading a sandbox object's fields can run the program's own getters: guard, so no throw escapes.
+  let name = "a value";
+  let message: string;
+  try {
+    if (error instanceof Error) {
+      name = error.name;
+      message = error.message;
+    } else message = String(error);
+  } catch {
+    message = "(an unprintable value)";
+  }
+  message = firstLine(message);
+  const module = /^Cannot find module '(.*)'/.exec(message);
+  if (module) return `forbidden: require("${module[1]}"); a program may require only ${ALLOWED_MODULES.join(", ")}.`;
+  if (name === "EvalError" && /code generation from strings/i.test(message)) return "forbidden: eval or new Function (code generation from strings).";
+  if (/^forbidden:/.test(message)) return message;
+  if (/ERR_ACCESS_DENIED|Access to this API has been restricted/.test(message)) return `forbidden: ${message} (stopped by Node's permission model).`;
+  return `threw ${name === "a value" ? name : `${name}`}: ${message}`;
+}
+
+/** `fs` inside the sandbox: readFileSync of the program's own file, and nothing else. */
+function fsStub(programPath: string, text: string): Record<string, unknown> {
+  const stub: Record<string, unknown> = {};
+  for (const name of Object.keys(require("node:fs") as object)) stub[name] = forbidden(`fs.${name} (a program may only read its own file)`);
+  stub.readFileSync = (path: unknown, options?: unknown): string | Buffer => {
+    if (typeof path !== "string" || resolve(path) !== programPath) {
+      throw new Error(`forbidden: reading ${String(path)} (a program may only read its own file).`);
+    }
+    const encoding = typeof options === "string" ? options : (options as { encoding?: unknown } | undefined)?.encoding;
+    return encoding ? text : Buffer.from(text, "utf8");
+  };
+  return stub;
+}
+
+const TYPED_ARRAYS: Record<string, new (length: number) => ArrayLike<number> & { [i: number]: number }> = {
+  Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Uint8Array, Uint8ClampedArray, Uint16Array, Uint32Array,
+};
+
+/**
+ * A typed array from the sandbox's realm, copied into this one. vm2 hands host code such an array
+ * as a proxy that no host check (`util.types.isTypedArray`) recognises: TensorFlow.js would take
+ * it for a nested array and hang or misread it. Plain arrays are copied the same way, one level.
+ */
+function hostCopy(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
+  const Typed = TYPED_ARRAYS[Object.prototype.toString.call(value).slice(8, -1)];
+  if (Typed) {
+    const source = value as ArrayLike<number>;
+    const copy = new Typed(source.length);
+    for (let i = 0; i < copy.length; i++) copy[i] = source[i];
+    return copy;
+  }
+  return Array.isArray(value) ? value.map(hostCopy) : value;
+}
+
+/** A module's functions (and those of its namespaces, one level down), with arguments copied by hostCopy. */
+function withHostArguments(module: object, depth = 1): Record<string, unknown> {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(module)) {
+    // Constructors (Tensor, Variable...) and namespaces made of a class's statics (tf.train) stay as they are.
+    const isPlainFunction = typeof value === "function" && /^[a-z]/.test(name) &&
+      Object.getOwnPropertyNames(value).every((key) => ["length", "name", "prototype"].includes(key));
+    if (isPlainFunction) {
+      wrapped[name] = (...args: unknown[]) => (value as (...a: unknown[]) => unknown)(...args.map(hostCopy));
+    } else if (typeof value === "object" && value !== null && !Array.isArray(value) && depth > 0) {
+      wrapped[name] = withHostArguments(value, depth - 1);
+    } else wrapped[name] = value;
+  }
+  return wrapped;
+}
+
+/**
+ * TensorFlow.js for the program: this process's own instance, minus what reaches past computing:
+ * the environment (whose `global` is the host's globalThis), the engine and backends (the wasm
+ * module underneath), fetch, file and network IO, and backend or platform registration.
+ */
+function tfForProgram(): Record<string, unknown> {
+  const facade = withHostArguments(tf);
+  const denied = ["env", "ENV", "engine", "backend", "io", "setPlatform", "registerBackend", "removeBackend", "findBackend",
+    "findBackendFactory", "registerKernel", "unregisterKernel", "getKernel", "getKernelsForBackend", "registerGradient",
+    "unregisterGradient", "getGradient", "Environment"];
+  for (const name of denied) facade[name] = forbidden(`tf.${name} (a program may compute with TensorFlow.js, not reach its environment)`);
+  facade.util = { ...(facade.util as object), fetch: forbidden("tf.util.fetch (network)") };
+  return facade;
+}
+
+/** Copies what a program published into plain values of this realm, checking each field. */
+async function collect(result: Publication, backend: string): Promise<ChildMessage> {
+  if (typeof result !== "object" || result === null) throw new Error("publish needs an object {text, model, epochs, seed, exact, history}.");
+  const { text, model, epochs, seed, exact, history } = result;
+  if (typeof text !== "string") throw new Error("publish: text must be a string.");
+  if (typeof model !== "object" || model === null || !Array.isArray(model.vocab)) throw new Error("publish: model must be {vocab, weights}.");
+  const vocab = Array.from(model.vocab, (symbol) => String(symbol));
+  const weights: Record<string, unknown> = {};
+  for (const name of ["kernel", "recurrent", "bias", "outKernel", "outBias"]) {
+    weights[name] = (model.weights as unknown as Record<string, unknown> | undefined)?.[name];
+    if (!(weights[name] instanceof tf.Tensor)) throw new Error(`publish: model.weights.${name} is not a tensor.`);
+  }
+  const files = await runtime.modelFiles({ vocab, weights } as unknown as QuineModel);
+  // JSON, not the objects themselves: the history lives in the sandbox's realm and cannot be cloned.
+  const plainHistory = Array.isArray(history) ? (JSON.parse(JSON.stringify(history)) as unknown[]) : [];
+  return { type: "result", text, files, epochs: Number(epochs), seed: Number(seed), exact: exact === true, history: plainHistory, backend };
+}
+
+// vm2 swallows the rejections of promise chains built in the sandbox, so an error thrown in
+// `rt.start().then(() => ...)` would end the program silently. The promise that start() returns
+// keeps the last such error, to name it if the program then ends without publishing.
+let lastRejection: { error: unknown } | undefined;
+
+function watched<T>(promise: Promise<T>): Promise<T> {
+  const then = promise.then.bind(promise);
+  Object.defineProperty(promise, "then", {
+    value: (onFulfilled?: (value: T) => unknown, onRejected?: (error: unknown) => unknown) => {
+      const next = then(onFulfilled, onRejected);
+      Promise.prototype.then.call(next, undefined, (error: unknown) => {
+        lastRejection = { error };
+      });
+      return next;
+    },
+  });
+  return promise;
+}
+
+async function main(): Promise<void> {
+  const [programArg, backendArg] = process.argv.slice(2);
+  const programPath = resolve(programArg);
+  const text = readFileSync(programPath, "utf8");
+  // The backend starts before the program does: a failure here is the harness's, said as such.
+  let backend: string;
+  try {
+    backend = await runtime.initBackend(runtime.parseBackend(backendArg));
+  } catch (error) {
+    return die(`the ${backendArg} backend could not start: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+  }
+  // Nothing in this process needs the network once the backend is up: take the easy door away too.
+  delete (globalThis as { fetch?: unknown }).fetch;
+
+  const log = (line: unknown): void => {
+    const text = firstLine(String(line));
+    process.stderr.write(`${text}\n`);
+    void send({ type: "log", line: text });
+  };
+  const runtimeForProgram = {
+    ...withHostArguments(runtime),
+    log,
+    start: () => {
+      log(`backend: ${backend}`);
+      return watched(Promise.resolve(backend));
+    },
+    publish: async (result: Publication) => {
+      if (finished) return;
+      try {
+        const message = await collect(result, backend);
+        if (finished) return;
+        finished = true;
+        await send(message);
+        process.exit(0);
+      } catch (error) {
+        die(`publish failed: ${reasonFor(error).replace(/^threw \w+: (publish: )?/, "")}`);
+      }
+    },
+    saveModel: forbidden("saveModel (a program's only way out is publish)"),
+    loadModel: forbidden("loadModel (a program may only read its own file)"),
+  };
+
+  const vm = new NodeVM({
+    console: "redirect",
+    eval: false, // no code from strings: closes `constructor.constructor("...")` at the source
+    wasm: false, // the program computes through TensorFlow.js, which has its own wasm outside
+    require: {
+      builtin: [],
+      mock: { fs: fsStub(programPath, text), "@tensorflow/tfjs-core": tfForProgram(), "neural-quine/runtime": runtimeForProgram },
+    },
+  });
+  for (const level of ["log", "info", "warn", "error", "debug", "trace", "dir"]) {
+    vm.on(`console.${level}`, (...args: unknown[]) => log(format(...args.map((a) => (typeof a === "object" && a !== null ? "[object]" : a)))));
+  }
+  // NodeVM gives the program a stand-in `process`; a program here has no business with any process.
+  vm.run(`"use strict";
+    const deny = (what) => ({ get() { throw new Error("forbidden: " + what + "."); }, configurable: false });
+    Object.defineProperty(globalThis, "process", deny("process (a program has no access to the process or its environment)"));
+    for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "EventSource"]) {
+      Object.defineProperty(globalThis, name, deny(name + " (network)"));
+    }`, { filename: "sandbox-setup.js", wrapper: "none" });
+
+  let script: VMScript;
+  try {
+    script = new VMScript(text, programPath).compile();
+  } catch (error) {
+    return die(`does not parse: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+  }
+  process.on("uncaughtException", (error) => die(reasonFor(error)));
+  process.on("unhandledRejection", (error) => die(reasonFor(error)));
+  // The event loop ran dry without a publish: the program is done and has nothing to show.
+  process.on("beforeExit", () => die(lastRejection ? reasonFor(lastRejection.error) : "ended without publishing a result."));
+  process.channel?.unref(); // the IPC channel alone must not keep a finished program alive
+  try {
+    vm.run(script, { filename: programPath });
+  } catch (error) {
+    die(reasonFor(error));
+  }
+}
+
+process.on("disconnect", () => process.exit(1)); // the parent is gone: nobody to report to
+void main().catch((error: unknown) => die(`the sandbox failed: ${reasonFor(error)}`));

@@ -1,0 +1,218 @@
+// Training a weight quine, and judging the result.
+//
+// Step t (0-based) is a regeneration step when --regenerate K > 0 and t % K == 0: the trainable
+// weights are replaced by the network's own predictions of them (with --anderson M, by Anderson's
+// combination of the last M regenerations, ./anderson.ts). Every other step is one optimizer step on
+// the self-replication loss mean((prediction − weights)²), whose gradient flows through both the
+// prediction and the weights as targets (--objective relative divides that loss by mean(weights²),
+// so shrinking the weights no longer lowers it). So K = 1 is pure regeneration, K = 2 alternates
+// regeneration and optimization (the originals' settings), K = 0 never regenerates.
+// The loss of every weight state is measured once, before it changes, and the best state is kept.
+//
+// With Anderson mixing, training stops once it has reached a fixed point W = f(W) at float32
+// precision (relative error ≤ FIXED_POINT_TOLERANCE). Refinement then continues the Anderson
+// iteration in float64 from the best weights, so the float32 weights finally stored are the float64
+// fixed point rounded, not a point where float32 arithmetic stalled.
+import type { QuineNet } from "./variants";
+import { makeOptimizer, type OptimizerName } from "./optim";
+import { Anderson } from "./anderson";
+
+// ---- verdict thresholds ---------------------------------------------------------------------------
+/** Zero quine: the weights' RMS fell below this fraction of their initial RMS. */
+export const ZERO_QUINE_SCALE = 1e-3;
+/** Non-trivial needs a relative error (RMSE / RMS of the weights) below this... */
+export const NONTRIVIAL_RELATIVE_ERROR = 0.1;
+/** ...and an RMSE below this fraction of the weights' standard deviation: predicting every weight as
+ * their mean has RMSE = standard deviation, so a quine must do clearly better than a constant. */
+export const NONTRIVIAL_SPREAD = 0.5;
+
+/** Training has found a fixed point when its relative error is below this (float32 arithmetic stalls near 1e-7). */
+export const FIXED_POINT_TOLERANCE = 1e-5;
+/** Damping β of the Anderson mixing (1 = none); 0.5 converged more often than 1 at 64×64. */
+const ANDERSON_MIX = 0.5;
+
+export type Verdict = "zero quine" | "non-trivial" | "failed";
+export const OBJECTIVES = ["mse", "relative"] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+
+export interface TrainSettings {
+  epochs: number;
+  optimizer: OptimizerName;
+  lr: number;
+  regenerate: number;
+  /** Anderson memory for regeneration steps; 0 = plain regeneration. */
+  anderson: number;
+  /** Float64 Anderson refinement steps at the end (for nets with predict64); 0 = none. */
+  refine: number;
+  objective: Objective;
+  /** Step with the running sum of all gradients so far, as the original onehot script did by never zeroing them. */
+  accumulateGradients: boolean;
+  /** Called about once a second. */
+  onProgress?: (p: { step: number; loss: number; bestLoss: number; seconds: number }) => void;
+}
+
+export interface TrainResult {
+  /** The best weights seen (lowest loss); also left in net.params. */
+  best: Float64Array;
+  /** The best loss of the training arithmetic, before refinement (mean squared error even with --objective relative). */
+  bestLoss: number;
+  bestStep: number;
+  initialRms: number;
+  /** Steps actually run (fewer than epochs when a fixed point was reached or the loss stopped being finite). */
+  steps: number;
+  /** Float64 refinement steps run, and whether their result replaced the trained weights. */
+  refineSteps: number;
+  refined: boolean;
+  seconds: number;
+}
+
+export function train(net: QuineNet, settings: TrainSettings): TrainResult {
+  const { epochs, optimizer, lr, regenerate, anderson, refine, objective, accumulateGradients, onProgress } = settings;
+  const params = net.params;
+  const initialRms = rms(params);
+  let best = Float64Array.from(params);
+  let bestLoss = Infinity;
+  let bestScore = Infinity; // what "best" means: the loss, or with --objective relative the loss / mean(θ²)
+  let bestStep = 0;
+  const consider = (loss: number, step: number) => {
+    const score = objective === "relative" ? loss / rms(params) ** 2 : loss;
+    if (score < bestScore) {
+      bestScore = score;
+      bestLoss = loss;
+      bestStep = step;
+      best = Float64Array.from(params);
+    }
+  };
+  const converged = (loss: number) => Math.sqrt(loss) <= FIXED_POINT_TOLERANCE * rms(params);
+  const start = performance.now();
+  let lastReport = start;
+  let step = 0;
+  const opt = makeOptimizer(optimizer, lr, params.length);
+  const mixer = anderson > 0 ? new Anderson(anderson, ANDERSON_MIX) : null;
+  const gradientSum = new Float64Array(params.length);
+  let loss = NaN;
+  for (; step < epochs; step++) {
+    if (regenerate > 0 && step % regenerate === 0) {
+      const predicted = net.predict();
+      loss = meanSquaredError(predicted, params);
+      consider(loss, step);
+      params.set(mixer ? mixer.next(params, predicted) : predicted);
+    } else {
+      const result = net.lossAndGrad();
+      loss = result.loss;
+      consider(loss, step);
+      let grad = objective === "relative" ? relativeGradient(params, result.loss, result.grad) : result.grad;
+      if (accumulateGradients) {
+        for (let i = 0; i < grad.length; i++) gradientSum[i] += grad[i];
+        grad = gradientSum;
+      }
+      opt.step(params, grad);
+    }
+    if (loss === 0 || !Number.isFinite(loss) || (mixer && converged(loss))) break; // a fixed point, or diverged
+    const now = performance.now();
+    if (onProgress && now - lastReport > 1000) {
+      lastReport = now;
+      onProgress({ step, loss, bestLoss, seconds: (now - start) / 1000 });
+    }
+  }
+  if (step === epochs) consider(meanSquaredError(net.predict(), params), step); // the final state
+  else step++; // count the step that ended training
+  params.set(best);
+
+  let refineSteps = 0;
+  let refined = false;
+  if (refine > 0 && net.predict64) {
+    // Anderson in float64 from the best weights; keep its result only if, rounded to the stored
+    // float32, it beats the trained weights in float64.
+    const predict64 = net.predict64;
+    const mixer = new Anderson(Math.max(anderson, 1), ANDERSON_MIX);
+    let x: Float64Array = Float64Array.from(best);
+    let xBest = x, xBestLoss = Infinity;
+    for (; refineSteps < refine; refineSteps++) {
+      const g = predict64(x);
+      const loss = meanSquaredError(g, x);
+      if (loss < xBestLoss) [xBest, xBestLoss] = [x, loss];
+      if (!(loss > 1e-30)) break; // zero or not finite
+      x = mixer.next(x, g);
+    }
+    const trainedLoss = meanSquaredError(predict64(params), params);
+    params.set(xBest);
+    refined = meanSquaredError(predict64(params), params) < trainedLoss;
+    params.set(refined ? xBest : best);
+    best = Float64Array.from(params);
+  }
+  return { best, bestLoss, bestStep, initialRms, steps: step, refineSteps, refined, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Gradient of mse / mean(θ²) from that of mse: the loss no longer falls when all weights shrink together. */
+function relativeGradient(params: ArrayLike<number>, mse: number, grad: ArrayLike<number>): Float64Array {
+  const n = params.length;
+  let meanSquare = 0;
+  for (let i = 0; i < n; i++) meanSquare += params[i] * params[i] / n;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = grad[i] / meanSquare - (2 * mse * params[i]) / (n * meanSquare * meanSquare);
+  return out;
+}
+
+export interface Assessment {
+  rmse: number;
+  /** rmse / RMS of the weights; null when every weight is exactly 0 (0/0). */
+  relativeError: number | null;
+  /** rmse / standard deviation of the weights (1 = no better than predicting their mean); null when they are all equal. */
+  errorOverSpread: number | null;
+  weightRange: [number, number];
+  weightRms: number;
+  verdict: Verdict;
+  /** One sentence saying why. */
+  reason: string;
+}
+
+/** Compares weights with their predictions and gives the verdict (thresholds above). */
+export function assess(weights: ArrayLike<number>, predicted: ArrayLike<number>, initialRms: number): Assessment {
+  const n = weights.length;
+  const rmse = Math.sqrt(meanSquaredError(predicted, weights));
+  const weightRms = rms(weights);
+  let lo = Infinity, hi = -Infinity, mean = 0;
+  for (let i = 0; i < n; i++) {
+    lo = Math.min(lo, weights[i]);
+    hi = Math.max(hi, weights[i]);
+    mean += weights[i] / n;
+  }
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (weights[i] - mean) ** 2 / n;
+  const std = Math.sqrt(variance);
+  const relativeError = weightRms > 0 ? rmse / weightRms : null;
+  const errorOverSpread = std > 0 ? rmse / std : null;
+  const fmt = (x: number) => x.toExponential(2);
+  let verdict: Verdict;
+  let reason: string;
+  if (!Number.isFinite(rmse) || !Number.isFinite(weightRms)) {
+    verdict = "failed";
+    reason = "training diverged (the loss is not finite).";
+  } else if (weightRms < ZERO_QUINE_SCALE * initialRms) {
+    verdict = "zero quine";
+    reason = `the weights collapsed toward 0: RMS ${fmt(weightRms)}, from ${fmt(initialRms)} at the start (threshold ${ZERO_QUINE_SCALE} × initial).`;
+  } else if (relativeError !== null && relativeError < NONTRIVIAL_RELATIVE_ERROR && (errorOverSpread === null || errorOverSpread < NONTRIVIAL_SPREAD)) {
+    verdict = "non-trivial";
+    reason = `relative error ${fmt(relativeError)} < ${NONTRIVIAL_RELATIVE_ERROR} on weights of RMS ${fmt(weightRms)}, and RMSE is ${fmt(errorOverSpread ?? 0)} of their spread.`;
+  } else {
+    verdict = "failed";
+    reason =
+      relativeError !== null && relativeError >= NONTRIVIAL_RELATIVE_ERROR
+        ? `relative error ${fmt(relativeError)} is not below ${NONTRIVIAL_RELATIVE_ERROR}.`
+        : `RMSE is ${fmt(errorOverSpread ?? NaN)} of the weights' spread (not below ${NONTRIVIAL_SPREAD}): hardly better than predicting one constant.`;
+  }
+  return { rmse, relativeError, errorOverSpread, weightRange: [lo, hi], weightRms, verdict, reason };
+}
+
+export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / a.length;
+}
+
+function rms(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s / a.length);
+}

@@ -1,0 +1,220 @@
+// The ouroboros: a lineage from the tiny quine, resuming, the lock, damaged folders, kill -9 in the
+// middle of a generation, hostile programs, and the inspection commands' error paths.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ROOT } from "../src/bundle";
+import { readGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
+
+const CLI = join(ROOT, "dist", "src", "cli.js");
+const TINY = join(ROOT, "test", "fixtures", "tiny-quine.js");
+const scratch = mkdtempSync(join(tmpdir(), "nq-ouroboros-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, NQ_DEBUG: "" } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A failure a user can cause: exit 1, one "neural-quine: ..." message, no stack trace. */
+function assertCleanError(result: ReturnType<typeof cli>, pattern: RegExp): void {
+  assert.equal(result.status, 1, result.stderr);
+  assert.match(result.stderr, pattern);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+}
+
+function metrics(dir: string, generation: number): GenerationMetrics {
+  return JSON.parse(readFileSync(join(dir, `gen-${String(generation).padStart(4, "0")}`, "metrics.json"), "utf8")) as GenerationMetrics;
+}
+
+function program(name: string, text: string): string {
+  const path = join(scratch, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+// One lineage of two generations from the tiny quine, built in two runs: the second resumes.
+const lineage = join(scratch, "lineage");
+let firstRun: ReturnType<typeof cli>;
+let resumed: ReturnType<typeof cli>;
+let gen0Before: string;
+before(() => {
+  firstRun = cli("bootstrap", "--from", TINY, "--dir", lineage, "--generations", "1");
+  gen0Before = readFileSync(join(lineage, "gen-0000", "metrics.json"), "utf8");
+  resumed = cli("bootstrap", "--from", TINY, "--dir", lineage, "--generations", "2");
+});
+
+test("a lineage from the tiny quine: every generation exact, text and weights fixpoints, all files stored", () => {
+  assert.equal(firstRun.status, 0, firstRun.stderr);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const gen0 = metrics(lineage, 0);
+  const gen1 = metrics(lineage, 1);
+  assert.equal(gen0.status, "exact");
+  assert.equal(gen1.status, "exact");
+  assert.equal(gen0.parent, null);
+  assert.equal(gen1.parent, 0);
+  assert.equal(gen0.textFixpoint, true);
+  assert.equal(gen0.weightsFixpoint, null, "generation 0 has no parent weights");
+  assert.equal(gen1.textFixpoint, true);
+  assert.equal(gen1.weightsFixpoint, true, "a seeded trainer on the same text gives the same weights");
+  assert.equal(gen1.weightsHash, gen0.weightsHash);
+  assert.equal(gen1.parentWeightsHash, gen0.weightsHash);
+  assert.equal(gen0.programHash, sha256(readFileSync(TINY)));
+  for (const gen of ["gen-0000", "gen-0001"]) {
+    for (const file of ["program.js", "emitted.js", "model/model.json", "model/weights.bin", "diff.patch", "metrics.json"]) {
+      assert.ok(existsSync(join(lineage, gen, file)), `${gen}/${file}`);
+    }
+    assert.equal(readFileSync(join(lineage, gen, "diff.patch"), "utf8"), "", "exact: an empty diff");
+  }
+  assert.equal(readFileSync(join(lineage, "gen-0001", "program.js"), "utf8"), readFileSync(join(lineage, "gen-0000", "emitted.js"), "utf8"));
+  assert.ok(gen0.epochs > 0 && gen0.charsPerSecond > 0 && gen0.wallSeconds > 0);
+  const summary = JSON.parse(readFileSync(join(lineage, "lineage.json"), "utf8")) as { generations: { generation: number; status: string; weightsFixpoint: boolean | null }[]; updated: string };
+  assert.deepEqual(summary.generations.map((g) => [g.generation, g.status, g.weightsFixpoint]), [[0, "exact", null], [1, "exact", true]]);
+  assert.ok(!Number.isNaN(Date.parse(summary.updated)));
+  assert.ok(!existsSync(join(lineage, ".lock")), "the lock is released");
+});
+
+test("bootstrap run again continues after the last finished generation and leaves it untouched", () => {
+  assert.match(resumed.stderr, /continuing after gen-0000/);
+  assert.doesNotMatch(resumed.stderr, /gen-0000: running/);
+  assert.equal(readFileSync(join(lineage, "gen-0000", "metrics.json"), "utf8"), gen0Before);
+  const again = cli("bootstrap", "--from", TINY, "--dir", lineage, "--generations", "2");
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /no new generations/);
+});
+
+test("generations, show, diff and emit --check work on the lineage", () => {
+  const table = cli("generations", "--dir", lineage);
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /text fixpoint\s+weights fixpoint\s+changed lines/);
+  assert.match(table.stdout, /^1\s+exact\s+\d+\s+\d+\s+[\d.]+ s\s+yes\s+yes\s+0$/m);
+  const rows = JSON.parse(cli("generations", "--dir", lineage, "--json").stdout) as { generation: number; status: string; textFixpoint: boolean; damage: string | null }[];
+  assert.deepEqual(rows.map((r) => [r.generation, r.status, r.textFixpoint, r.damage]), [[0, "exact", true, null], [1, "exact", true, null]]);
+
+  const show = cli("show", "1", "--dir", lineage);
+  assert.equal(show.status, 0, show.stderr);
+  assert.match(show.stdout, /status\s+exact/);
+  assert.ok(show.stdout.endsWith(readFileSync(join(lineage, "gen-0001", "program.js"), "utf8")));
+  assert.equal((JSON.parse(cli("show", "gen-0001", "--dir", lineage, "--json").stdout) as { metrics: GenerationMetrics }).metrics.generation, 1);
+
+  const diff = cli("diff", "0", "--dir", lineage);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.equal(diff.stdout, "");
+  assert.match(diff.stderr, /no differences/);
+  assert.equal(cli("diff", "0", "1", "--dir", lineage).stdout, "");
+  const original = cli("diff", "0", "--original", "--dir", lineage);
+  assert.equal(original.status, 0, original.stderr);
+  assert.match(original.stdout, /^--- quine\/quine\.js/m, "the tiny quine differs from the bundle");
+  assert.ok(!original.stdout.includes("\u001b["), "no colour when stdout is not a terminal");
+
+  const check = cli("emit", "1", "--dir", lineage, "--check");
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /decode to the stored emitted text/);
+  const emitted = cli("emit", join(lineage, "gen-0000"));
+  assert.equal(emitted.stdout, readFileSync(join(lineage, "gen-0000", "emitted.js"), "utf8"));
+  assert.equal(cli("emit", join(lineage, "gen-0000", "model")).stdout, emitted.stdout, "a plain model directory works too");
+});
+
+test("a second run on the same directory refuses while the first holds the lock; a dead run's lock is taken over", () => {
+  const dir = join(scratch, "locked");
+  mkdirSync(dir);
+  writeFileSync(join(dir, ".lock"), JSON.stringify({ pid: process.pid, started: new Date().toISOString() }));
+  assertCleanError(cli("bootstrap", "--from", TINY, "--dir", dir, "--generations", "1"), /in use by another bootstrap run \(pid \d+/);
+  assert.deepEqual(readdirSync(dir), [".lock"], "nothing was run");
+
+  const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
+  writeFileSync(join(dir, ".lock"), JSON.stringify({ pid: deadPid, started: "earlier" }));
+  const quick = program("quick-death.js", "throw new Error('stop here');\n");
+  const taken = cli("bootstrap", "--from", quick, "--dir", dir, "--generations", "1");
+  assert.equal(taken.status, 0, taken.stderr);
+  assert.match(taken.stderr, new RegExp(`took over the lock of an earlier run \\(pid ${deadPid}`));
+  assert.ok(!existsSync(join(dir, ".lock")));
+});
+
+test("a damaged generation folder is reported as such, never a crash", () => {
+  const dir = join(scratch, "damaged");
+  cpSync(lineage, dir, { recursive: true });
+  rmSync(join(dir, "gen-0001", "emitted.js"));
+  const table = cli("generations", "--dir", dir);
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /^1\s+damaged\s+emitted\.js is missing$/m);
+  assert.match(table.stderr, /1 damaged generation folder/);
+  assertCleanError(cli("show", "1", "--dir", dir), /gen-0001 is damaged: emitted\.js is missing\./);
+  assertCleanError(cli("emit", "1", "--dir", dir, "--check"), /gen-0001 is damaged: emitted\.js is missing\./);
+  assertCleanError(cli("bootstrap", "--from", TINY, "--dir", dir, "--generations", "3"), /gen-0001 in .* is damaged \(emitted\.js is missing\).*remove that folder/);
+
+  writeFileSync(join(dir, "gen-0000", "metrics.json"), "{ half a record");
+  const rows = JSON.parse(cli("generations", "--dir", dir, "--json").stdout) as { status: string; damage: string | null }[];
+  assert.deepEqual(rows.map((r) => [r.status, r.damage]), [["damaged", "metrics.json is not valid JSON"], ["damaged", "emitted.js is missing"]]);
+  assertCleanError(cli("diff", "0", "--dir", dir), /gen-0000 is damaged: metrics\.json is not valid JSON\./);
+
+  writeFileSync(join(dir, "gen-0000", "metrics.json"), JSON.stringify(metrics(lineage, 0)));
+  writeFileSync(join(dir, "gen-0000", "program.js"), "// edited by hand\n");
+  assert.equal(readGeneration(dir, 0).damage, "program.js does not match the hash in metrics.json");
+});
+
+test("kill -9 in the middle of a generation loses no finished generation, and a rerun continues", async () => {
+  const dir = join(scratch, "killed");
+  // Its own process group, so that the kill takes the sandboxed program with it.
+  const child = spawn(process.execPath, [CLI, "bootstrap", "--from", TINY, "--dir", dir, "--generations", "3"], { detached: true, stdio: "ignore" });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const midway = (): boolean => existsSync(join(dir, "gen-0000")) && existsSync(dir) && readdirSync(dir).some((name) => name.startsWith("gen-0001.tmp-"));
+  for (let waited = 0; !midway(); waited += 100) {
+    assert.ok(waited < 240_000, "generation 1 never started");
+    assert.equal(child.exitCode, null, "bootstrap ended before generation 1 started");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  process.kill(-(child.pid as number), "SIGKILL");
+  await exited;
+  const gen0 = readFileSync(join(dir, "gen-0000", "metrics.json"), "utf8");
+  assert.equal(readGeneration(dir, 0).damage, null);
+  assert.ok(!existsSync(join(dir, "gen-0001")), "the unfinished generation is not there under its final name");
+
+  const rerun = cli("bootstrap", "--from", TINY, "--dir", dir, "--generations", "2");
+  assert.equal(rerun.status, 0, rerun.stderr);
+  assert.match(rerun.stderr, /took over the lock/);
+  assert.match(rerun.stderr, /removed gen-0001\.tmp-\d+/);
+  assert.equal(readFileSync(join(dir, "gen-0000", "metrics.json"), "utf8"), gen0);
+  assert.equal(metrics(dir, 1).status, "exact");
+  assert.ok(!readdirSync(dir).some((name) => name.includes(".tmp-")));
+});
+
+test("a hostile program dies with its reason in one sentence, and the lineage stops there", () => {
+  const hostile: [string, string][] = [
+    ["syntax.js", "this is not javascript (\n"],
+    ["throws.js", "throw new Error('no quine here');\n"],
+    ["escape.js", "require('child_process').execSync('touch /tmp/nq-escaped');\n"],
+  ];
+  for (const [name, text] of hostile) {
+    const dir = join(scratch, `hostile-${name}`);
+    const result = cli("bootstrap", "--from", program(name, text), "--dir", dir, "--generations", "3");
+    assert.equal(result.status, 0, result.stderr);
+    const gen0 = metrics(dir, 0);
+    assert.equal(gen0.status, "dead", name);
+    assert.ok(gen0.reason && /\.$/.test(gen0.reason) && !gen0.reason.includes("\n"), `one sentence: ${gen0.reason}`);
+    assert.equal(gen0.emittedHash, null);
+    assert.ok(!existsSync(join(dir, "gen-0000", "emitted.js")) && !existsSync(join(dir, "gen-0000", "model")));
+    assert.ok(!existsSync(join(dir, "gen-0001")), "the lineage stops at a dead generation");
+    assert.match(result.stdout, /The lineage cannot go on: the lineage died at gen-0000/);
+    const again = cli("bootstrap", "--from", join(scratch, name), "--dir", dir, "--generations", "3");
+    assert.match(again.stdout, /no new generations/);
+    assertCleanError(cli("emit", "0", "--dir", dir), /gen-0000 has no model to decode: it died \(/);
+  }
+  assert.ok(!existsSync("/tmp/nq-escaped"), "the program could not run a command");
+});
+
+test("the inspection commands' error paths: unknown generation, missing directory, bad arguments", () => {
+  const missing = join(scratch, "no-such-dir");
+  assertCleanError(cli("generations", "--dir", missing), /No generations in .*no-such-dir: the directory does not exist/);
+  assertCleanError(cli("show", "0", "--dir", missing), /the directory does not exist/);
+  assertCleanError(cli("show", "7", "--dir", lineage), /No generation 7 in .*: it holds generations 0–1\./);
+  assertCleanError(cli("diff", "0", "9", "--dir", lineage), /No generation 9/);
+  assertCleanError(cli("diff", "zero", "--dir", lineage), /"zero" is not a generation number/);
+  assertCleanError(cli("emit", "4", "--dir", lineage), /No generation 4/);
+  assertCleanError(cli("emit", join(lineage, "gen-0000", "model"), "--check"), /not a generation folder/);
+  assertCleanError(cli("bootstrap", "--from", join(scratch, "nothing.js"), "--dir", join(scratch, "x")), /File not found/);
+  assertCleanError(cli("bootstrap", "--from", program("other.js", "// another program\n"), "--dir", lineage), /starts from a different program/);
+});

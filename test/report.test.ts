@@ -1,0 +1,166 @@
+// The report: a static site of a lineage. The site is built from a lineage that the real bootstrap
+// produces here, plus a copy of it with a damaged and a dead generation; then Chromium (Debian's
+// package, driven by playwright-core) opens it from a local static server, and the page decodes a
+// model live with TensorFlow.js in the browser.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { before, test } from "node:test";
+import { chromium } from "playwright-core";
+import { ROOT } from "../src/bundle";
+import { readGeneration, writeGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
+import { serveSite } from "../src/report/site";
+
+const CLI = join(ROOT, "dist", "src", "cli.js");
+const TINY_QUINE = join(ROOT, "test", "fixtures", "tiny-quine.js");
+const CHROMIUM = process.env.NQ_CHROMIUM ?? "/usr/bin/chromium";
+// Without Chromium the browser test is skipped on a developer's machine, never in CI.
+const NO_BROWSER = !existsSync(CHROMIUM) && !process.env.CI
+  ? `${CHROMIUM} is not installed (apt-get install chromium); CI installs it and runs this test`
+  : false;
+const DEAD_REASON = "SyntaxError: Unexpected token '}' (line 3).";
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "nq-report-"));
+}
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, NQ_DEBUG: "" } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let bootstrapped: string; // a lineage of two generations of the tiny quine, from the real bootstrap
+let mixed: string; // its copy, with generation 1 damaged and a dead generation 2
+
+before(() => {
+  bootstrapped = join(tempDir(), "generations");
+  const run = cli("bootstrap", "--from", TINY_QUINE, "--generations", "2", "--dir", bootstrapped);
+  assert.equal(run.status, 0, run.stderr);
+  const first = readGeneration(bootstrapped, 0).metrics;
+  assert.equal(first?.status, "exact", `the tiny quine's generation 0 should be exact (${first?.reason ?? "mutated"})`);
+
+  mixed = join(tempDir(), "generations");
+  cpSync(bootstrapped, mixed, { recursive: true });
+  // Damage generation 1 as a disk or a hand would: an edited emitted.js and a truncated weights.bin.
+  const gen1 = join(mixed, "gen-0001");
+  appendFileSync(join(gen1, "emitted.js"), "console.log('edited by hand');\n");
+  const weights = readFileSync(join(gen1, "model", "weights.bin"));
+  writeFileSync(join(gen1, "model", "weights.bin"), weights.subarray(0, weights.length / 2));
+  // A dead generation 2: its program did not run.
+  const program = readFileSync(join(bootstrapped, "gen-0001", "emitted.js"), "utf8").replace(/\}\);\s*$/, "}\n}");
+  const dead: GenerationMetrics = {
+    generation: 2, status: "dead", reason: DEAD_REASON, parent: 1, bytes: Buffer.byteLength(program), epochs: 0, wallSeconds: 0.1,
+    charsPerSecond: 0, backend: null, seed: null, programHash: sha256(program), emittedHash: null, weightsHash: null,
+    parentWeightsHash: null, textFixpoint: false, weightsFixpoint: null, changedLines: 0, history: [],
+  };
+  writeGeneration(mixed, { metrics: dead, program, emitted: null, model: null });
+});
+
+test("report on a bootstrap's output writes a self-contained site", () => {
+  const out = join(tempDir(), "site");
+  const run = cli("report", "--dir", bootstrapped, "--out", out);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /2 generations/);
+  const html = readFileSync(join(out, "index.html"), "utf8");
+  assert.match(html, /id="overview"/);
+  for (const gen of ["gen-0000", "gen-0001"]) {
+    assert.match(html, new RegExp(`<section class="generation exact" id="${gen}"`));
+    for (const file of ["program.js", "emitted.js", "model/model.json", "model/weights.bin"]) {
+      assert.deepEqual(readFileSync(join(out, gen, file)), readFileSync(join(bootstrapped, gen, file)), `${gen}/${file}`);
+    }
+  }
+  // No address outside the site: the page, its script and its stylesheet are all local.
+  assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//);
+  assert.ok(statSync(join(out, "assets", "page.js")).size > 100_000, "TensorFlow.js is bundled into the page's script");
+  assert.match(html, /class="hljs-keyword"/, "programs are syntax-highlighted");
+  // Writing again replaces the earlier report.
+  assert.equal(cli("report", "--dir", bootstrapped, "--out", out).status, 0);
+});
+
+test("report shows a dead and a damaged generation with their reasons", () => {
+  const out = join(tempDir(), "site");
+  const run = cli("report", "--dir", mixed, "--out", out);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /3 generations \(1 damaged\)/);
+  const html = readFileSync(join(out, "index.html"), "utf8");
+  assert.match(html, /<section class="generation exact" id="gen-0000"/);
+  assert.match(html, /<section class="generation damaged" id="gen-0001"/);
+  assert.match(html, /emitted\.js does not match the hash in metrics\.json/);
+  assert.match(html, /<section class="generation dead" id="gen-0002"/);
+  assert.ok(html.includes("SyntaxError: Unexpected token &#39;}&#39; (line 3)."), "the dead generation's reason, escaped");
+  // Only models that load get a decode button, and only theirs are copied.
+  assert.ok(existsSync(join(out, "gen-0000", "model", "weights.bin")));
+  assert.ok(!existsSync(join(out, "gen-0001", "model")));
+  assert.doesNotMatch(html, /id="gen-0001" data-model/);
+});
+
+test("report refuses a missing folder and a foreign --out with one sentence", () => {
+  const missing = cli("report", "--dir", join(tempDir(), "nothing"), "--out", join(tempDir(), "site"));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /^neural-quine: No generations folder at .*\.\n$/);
+  const foreign = tempDir();
+  writeFileSync(join(foreign, "notes.txt"), "mine");
+  const refused = cli("report", "--dir", bootstrapped, "--out", foreign);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /^neural-quine: .* is not empty and was not written by neural-quine report: choose another --out\.\n$/);
+  assert.equal(readFileSync(join(foreign, "notes.txt"), "utf8"), "mine");
+});
+
+test("in Chromium: the overview, a diff, and decode live giving the program back exactly", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
+  const out = join(tempDir(), "site");
+  assert.equal(cli("report", "--dir", mixed, "--out", out).status, 0);
+  const { server, url } = await serveSite(out);
+  const context = await chromium.launchPersistentContext(tempDir(), {
+    executablePath: CHROMIUM,
+    headless: true,
+    // As root Chromium needs --no-sandbox; the rest keep it off a network it cannot reach.
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1280, height: 1000 },
+  });
+  try {
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
+    page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()}`));
+    await page.goto(url);
+
+    // The overview: one row per generation, with its status and, for the dead one, its reason.
+    const rows = page.locator("#overview tbody tr");
+    assert.equal(await rows.count(), 3);
+    assert.deepEqual(await page.locator("#overview tbody .badge").allTextContents(), ["exact", "damaged", "dead"]);
+    assert.match(await rows.nth(2).innerText(), /SyntaxError: Unexpected token '}'/);
+    assert.match(await page.locator("#gen-0001 p.reason").innerText(), /Damaged: emitted\.js does not match the hash/);
+
+    // A diff rendered by diff2html: the damaged generation's edited line, inserted.
+    const diff = page.locator("#gen-0001 .d2h-file-wrapper").first();
+    assert.ok(await diff.isVisible());
+    assert.match(await diff.locator(".d2h-ins").last().innerText(), /edited by hand/);
+    // The exact generation's emitted text equals its program: no diff, a note saying so.
+    assert.match(await page.locator("#gen-0000 .identical").first().innerText(), /byte for byte/);
+
+    // Decode live: TensorFlow.js in the page loads gen-0000's model and decodes it.
+    await page.click("#gen-0000 button.decode");
+    const verdict = page.locator("#gen-0000 .verdict");
+    await page.waitForFunction(() => !["", "running"].includes(document.querySelector<HTMLElement>("#gen-0000 .verdict")?.dataset.verdict ?? ""), null, { timeout: 240_000 });
+    assert.equal(await verdict.getAttribute("data-verdict"), "exact", await verdict.innerText());
+    assert.match(await verdict.innerText(), /^exact: the decoded text equals program\.js byte for byte/);
+    assert.equal(await page.locator("#gen-0000 .live-output").textContent(), readFileSync(join(mixed, "gen-0000", "program.js"), "utf8"));
+    assert.deepEqual(problems, []);
+
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const shot = await page.screenshot({ path: join(out, "screenshot.png") });
+    assert.ok(shot.length > 10_000, "a screenshot of the page");
+    // NQ_REPORT_SCREENSHOT=docs/images/report.png keeps it (the README's picture).
+    const keep = process.env.NQ_REPORT_SCREENSHOT;
+    if (keep) {
+      mkdirSync(dirname(keep), { recursive: true });
+      writeFileSync(keep, shot);
+    }
+  } finally {
+    await context.close();
+    server.close();
+  }
+});
