@@ -136,7 +136,7 @@ function trainUntilExact(source, options = {}) {
     let loss = 0;
     let exact = 0;
     let minMargin = Infinity;
-    const windows = windowsOf(window / 2 + epoch * s.shift % window, window);
+    const windows = windowsOf(Math.floor(window / 2) + epoch * s.shift % window, window);
     for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
       const { value, grads } = tf2.variableGrads(() => {
         const z = forward(w, inp, B, state);

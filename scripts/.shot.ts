@@ -6,7 +6,7 @@ import { serveSite } from "../src/report/site";
 async function main() {
   const { server, url } = await serveSite(process.argv[2]);
   const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "chr-")), { executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"], viewport: { width: 1280, height: 900 } });
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"], viewport: { width: 1280, height: 1000 } });
   const page = await browser.newPage();
   page.on("console", (m) => console.log("console:", m.text()));
   page.on("pageerror", (e) => console.log("pageerror:", e.message));

@@ -104,7 +104,9 @@ function hostCopy(value: unknown): unknown {
     for (let i = 0; i < copy.length; i++) copy[i] = source[i];
     return copy;
   }
-  return Array.isArray(value) ? value.map(hostCopy) : value;
+  // Array.from, not value.map: the sandbox's own map would build a sandbox array again. Shapes
+  // matter most: TensorFlow.js keeps them and reads them in every kernel.
+  return Array.isArray(value) ? Array.from(value, hostCopy) : value;
 }
 
 /** A module's functions (and those of its namespaces, one level down), with arguments copied by hostCopy. */

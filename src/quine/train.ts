@@ -69,8 +69,8 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     mask[at] = 1;
   }
   // The windows of a pass: for each, the streams' inputs, targets and mask [B,T], b-major. Their
-  // boundaries move from pass to pass (the first window has window/2 to 3/2 window steps), so no position always starts a window, where
-  // truncated BPTT would never let it learn from what came before.
+  // boundaries move from pass to pass (the first has window/2 to 3/2 window steps), so that no
+  // position always starts a window, where truncated BPTT never lets it learn from before.
   const windowsOf = (first: number, window: number) => {
     const windows = [];
     for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
@@ -98,7 +98,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     let loss = 0;
     let exact = 0;
     let minMargin = Infinity;
-    const windows = windowsOf(window / 2 + ((epoch * s.shift) % window), window);
+    const windows = windowsOf(Math.floor(window / 2) + ((epoch * s.shift) % window), window);
     for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
       const { value, grads } = tf.variableGrads(() => {
         const z = forward(w, inp, B, state);

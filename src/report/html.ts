@@ -65,7 +65,7 @@ function diffBlock(title: string, oldName: string, oldText: string | undefined, 
 }
 
 /** The training curve as an inline SVG: loss (log scale, left) and exact positions (right) per epoch. */
-export function curve(history: EpochRecord[], positions: number): string {
+export function curve(history: EpochRecord[], positions: number, fromLog = false): string {
   if (history.length === 0) return `<p class="note">No training history was recorded for this generation.</p>`;
   const W = 640, H = 220, left = 56, right = 56, top = 14, bottom = 34;
   const plotW = W - left - right, plotH = H - top - bottom;
@@ -90,7 +90,7 @@ export function curve(history: EpochRecord[], positions: number): string {
     ${counts.length ? `${text(W - right + 6, top + 10, "start", "exact", String(maxExact))}${text(W - right + 6, top + plotH, "start", "exact", "0")}` : ""}
     ${text(left, H - 12, "start", "axis", `epoch ${firstEpoch}`)}${text(W - right, H - 12, "end", "axis", `epoch ${lastEpoch}`)}
     ${text(left + plotW / 2, H - 12, "middle", "axis", "epochs")}
-  </svg><figcaption><span class="key loss">loss (log scale, left)</span>${counts.length ? ` <span class="key exact">exact positions of ${maxExact} (right)</span>` : ""}</figcaption></figure>`;
+  </svg><figcaption><span class="key loss">loss (log scale, left)</span>${counts.length ? ` <span class="key exact">exact positions of ${maxExact} (right)</span>` : ""}${fromLog ? `<br>read from the progress lines in log.txt: the program published no history` : ""}</figcaption></figure>`;
 }
 
 /** A metrics record as a table of two name/value pairs per row; long hashes shortened (in full on hover). */
@@ -126,7 +126,7 @@ function generationSection(g: Generation, parent: Generation | undefined): strin
   return `<section class="generation ${g.status}" id="${g.name}"${g.model ? ` data-model="${escapeHtml(g.model.json)}" data-program="${g.name}/program.js"` : ""}${g.model && g.emitted !== undefined ? ` data-emitted="${g.name}/emitted.js"` : ""}>
     <h2>Generation ${g.generation} ${badge(g.status)}${g.recordedStatus ? ` <span class="dim">recorded as ${escapeHtml(g.recordedStatus)}</span>` : ""}</h2>
     ${reason}${live}
-    <div class="columns"><div><h3>Training</h3>${curve(g.history, positions)}</div><div><h3>Metrics</h3>${metricsTable(g.metrics)}</div></div>
+    <div class="columns"><div><h3>Training</h3>${curve(g.history, positions, g.historyFromLog)}</div><div><h3>Metrics</h3>${metricsTable(g.metrics)}</div></div>
     ${diffs}
     ${programBlock("program.js: the program that ran", g.program, false)}
   </section>`;

@@ -14,7 +14,7 @@ export interface EpochRecord {
   loss: number;
   exact: number | boolean; // positions right, or (some programs) whether decoding was exact
   minMargin?: number;
-  seconds: number;
+  seconds?: number;
 }
 
 export type GenerationStatus = "exact" | "mutated" | "dead" | "damaged";
@@ -29,6 +29,7 @@ export interface Generation {
   parent: number | null;
   metrics: Record<string, unknown>; // metrics.json as stored (history aside), or the lineage.json row
   history: EpochRecord[];
+  historyFromLog: boolean; // the program published no history: it is read from its logged progress lines
   program?: string;
   emitted?: string;
   model?: { json: string; weights: string }; // paths of a model that loads, relative to the folder
@@ -69,6 +70,28 @@ function isEpoch(value: unknown): value is EpochRecord {
   return typeof e === "object" && e !== null && typeof e.epoch === "number" && typeof e.loss === "number";
 }
 
+/**
+ * The history a program logged, for one that published none: its stderr (log.txt) lines such as
+ * "epoch 12  loss 0.0431  exact 2150/2162" or "... exact false".
+ */
+export function historyFromLog(log: string): EpochRecord[] {
+  const history: EpochRecord[] = [];
+  for (const line of log.split("\n")) {
+    const epoch = /\bepoch (\d+)\b/.exec(line);
+    const loss = /\bloss (-?[\d.]+(?:e[-+]?\d+)?)/i.exec(line);
+    if (!epoch || !loss) continue;
+    const exact = /\bexact (\d+|true|false)\b/.exec(line)?.[1];
+    const seconds = /\b([\d.]+)s\b/.exec(line);
+    history.push({
+      epoch: Number(epoch[1]),
+      loss: Number(loss[1]),
+      exact: exact === undefined ? false : exact === "true" ? true : exact === "false" ? false : Number(exact),
+      seconds: seconds ? Number(seconds[1]) : 0,
+    });
+  }
+  return history;
+}
+
 /** The checks the store does not make: that the model loads as a neural-quine model, as the browser will load it. */
 async function checkModel(dir: string): Promise<string | undefined> {
   try {
@@ -103,14 +126,22 @@ async function readGeneration(dir: string, stored: StoredGeneration, row: Json |
     parent: typeof shown.parent === "number" ? shown.parent : stored.generation > 0 ? stored.generation - 1 : null,
     metrics: shown,
     history: Array.isArray(rawHistory) ? rawHistory.filter(isEpoch) : [],
+    historyFromLog: false,
     // A damaged generation still shows the texts that are there.
     program: stored.program ?? readText(join(folder, "program.js")),
     emitted: stored.emitted ?? readText(join(folder, "emitted.js")),
   };
+  const log = readText(join(folder, "log.txt"));
+  if (generation.history.length === 0 && log) {
+    generation.history = historyFromLog(log);
+    generation.historyFromLog = generation.history.length > 0;
+  }
   let damage = stored.damage ?? undefined;
   const hasModel = existsSync(join(folder, "model", "model.json"));
   if (existsSync(folder) && (generation.status !== "dead" || hasModel)) {
-    const modelDamage = await checkModel(join(folder, "model"));
+    // Said of the generation's own files, without the folder the report was made from.
+    const modelDamage = (await checkModel(join(folder, "model")))?.split(join(folder, "model")).join("model/")
+      .replace(/^./, (c) => (damage ? c.toLowerCase() : c));
     if (modelDamage === undefined) generation.model = { json: `${name}/model/model.json`, weights: `${name}/model/weights.bin` };
     else if (generation.status !== "dead") damage = damage ? `${damage}; ${modelDamage}` : modelDamage;
   }

@@ -45,7 +45,9 @@ export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
   "coords-in": { size: 16, epochs: 2000, optimizer: "rmsprop", lr: 1e-2, ...FIXED_POINT },
   onehot: { size: 64, epochs: 10000, optimizer: "rmsprop", lr: 1e-2, regenerate: 0, ...PLAIN },
   recurrent: { size: 16, epochs: 2500, optimizer: "adam", lr: 1e-2, regenerate: 0, ...PLAIN },
-  vanilla: { size: 100, epochs: 1000, optimizer: "adam", lr: 1e-3, regenerate: 10, ...PLAIN },
+  // relative loss: with the plain one Adam lowers the loss mostly by shrinking every weight;
+  // Anderson-mixed regeneration, because plain regeneration shrinks or blows up the weights' scale
+  vanilla: { size: 100, epochs: 200, optimizer: "adam", lr: 1e-3, regenerate: 10, ...PLAIN, anderson: 5, objective: "relative" },
 };
 
 /** Epsilon of the parameter-free normalizations (PyTorch's BatchNorm1d/InstanceNorm1d default). */
@@ -236,7 +238,10 @@ function normalize64(z: Float64Array, rows: number, cols: number, axis: 0 | 1): 
 /** Hidden width h: parameters W1[h,h], W2[h,h], w3[h] (2h² + h of them), each one's address a fixed random row. */
 function vanillaQuine(h: number, rng: Random): QuineNet {
   const count = 2 * h * h + h;
-  const projection = rng.normalArray(count * h, Number(process.env.VSTD ?? 1)); // [P, h]: row i = onehot(i) · projection
+  // Projection entries N(0, 1/h): with LeCun-normal weights each SELU layer keeps the scale of its
+  // input, so the first predictions have the weights' own scale (≈ 1/√h). With N(0, 1) they were
+  // √h = 10 times larger and regeneration blew up.
+  const projection = rng.normalArray(count * h, 1 / Math.sqrt(h)); // [P, h]: row i = onehot(i) · projection
   const params = rng.normalArray(count, 1 / Math.sqrt(h)); // LeCun normal, as SELU networks want
   // Forward and backward written out in tfjs ops, every matrix product a plain one (see matrixQuine).
   const X = tf.tensor2d(projection, [count, h]); // [P, h]
