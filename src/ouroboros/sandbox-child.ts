@@ -191,7 +191,11 @@ async function main(): Promise<void> {
   // Nothing in this process needs the network once the backend is up: take the easy door away too.
   delete (globalThis as { fetch?: unknown }).fetch;
 
+  const parent = process.ppid;
   const log = (line: unknown): void => {
+    // Training runs synchronously, so "disconnect" cannot fire while it does; progress lines come
+    // every second or so, and a changed ppid means the parent died (kill -9): stop, don't train on.
+    if (process.ppid !== parent) process.exit(1);
     const text = firstLine(String(line));
     process.stderr.write(`${text}\n`);
     void send({ type: "log", line: text });
