@@ -3,6 +3,10 @@
 // progress, `publish` for its result. A sandbox hands a program its own `start`, `log` and
 // `publish` in place of these (see src/ouroboros/sandbox).
 import { initBackend, parseBackend } from "./backend";
+// tfjs-core's CommonJS build registers no gradients; tfjs-layers's registers tfjs-core's (tf.grads of
+// matMul, logSoftmax, ... that training needs). Not the chained ops (tensor.flatten()...): nothing
+// here may rely on those, under tsx or plain Node alike.
+import "@tensorflow/tfjs-layers";
 import { saveModel, type QuineModel } from "./model-files";
 
 export * from "./backend";

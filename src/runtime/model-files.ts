@@ -6,15 +6,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { basename, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-// tfjs-layers calls chained ops (tensor.flatten() ...), which tfjs-core's CommonJS build does not
-// register. Their module is ESM with extensionless imports: it loads under tsx and bundlers, but
-// plain Node (>= 20.19 tries require(esm)) fails to resolve it. Saving and loading, all that plain
-// Node runs here, do not need them, so there it goes without.
-try {
-  require("@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops");
-} catch {
-  // plain Node: see above
-}
 import type { LstmWeights } from "./lstm";
 
 /** A trained character model: its symbols (index 0 marks start and end) and its weights. */
