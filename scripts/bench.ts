@@ -54,7 +54,7 @@ async function baseline(text: string): Promise<number> {
   const model = tfl.sequential({
     layers: [
       // Glorot rather than the default orthogonal recurrent initializer: only throughput is measured,
-      // and tfjs's orthogonal initializer fails in some module setups (rMat.flatten is not a function).
+      // and tfjs's orthogonal initializer needs the chained ops (tensor.flatten()), which the runtime does not register.
       tfl.layers.lstm({ units: H, returnSequences: true, recurrentActivation: "sigmoid", recurrentInitializer: "glorotUniform", inputShape: [T, V] }),
       tfl.layers.timeDistributed({ layer: tfl.layers.dense({ units: V, activation: "softmax" }) }),
     ],

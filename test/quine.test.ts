@@ -110,7 +110,10 @@ test("saved models are standard TensorFlow.js layers models", async () => {
   // tf.layers' own LSTM, fed the boundary and the text, predicts every next character.
   const vocab: string[] = json.userDefinedMetadata.vocab;
   const ids = [0, ...[...TEXT].map((ch) => vocab.indexOf(ch))];
-  const predicted = tf.tidy(() => (layers.predict(tf.oneHot(ids, vocab.length).expandDims(0).toFloat()) as tf.Tensor).argMax(-1).dataSync());
+  const predicted = tf.tidy(() => {
+    const oneHot = tf.expandDims(tf.cast(tf.oneHot(ids, vocab.length), "float32"), 0); // [1, N+1, V]
+    return tf.argMax(layers.predict(oneHot) as tf.Tensor, -1).dataSync();
+  });
   assert.equal([...predicted].map((id) => vocab[id]).join(""), TEXT);
   layers.dispose();
   dispose(trained.model);

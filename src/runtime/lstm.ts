@@ -142,17 +142,16 @@ export function lstmSequence(tokens: Int32Array, streams: number, state: LstmSta
         if (t > 0) dhNext = matMul(dz, B, recurrentT); // (at t = 0 it would only reach the initial state)
       }
       recurrentT.dispose();
-      // The input part of each step is row x of the kernel, so its gradient is a scatter-add of dz;
-      // every step adds the bias once too, so its gradient is the sum of the kernel's rows.
+      // The input part of each step is row x of the kernel, so its gradient is a scatter-add of dz.
       const dKernel = new Float32Array(K.length);
+      const dBias = new Float32Array(G);
       for (let row = 0; row < T * B; row++) {
         const x = xs[row] * G;
         const r = row * G;
-        for (let n = 0; n < G; n++) dKernel[x + n] += dZ[r + n];
-      }
-      const dBias = new Float32Array(G);
-      for (let x = 0; x < K.length; x += G) {
-        for (let n = 0; n < G; n++) dBias[n] += dKernel[x + n];
+        for (let n = 0; n < G; n++) {
+          dKernel[x + n] += dZ[r + n];
+          dBias[n] += dZ[r + n];
+        }
       }
       // dRecurrent = sum over steps of h_{t-1}^T dz_t: one big product over all T*B rows, with
       // h_{t-1} transposed here (a transpose flag on matMul is ~10x slower on wasm).
