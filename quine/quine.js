@@ -1,5 +1,9 @@
 "use strict";
 
+// src/quine/deps.ts
+var tf = require("@tensorflow/tfjs-core");
+var rt = require("neural-quine/runtime");
+
 // src/quine/data.ts
 function makeVocab(text) {
   return ["", ...[...new Set(text)].sort()];
@@ -10,8 +14,6 @@ function encode(text, vocab) {
 }
 
 // src/quine/model.ts
-var tf = require("@tensorflow/tfjs-core");
-var rt = require("neural-quine/runtime");
 function variable(init) {
   const v = tf.variable(init);
   init.dispose();
@@ -42,9 +44,8 @@ function forward(w, tokens, streams, state) {
 }
 
 // src/quine/sample.ts
-var rt2 = require("neural-quine/runtime");
 function decodeGreedy(model, limit) {
-  const stepper = rt2.lstmStepper(model.weights);
+  const stepper = rt.lstmStepper(model.weights);
   let text = "";
   let minMargin = Infinity;
   for (let token = 0, n = 0; n <= limit; n++) {
@@ -67,8 +68,6 @@ function decodeGreedy(model, limit) {
 }
 
 // src/quine/train.ts
-var tf2 = require("@tensorflow/tfjs-core");
-var rt3 = require("neural-quine/runtime");
 var settings = {
   hidden: 128,
   // LSTM units
@@ -122,10 +121,10 @@ function trainUntilExact(source, options = {}) {
   const w = createWeights(vocab.length, s.hidden, s.seed);
   const vars = Object.values(w);
   const model = { vocab, weights: w };
-  const optimizer = tf2.train.adam(s.learningRate);
+  const optimizer = tf.train.adam(s.learningRate);
   const start = Date.now();
   const history = [];
-  let starts = rt3.zeroState(B, s.hidden);
+  let starts = rt.zeroState(B, s.hidden);
   let best = { exact: -1, minMargin: -Infinity, weights: vars.map((v) => v.clone()) };
   let lastLog = 0;
   let sinceBest = 0;
@@ -138,7 +137,7 @@ function trainUntilExact(source, options = {}) {
     let minMargin = Infinity;
     const windows = windowsOf(Math.floor(window / 2) + epoch * s.shift % window, window);
     for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
-      const { value, grads } = tf2.variableGrads(() => {
+      const { value, grads } = tf.variableGrads(() => {
         const z = forward(w, inp, B, state);
         const logits = z.dataSync();
         const V = vocab.length;
@@ -152,25 +151,25 @@ function trainUntilExact(source, options = {}) {
           if (margin >= s.margin) exact++;
           weight[r] = margin >= 2 * s.margin ? s.settled : 1;
         }
-        const logLikelihood = tf2.sum(tf2.mul(tf2.oneHot(tf2.tensor1d(tgt, "int32"), V), tf2.logSoftmax(z)), 1);
-        return tf2.div(tf2.sum(tf2.mul(logLikelihood, weight)), -msk.reduce((a, b) => a + b));
+        const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(tgt, "int32"), V), tf.logSoftmax(z)), 1);
+        return tf.div(tf.sum(tf.mul(logLikelihood, weight)), -msk.reduce((a, b) => a + b));
       }, vars);
-      const clipped = tf2.tidy(() => {
-        const norm = tf2.sqrt(tf2.addN(Object.values(grads).map((g) => tf2.sum(tf2.square(g)))));
-        const scale = tf2.minimum(1, tf2.div(s.clipNorm, tf2.add(norm, 1e-6)));
-        return Object.entries(grads).map(([name, g]) => ({ name, tensor: tf2.mul(g, scale) }));
+      const clipped = tf.tidy(() => {
+        const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+        const scale = tf.minimum(1, tf.div(s.clipNorm, tf.add(norm, 1e-6)));
+        return Object.entries(grads).map(([name, g]) => ({ name, tensor: tf.mul(g, scale) }));
       });
       optimizer.applyGradients(clipped);
       loss += value.dataSync()[0] / windows.length;
-      tf2.dispose([value, grads, clipped]);
+      tf.dispose([value, grads, clipped]);
     }
-    starts = rt3.zeroState(B, s.hidden);
+    starts = rt.zeroState(B, s.hidden);
     starts.h.set(state.h.subarray(0, (B - 1) * s.hidden), s.hidden);
     starts.c.set(state.c.subarray(0, (B - 1) * s.hidden), s.hidden);
     const seconds2 = (Date.now() - start) / 1e3;
     history.push({ epoch, loss, exact, minMargin, seconds: seconds2 });
     if (exact > best.exact || exact === best.exact && minMargin > best.minMargin) {
-      tf2.dispose(best.weights);
+      tf.dispose(best.weights);
       best = { exact, minMargin, weights: vars.map((v) => v.clone()) };
       sinceBest = 0;
     } else if (++sinceBest === s.patience) {
@@ -184,16 +183,16 @@ function trainUntilExact(source, options = {}) {
     if (result || Date.now() - lastLog > 1e3 || epoch === 1) {
       lastLog = Date.now();
       const rate = Math.round(epoch * N / seconds2);
-      rt3.log(`epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${N}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds2.toFixed(1)}s`);
+      rt.log(`epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${N}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds2.toFixed(1)}s`);
     }
     if (!result && (epoch === s.maxEpochs || seconds2 > s.maxSeconds)) {
       vars.forEach((v, i) => v.assign(best.weights[i]));
       result = decodeGreedy(model, N);
-      rt3.log(`gave up after ${epoch} epochs and ${seconds2.toFixed(0)}s: the best model had ${best.exact}/${N} positions right.`);
+      rt.log(`gave up after ${epoch} epochs and ${seconds2.toFixed(0)}s: the best model had ${best.exact}/${N} positions right.`);
       break;
     }
   }
-  tf2.dispose(best.weights);
+  tf.dispose(best.weights);
   optimizer.dispose();
   const seconds = (Date.now() - start) / 1e3;
   const decoded = result ?? decodeGreedy(model, N);
@@ -202,8 +201,7 @@ function trainUntilExact(source, options = {}) {
 
 // src/quine/main.ts
 var fs = require("fs");
-var rt4 = require("neural-quine/runtime");
-rt4.start().then(() => {
+rt.start().then(() => {
   const trained = trainUntilExact(fs.readFileSync(__filename, "utf8"));
-  return rt4.publish({ ...trained, seed: trained.settings.seed });
+  return rt.publish({ ...trained, seed: trained.settings.seed });
 });

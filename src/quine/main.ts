@@ -1,6 +1,6 @@
 // The quine: train on this very file until greedy decoding gives it back, then print what it decodes.
+import { rt } from "./deps";
 import fs = require("fs");
-import rt = require("neural-quine/runtime");
 import { trainUntilExact } from "./train";
 
 rt.start().then(() => {

@@ -1,7 +1,6 @@
 // The model: one LSTM layer over one-hot symbols, then a linear layer to next-symbol logits.
 // Its weights are plain TensorFlow.js variables in tf.layers's layout (see the runtime's kernel).
-import tf = require("@tensorflow/tfjs-core");
-import rt = require("neural-quine/runtime");
+import { rt, tf } from "./deps";
 import type { LstmState, LstmWeights } from "neural-quine/runtime";
 
 /** A trainable variable that takes over `init`'s values (and disposes it). */

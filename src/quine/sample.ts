@@ -1,5 +1,5 @@
 // Greedy decoding: from the boundary symbol, always take the most likely next symbol.
-import rt = require("neural-quine/runtime");
+import { rt } from "./deps";
 import type { QuineModel } from "neural-quine/runtime";
 
 /**

@@ -5,8 +5,7 @@
 // positions not yet right by twice the margin, and windows that grow when progress stalls. It stops
 // only when greedy decoding gives the text back byte for byte with every choice ahead of the
 // runner-up by `margin`.
-import tf = require("@tensorflow/tfjs-core");
-import rt = require("neural-quine/runtime");
+import { rt, tf } from "./deps";
 import type { QuineModel } from "neural-quine/runtime";
 import { encode, makeVocab } from "./data";
 import { createWeights, forward } from "./model";
