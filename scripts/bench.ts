@@ -18,6 +18,7 @@ import { encode, makeVocab } from "../src/quine/data";
 import { decodeGreedy } from "../src/quine/sample";
 import { settings, trainUntilExact } from "../src/quine/train";
 import * as rt from "../src/runtime";
+import { writeReadmeSection } from "./readme-section";
 
 const BASELINE_STEPS = 8; // timed model.fit steps, after one untimed warm-up step
 const MAX_SECONDS = 900; // training budget per text: a run that needs more is reported as not exact
@@ -225,6 +226,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${load.toFixed(1)} at the start`;
   writeFileSync(join(ROOT, "docs", "bench.json"), `${JSON.stringify({ machine, settings, results, targets }, null, 2)}\n`);
   writeFileSync(join(ROOT, "docs", "bench.md"), markdown(results, targets, machine));
+  writeReadmeSection("bench", markdown(results, targets, machine).replace(/^# .*\n/, ""));
   process.stdout.write(markdown(results, targets, machine));
 }
 

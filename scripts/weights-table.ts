@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runWeightQuine, type WeightQuineMetrics, type WeightQuineOptions } from "../src/weights";
+import { writeReadmeSection } from "./readme-section";
 
 const DOC = "docs/weights.md";
 const IMAGES = "docs/images";
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   const j = doc.indexOf(end);
   if (i < 0 || j < 0) throw new Error(`${DOC} lacks the ${begin} … ${end} markers.`);
   fs.writeFileSync(DOC, doc.slice(0, i) + generated + doc.slice(j + end.length));
+  writeReadmeSection("weights-table", generated.split("\n").slice(1, -1).join("\n"));
   process.stderr.write(`\nwrote ${DOC} and ${RUNS.length} images in ${IMAGES}/\n`);
 }
 

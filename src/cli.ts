@@ -2,7 +2,8 @@
 // The neural-quine command line: parses arguments and calls into src/. No logic lives here.
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
-import { bundleQuine, QUINE_PATH, writeQuine } from "./bundle";
+import { join } from "node:path";
+import { bundleQuine, QUINE_PATH, ROOT, writeQuine } from "./bundle";
 import { emitModel, memorizeFile } from "./memorize";
 import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
@@ -16,6 +17,7 @@ import { parseBackend, type BackendName } from "./runtime";
 
 const program = new Command("neural-quine")
   .description("Neural networks that reproduce themselves: an LSTM that prints its own trainer, generations of it, and weight quines.")
+  .version((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version)
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text.startsWith("error:") ? `neural-quine: ${text}` : text) });
 

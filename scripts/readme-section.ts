@@ -1,0 +1,15 @@
+// Generated tables live in the README between <!-- NAME:begin --> and <!-- NAME:end --> markers;
+// the scripts that measure them rewrite just that part.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../src/bundle";
+
+export function writeReadmeSection(name: string, markdown: string, file = join(ROOT, "README.md")): void {
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  const doc = readFileSync(file, "utf8");
+  const i = doc.indexOf(begin);
+  const j = doc.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`${file} lacks the ${begin} … ${end} markers.`);
+  writeFileSync(file, `${doc.slice(0, i + begin.length)}\n${markdown.trim()}\n${doc.slice(j)}`);
+}
