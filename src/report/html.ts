@@ -5,6 +5,7 @@ import { createTwoFilesPatch } from "diff";
 import { html as diffToHtml } from "diff2html";
 import hljs from "highlight.js/lib/core";
 import javascript from "highlight.js/lib/languages/javascript";
+import { formatSeconds } from "../ouroboros/inspect";
 import type { EpochRecord, Generation, Lineage, WeightRun } from "./lineage";
 
 hljs.registerLanguage("javascript", javascript);
@@ -28,9 +29,7 @@ function fmt(value: unknown): string {
 }
 
 function seconds(value: unknown): string {
-  if (typeof value !== "number") return "—";
-  if (value < 60) return `${value.toFixed(1)} s`;
-  return `${Math.floor(value / 60)} min ${Math.round(value % 60)} s`;
+  return typeof value === "number" ? formatSeconds(value) : "—";
 }
 
 export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
