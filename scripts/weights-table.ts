@@ -9,6 +9,8 @@ import { writeReadmeSection } from "./readme-section";
 const DOC = "docs/weights.md";
 const IMAGES = "docs/images";
 
+/** The original onehot script's settings: RMSprop, the plain loss, one network, all 10,000 steps. */
+const ONEHOT_ORIGINAL = { optimizer: "rmsprop", lr: 1e-2, objective: "mse", tries: 1, patience: 0 } as const;
 /** name (for the image file), what it is, and the options. */
 const RUNS: { name: string; note: string; options: WeightQuineOptions }[] = [
   { name: "coords-16", note: "regeneration every step (original)", options: { variant: "coords", size: 16, epochs: 1000, regenerate: 1 } },
@@ -16,8 +18,9 @@ const RUNS: { name: string; note: string; options: WeightQuineOptions }[] = [
   { name: "coords-bn-16-original", note: "the original's settings as written: regenerate on alternate steps, RMSprop between", options: { variant: "coords-bn", size: 16, epochs: 20000, regenerate: 2, anderson: 0, tries: 1, refine: 0 } },
   { name: "coords-bn-64", note: "defaults", options: { variant: "coords-bn", size: 64 } },
   { name: "coords-in-16", note: "defaults", options: { variant: "coords-in", size: 16 } },
-  { name: "onehot-64", note: "defaults: RMSprop, no regeneration (original settings)", options: { variant: "onehot", size: 64 } },
-  { name: "onehot-64-accumulate", note: "the original's gradient accumulation", options: { variant: "onehot", size: 64, accumulateGradients: true } },
+  { name: "onehot-64", note: "defaults: relative loss, Adam, networks tried until relative error ≤ 1e-2", options: { variant: "onehot", size: 64 } },
+  { name: "onehot-64-original", note: "the original's settings with correct gradients", options: { variant: "onehot", size: 64, ...ONEHOT_ORIGINAL } },
+  { name: "onehot-64-accumulate", note: "the original's gradient accumulation", options: { variant: "onehot", size: 64, ...ONEHOT_ORIGINAL, accumulateGradients: true } },
   { name: "recurrent-16", note: "2-layer LSTM, Adam 1e-2, teacher forcing; RMSE of the free run", options: { variant: "recurrent", size: 16, epochs: 300 } },
   { name: "vanilla-100", note: "Chang & Lipson, defaults", options: { variant: "vanilla", size: 100 } },
 ];
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
       `regenerate ${m.regenerate === 0 ? "never" : m.regenerate === 1 ? "every step" : `every ${m.regenerate}`}`,
       ...(m.anderson > 0 ? [`Anderson ${m.anderson}`] : []),
       ...(m.refine > 0 ? [`refine ${m.refine}${m.refined ? ` (${m.refineSteps} used)` : " (not used)"}`] : []),
+      ...(m.patience > 0 ? [`patience ${m.patience}`] : []),
       ...(m.tries > 1 ? [`try ${m.triesRun} of ${m.tries} (network seed ${m.networkSeed})`] : []),
       ...(m.accumulateGradients ? ["**gradients accumulated** (the original's bug)"] : []),
     ].join(", ");
@@ -61,23 +65,15 @@ async function main(): Promise<void> {
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
-  const doc = fs.readFileSync(DOC, "utf8");
-  const begin = "<!-- weights-table:begin -->";
-  const end = "<!-- weights-table:end -->";
   const generated = [
-    begin,
-    `Measured by \`npm run weights-table\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus().length} cores, Node ${process.version}; other jobs were sharing the machine, so times are noisy). RMSE is computed in float64 from the stored float32 weights, the next column with the prediction in the training arithmetic (float32 on tfjs, float64 for recurrent); SSE = sum of squared errors (Chang & Lipson's self-replication loss) = RMSE² × parameters; time is the whole run (build, train, evaluate, draw).`,
+    `Measured by \`npm run weights-table\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus().length} cores, Node ${process.version}; times are wall-clock, so they depend on what else the machine was running). RMSE is computed in float64 from the stored float32 weights, the next column with the prediction in the training arithmetic (float32 on tfjs, float64 for recurrent); SSE = sum of squared errors (Chang & Lipson's self-replication loss) = RMSE² × parameters; time is the whole run (build, train, evaluate, draw).`,
     "",
     table,
     "",
     `Seed sweep, coords-bn 16×16 with the defaults: ${met} of ${SWEEP_SEEDS.length} seeds give a non-trivial quine with RMSE ≤ 1.3e-4 — RMSE (and the try that found it) per seed: ${sweep.join(", ")}.`,
-    end,
   ].join("\n");
-  const i = doc.indexOf(begin);
-  const j = doc.indexOf(end);
-  if (i < 0 || j < 0) throw new Error(`${DOC} lacks the ${begin} … ${end} markers.`);
-  fs.writeFileSync(DOC, doc.slice(0, i) + generated + doc.slice(j + end.length));
-  writeReadmeSection("weights-table", generated.split("\n").slice(1, -1).join("\n"));
+  writeReadmeSection("weights-table", generated, DOC);
+  writeReadmeSection("weights-table", generated.replaceAll("](images/", "](docs/images/")); // the README sits one folder up
   process.stderr.write(`\nwrote ${DOC} and ${RUNS.length} images in ${IMAGES}/\n`);
 }
 

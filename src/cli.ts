@@ -166,7 +166,9 @@ backendOption(program.command("weights")
   .option("--lr <x>", "learning rate (default per variant, or the optimizer's PyTorch default)", num)
   .option("--regenerate <k>", "every K-th step replaces the weights by their own predictions; 0 = never (default per variant)", int)
   .option("--anderson <m>", "Anderson acceleration of regeneration over the last M steps; 0 = plain (default per variant)", int)
-  .option("--tries <n>", "networks to try (seeds seed, seed+1, …) until one reaches a fixed point (default per variant)", int)
+  .option("--tries <n>", "networks to try (seeds seed, seed+1, …) until one reaches the target (default per variant)", int)
+  .option("--target <x>", "relative error (RMSE / RMS of the weights) that ends the search over networks (default per variant)", num)
+  .option("--patience <n>", "stop a run once its relative error has not improved by 1% in N steps; 0 = never (default per variant)", int)
   .option("--refine <n>", "float64 fixed-point refinement steps at the end (default per variant)", int)
   .option("--objective <name>", "mse, or relative (mse / mean(weights²)) for optimizer steps (default per variant)")
   .option("--accumulate-gradients", "never zero the gradients, as the original onehot script (each step uses their running sum)")
@@ -174,7 +176,7 @@ backendOption(program.command("weights")
   .option("--seed <n>", "random seed", int, 1337)
   .option("--out <dir>", "output folder (default: generations/weights-<variant>-<size>)")
   .option("--json", "print the metrics record as JSON on stdout"))
-  .action(run(async (opts: { variant: string; size?: number; epochs?: number; optimizer?: string; lr?: number; regenerate?: number; anderson?: number; tries?: number; refine?: number; objective?: string; accumulateGradients?: boolean; cell: string; seed: number; out?: string; json?: boolean; backend: BackendName }) => {
+  .action(run(async (opts: { variant: string; size?: number; epochs?: number; optimizer?: string; lr?: number; regenerate?: number; anderson?: number; tries?: number; target?: number; patience?: number; refine?: number; objective?: string; accumulateGradients?: boolean; cell: string; seed: number; out?: string; json?: boolean; backend: BackendName }) => {
     const { runWeightQuine } = require("./weights") as typeof import("./weights"); // loaded only for this command
     const { metrics, dir } = await runWeightQuine({ ...opts, log: (line) => process.stderr.write(`${line}\n`) });
     if (opts.json) process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);

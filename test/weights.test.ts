@@ -49,10 +49,30 @@ test("the original coords-bn settings (alternating regeneration and RMSprop) giv
   assert.equal(metrics.triesRun, 1);
 });
 
-test("onehot 8×8 with correct gradients shrinks toward the zero quine", async () => {
+test("onehot 8×8 with the original's settings and correct gradients shrinks toward the zero quine", async () => {
   // The original's non-trivial result came from never zeroing its gradients (docs/weights.md).
-  const { metrics } = await quine({ variant: "onehot", size: 8, epochs: 2000 });
+  const { metrics } = await quine({ variant: "onehot", size: 8, epochs: 2000, optimizer: "rmsprop", lr: 1e-2, objective: "mse", tries: 1, patience: 0 });
   assert.equal(metrics.verdict, "zero quine");
+});
+
+test("onehot 8×8 with the defaults (relative loss, Adam, tries) is non-trivial", async () => {
+  const { metrics } = await quine({ variant: "onehot", size: 8 });
+  assert.equal(metrics.verdict, "non-trivial");
+  assert.equal(metrics.stopReason, "plateau"); // each try ran until its relative error stopped improving
+  assert.ok(metrics.weightRms > 0.1 * metrics.initialWeightRms, `weights shrank to RMS ${metrics.weightRms}`);
+});
+
+test("--tries keeps the best network and stops at the first that reaches --target", async () => {
+  const all = await quine({ variant: "onehot", size: 8, tries: 6, target: 0 });
+  assert.equal(all.metrics.triesRun, 6);
+  const first = await quine({ variant: "onehot", size: 8, tries: 6, target: 1 });
+  assert.equal(first.metrics.triesRun, 1);
+  const error = (m: { relativeError: number | null }) => m.relativeError ?? Infinity;
+  assert.ok(error(all.metrics) <= error(first.metrics));
+  for (let k = 2; k <= 6; k++) {
+    const one = await quine({ variant: "onehot", size: 8, tries: 1, seed: 1337 + k - 1 });
+    assert.ok(error(all.metrics) <= error(one.metrics), `try ${k}`);
+  }
 });
 
 test("recurrent (LSTM and GRU) runs free and reports its verdict", async () => {
@@ -139,4 +159,6 @@ test("user errors are one clear sentence", async () => {
   await assert.rejects(quine({ variant: "coords", optimizer: "lbfgs" }), /Unknown optimizer "lbfgs"/);
   await assert.rejects(quine({ variant: "recurrent", cell: "rnn" }), /Unknown cell "rnn"/);
   await assert.rejects(quine({ variant: "coords", size: 0 }), /--size must be/);
+  await assert.rejects(quine({ variant: "onehot", target: -1 }), /--target must be a non-negative number/);
+  await assert.rejects(quine({ variant: "onehot", patience: 1.5 }), /--patience must be an integer/);
 });

@@ -7,7 +7,7 @@ import { VARIANTS, VARIANT_DEFAULTS, buildNet, type VariantName } from "./varian
 import { CELLS, type Cell } from "./recurrent";
 import { DEFAULT_LR, OPTIMIZERS, type OptimizerName } from "./optim";
 import type { QuineNet } from "./variants";
-import { assess, meanSquaredError, train, FIXED_POINT_TOLERANCE, NONTRIVIAL_RELATIVE_ERROR, NONTRIVIAL_SPREAD, OBJECTIVES, ZERO_QUINE_SCALE, type Assessment, type Objective, type TrainResult, type Verdict } from "./train";
+import { assess, meanSquaredError, train, NONTRIVIAL_RELATIVE_ERROR, NONTRIVIAL_SPREAD, OBJECTIVES, ZERO_QUINE_SCALE, type Assessment, type Objective, type StopReason, type TrainResult, type Verdict } from "./train";
 import { formatNumber, renderQuineImage } from "./image";
 
 export { VARIANTS, VARIANT_DEFAULTS, CELLS, OPTIMIZERS, OBJECTIVES };
@@ -27,8 +27,12 @@ export interface WeightQuineOptions {
   regenerate?: number;
   /** Anderson memory for regeneration steps (0 = plain regeneration). */
   anderson?: number;
-  /** Initialisations to try until one reaches a fixed point. */
+  /** Networks to try (seeds seed, seed+1, …) until one reaches the target. */
   tries?: number;
+  /** The search over networks stops at the first whose relative error is at most this. */
+  target?: number;
+  /** Steps without a 1% gain in relative error before a run stops; 0 = never. */
+  patience?: number;
   /** Float64 refinement steps at the end. */
   refine?: number;
   /** "mse" or "relative" (mse / mean(weights²)) for the optimizer steps. */
@@ -81,6 +85,10 @@ export interface WeightQuineMetrics {
   accumulateGradients: boolean;
   tries: number;
   triesRun: number;
+  target: number;
+  patience: number;
+  /** Why the kept try's training stopped: "epochs", "fixed point", "plateau" (--patience) or "diverged". */
+  stopReason: StopReason;
   refine: number;
   refineSteps: number;
   /** Whether the float64 refinement's weights replaced the trained ones. */
@@ -111,8 +119,11 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
   const anderson = options.anderson ?? defaults.anderson;
   const tries = options.tries ?? defaults.tries;
   const refine = options.refine ?? defaults.refine;
-  for (const [name, value, least] of [["anderson", anderson, 0], ["tries", tries, 1], ["refine", refine, 0]] as const)
+  const patience = options.patience ?? defaults.patience;
+  for (const [name, value, least] of [["anderson", anderson, 0], ["tries", tries, 1], ["refine", refine, 0], ["patience", patience, 0]] as const)
     if (!Number.isInteger(value) || value < least) throw new Error(`--${name} must be an integer of at least ${least}, not ${value}.`);
+  const target = options.target ?? defaults.target;
+  if (!(target >= 0) || !Number.isFinite(target)) throw new Error(`--target must be a non-negative number, not ${target}.`);
   const objective = options.objective === undefined ? defaults.objective : pick(options.objective, OBJECTIVES, "objective");
   const accumulateGradients = options.accumulateGradients ?? false;
   const seed = options.seed ?? 1337;
@@ -123,13 +134,13 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
   // The recurrent variant is hand-written float64 JavaScript and does not use TensorFlow.js.
   const backend = variant === "recurrent" ? "js-float64" : await initBackend(parseBackend(options.backend ?? "auto"));
   const log = options.log;
-  log?.(`${epochs} steps, ${optimizer} lr ${lr} (${objective} loss), regenerate ${regenerate === 0 ? "never" : `every ${regenerate}`}, anderson ${anderson}, refine ${refine}, up to ${tries} tries, seed ${seed}, backend ${backend}`);
-  // Try k trains the network drawn from seed + k (projections and initial weights); it stops at the
-  // first that reaches a fixed point and keeps the try with the lowest relative error.
+  log?.(`${epochs} steps, ${optimizer} lr ${lr} (${objective} loss), regenerate ${regenerate === 0 ? "never" : `every ${regenerate}`}, anderson ${anderson}, refine ${refine}, up to ${tries} tries to reach relative error ${target}${patience > 0 ? `, patience ${patience}` : ""}, seed ${seed}, backend ${backend}`);
+  // Try k trains the network drawn from seed + k − 1 (projections and initial weights); the search
+  // stops at the first that reaches the target and keeps the try with the lowest relative error.
   let chosen: { net: QuineNet; networkSeed: number; result: TrainResult; predicted: Float64Array; extra: Record<string, number>; verdict: Assessment } | null = null;
   let triesRun = 0;
   const errorOf = (v: Assessment) => v.relativeError ?? Infinity;
-  while (triesRun < tries && !(chosen && errorOf(chosen.verdict) <= FIXED_POINT_TOLERANCE)) {
+  while (triesRun < tries && !(chosen && errorOf(chosen.verdict) <= target)) {
     const networkSeed = seed + triesRun++;
     const net = buildNet({ variant, size, seed: networkSeed, cell });
     if (triesRun === 1) log?.(`${variant} ${size}: ${net.summary}`);
@@ -142,6 +153,7 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
         regenerate,
         anderson,
         refine,
+        patience,
         objective,
         accumulateGradients,
         onProgress: log && (({ step, loss, bestLoss, seconds }) =>
@@ -149,7 +161,7 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
       });
       const { predicted, extra } = net.evaluate();
       const verdict = assess(net.params, predicted, result.initialRms);
-      if (tries > 1) log?.(`try ${triesRun}: relative error ${verdict.relativeError?.toExponential(2)} after ${result.steps} steps`);
+      if (tries > 1) log?.(`try ${triesRun}: relative error ${verdict.relativeError?.toExponential(2)} after ${result.steps} steps (stopped: ${result.stopReason})`);
       if (chosen && errorOf(chosen.verdict) <= errorOf(verdict)) net.dispose();
       else {
         chosen?.net.dispose();
@@ -194,6 +206,9 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
       accumulateGradients,
       tries,
       triesRun,
+      target,
+      patience,
+      stopReason: result.stopReason,
       networkSeed,
       refine,
       refineSteps: result.refineSteps,

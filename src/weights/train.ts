@@ -9,8 +9,9 @@
 // regeneration and optimization (the originals' settings), K = 0 never regenerates.
 // The loss of every weight state is measured once, before it changes, and the best state is kept.
 //
-// With Anderson mixing, training stops once it has reached a fixed point W = f(W) at float32
-// precision (relative error ≤ FIXED_POINT_TOLERANCE). Refinement then continues the Anderson
+// Training stops early at a fixed point W = f(W) at float32 precision (relative error, RMSE / RMS of
+// the weights, ≤ FIXED_POINT_TOLERANCE), or, with --patience P, once the relative error has not
+// improved by 1% in P steps. Refinement then continues the Anderson
 // iteration in float64 from the best weights, so the float32 weights finally stored are the float64
 // fixed point rounded, not a point where float32 arithmetic stalled.
 import type { QuineNet } from "./variants";
@@ -28,10 +29,13 @@ export const NONTRIVIAL_SPREAD = 0.5;
 
 /** Training has found a fixed point when its relative error is below this (float32 arithmetic stalls near 1e-7). */
 export const FIXED_POINT_TOLERANCE = 1e-5;
+/** With --patience P, a step "improves" when it lowers the best relative error by at least 1%. */
+const PLATEAU_GAIN = 0.99;
 /** Damping β of the Anderson mixing (1 = none); 0.5 converged more often than 1 at 64×64. */
 const ANDERSON_MIX = 0.5;
 
 export type Verdict = "zero quine" | "non-trivial" | "failed";
+export type StopReason = "epochs" | "fixed point" | "plateau" | "diverged";
 export const OBJECTIVES = ["mse", "relative"] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
@@ -44,6 +48,8 @@ export interface TrainSettings {
   anderson: number;
   /** Float64 Anderson refinement steps at the end (for nets with predict64); 0 = none. */
   refine: number;
+  /** Stop once the best relative error has not improved by 1% in this many steps; 0 = never. */
+  patience: number;
   objective: Objective;
   /** Step with the running sum of all gradients so far, as the original onehot script did by never zeroing them. */
   accumulateGradients: boolean;
@@ -58,8 +64,9 @@ export interface TrainResult {
   bestLoss: number;
   bestStep: number;
   initialRms: number;
-  /** Steps actually run (fewer than epochs when a fixed point was reached or the loss stopped being finite). */
+  /** Steps actually run, and why training stopped. */
   steps: number;
+  stopReason: StopReason;
   /** Float64 refinement steps run, and whether their result replaced the trained weights. */
   refineSteps: number;
   refined: boolean;
@@ -67,23 +74,31 @@ export interface TrainResult {
 }
 
 export function train(net: QuineNet, settings: TrainSettings): TrainResult {
-  const { epochs, optimizer, lr, regenerate, anderson, refine, objective, accumulateGradients, onProgress } = settings;
+  const { epochs, optimizer, lr, regenerate, anderson, refine, patience, objective, accumulateGradients, onProgress } = settings;
   const params = net.params;
   const initialRms = rms(params);
   let best = Float64Array.from(params);
   let bestLoss = Infinity;
   let bestScore = Infinity; // what "best" means: the loss, or with --objective relative the loss / mean(θ²)
   let bestStep = 0;
-  const consider = (loss: number, step: number) => {
-    const score = objective === "relative" ? loss / rms(params) ** 2 : loss;
+  let plateauFrom = { step: 0, relative: Infinity }; // the last step that improved the best relative error by 1%
+  /** Records the loss of the current weights, keeps them if best; returns why to stop, if it is time to. */
+  const consider = (loss: number, step: number): StopReason | null => {
+    const scale = rms(params);
+    const score = objective === "relative" ? loss / scale ** 2 : loss;
     if (score < bestScore) {
       bestScore = score;
       bestLoss = loss;
       bestStep = step;
       best = Float64Array.from(params);
     }
+    if (!Number.isFinite(loss)) return "diverged";
+    const relative = Math.sqrt(loss) / scale;
+    if (!(relative > FIXED_POINT_TOLERANCE)) return "fixed point"; // also the zero quine's 0/0
+    if (relative < PLATEAU_GAIN * plateauFrom.relative) plateauFrom = { step, relative };
+    if (patience > 0 && step - plateauFrom.step >= patience) return "plateau";
+    return null;
   };
-  const converged = (loss: number) => Math.sqrt(loss) <= FIXED_POINT_TOLERANCE * rms(params);
   const start = performance.now();
   let lastReport = start;
   let step = 0;
@@ -91,16 +106,17 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
   const mixer = anderson > 0 ? new Anderson(anderson, ANDERSON_MIX) : null;
   const gradientSum = new Float64Array(params.length);
   let loss = NaN;
+  let stopped: StopReason | null = null;
   for (; step < epochs; step++) {
     if (regenerate > 0 && step % regenerate === 0) {
       const predicted = net.predict();
       loss = meanSquaredError(predicted, params);
-      consider(loss, step);
+      stopped = consider(loss, step);
       params.set(mixer ? mixer.next(params, predicted) : predicted);
     } else {
       const result = net.lossAndGrad();
       loss = result.loss;
-      consider(loss, step);
+      stopped = consider(loss, step);
       let grad = objective === "relative" ? relativeGradient(params, result.loss, result.grad) : result.grad;
       if (accumulateGradients) {
         for (let i = 0; i < grad.length; i++) gradientSum[i] += grad[i];
@@ -108,14 +124,14 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
       }
       opt.step(params, grad);
     }
-    if (loss === 0 || !Number.isFinite(loss) || (mixer && converged(loss))) break; // a fixed point, or diverged
+    if (stopped) break;
     const now = performance.now();
     if (onProgress && now - lastReport > 1000) {
       lastReport = now;
       onProgress({ step, loss, bestLoss, seconds: (now - start) / 1000 });
     }
   }
-  if (step === epochs) consider(meanSquaredError(net.predict(), params), step); // the final state
+  if (!stopped) consider(meanSquaredError(net.predict(), params), step); // the final state
   else step++; // count the step that ended training
   params.set(best);
 
@@ -141,7 +157,7 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
     params.set(refined ? xBest : best);
     best = Float64Array.from(params);
   }
-  return { best, bestLoss, bestStep, initialRms, steps: step, refineSteps, refined, seconds: (performance.now() - start) / 1000 };
+  return { best, bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, seconds: (performance.now() - start) / 1000 };
 }
 
 /** Gradient of mse / mean(θ²) from that of mse: the loss no longer falls when all weights shrink together. */

@@ -20,7 +20,7 @@ import "@tensorflow/tfjs-layers";
 import { Random } from "./random";
 import { recurrentQuine, type Cell } from "./recurrent";
 import type { OptimizerName } from "./optim";
-import type { Objective } from "./train";
+import { FIXED_POINT_TOLERANCE, type Objective } from "./train";
 
 export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla"] as const;
 export type VariantName = (typeof VARIANTS)[number];
@@ -36,14 +36,19 @@ export interface VariantDefaults {
   tries: number;
   refine: number;
   objective: Objective;
+  /** Relative error at which --tries stops trying networks. */
+  target: number;
+  /** Steps without a 1% gain in relative error before a run stops; 0 = never. */
+  patience: number;
 }
-const PLAIN = { anderson: 0, tries: 1, refine: 0, objective: "mse" } as const;
-const FIXED_POINT = { regenerate: 1, anderson: 10, tries: 10, refine: 100, objective: "mse" } as const;
+const PLAIN = { anderson: 0, tries: 1, refine: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
+const FIXED_POINT = { ...PLAIN, regenerate: 1, anderson: 10, tries: 10, refine: 100 } as const;
 export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
   coords: { size: 16, epochs: 1000, optimizer: "rmsprop", lr: 1e-2, regenerate: 1, ...PLAIN },
   "coords-bn": { size: 16, epochs: 2000, optimizer: "rmsprop", lr: 1e-2, ...FIXED_POINT },
   "coords-in": { size: 16, epochs: 2000, optimizer: "rmsprop", lr: 1e-2, ...FIXED_POINT },
-  onehot: { size: 64, epochs: 10000, optimizer: "rmsprop", lr: 1e-2, regenerate: 0, ...PLAIN },
+  // relative loss, Adam: the scale-free best W (docs/weights.md); a network draw allows ~1% or not, so tries
+  onehot: { size: 64, epochs: 10000, optimizer: "adam", lr: 3e-3, regenerate: 0, ...PLAIN, objective: "relative", tries: 40, target: 1e-2, patience: 500 },
   recurrent: { size: 16, epochs: 2500, optimizer: "adam", lr: 1e-2, regenerate: 0, ...PLAIN },
   // relative loss: with the plain one Adam lowers the loss mostly by shrinking every weight;
   // Anderson-mixed regeneration, because plain regeneration shrinks or blows up the weights' scale
