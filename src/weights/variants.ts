@@ -19,27 +19,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-layers";
 import { Random } from "./random";
 import { recurrentQuine, type Cell } from "./recurrent";
-import type { OptimizerName } from "./optim";
-import { FIXED_POINT_TOLERANCE, type Objective } from "./train";
+import { FIXED_POINT_TOLERANCE, type TrainSettings } from "./train";
 
 export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla"] as const;
 export type VariantName = (typeof VARIANTS)[number];
 
 /** Default settings per variant: the ones that reach the targets of docs/weights.md. */
-export interface VariantDefaults {
+export interface VariantDefaults extends Pick<TrainSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective"> {
   size: number;
-  epochs: number;
-  optimizer: OptimizerName;
-  lr: number;
-  regenerate: number;
-  anderson: number;
+  /** Networks to try, and the relative error at which that search stops. */
   tries: number;
-  refine: number;
-  objective: Objective;
-  /** Relative error at which --tries stops trying networks. */
   target: number;
-  /** Steps without a 1% gain in relative error before a run stops; 0 = never. */
-  patience: number;
 }
 const PLAIN = { anderson: 0, tries: 1, refine: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
 const FIXED_POINT = { ...PLAIN, regenerate: 1, anderson: 10, tries: 10, refine: 100 } as const;
@@ -190,10 +180,7 @@ function matrixQuine(n: number, features: Float32Array, weights: Float32Array, r
     layout: [n, n],
     precision: "float32",
     predict() {
-      const y = tf.tidy(() => forward(tf.tensor2d(weights, [n, n])).y);
-      const out = Float32Array.from(y.dataSync());
-      y.dispose();
-      return out;
+      return take(tf.tidy(() => forward(tf.tensor2d(weights, [n, n])).y));
     },
     lossAndGrad() {
       const [lossT, gradT] = tf.tidy(() => {
@@ -211,15 +198,19 @@ function matrixQuine(n: number, features: Float32Array, weights: Float32Array, r
         const dw = tf.transpose(tf.matMul(Ht, dz as tf.Tensor2D)); // through z = H·Wᵀ
         return [tf.mean(tf.square(e)), tf.sub(tf.reshape(dw, [rows]), tf.reshape(de, [rows]))]; // the target is W too
       });
-      const loss = lossT.dataSync()[0];
-      const grad = Float32Array.from(gradT.dataSync());
-      tf.dispose([lossT, gradT]);
-      return { loss, grad };
+      return { loss: take(lossT)[0], grad: take(gradT) };
     },
     evaluate: () => ({ predicted: forward64(weights), extra: {} }),
     predict64: forward64,
     dispose: () => tf.dispose([H, Ht, ones, readoutCol, readoutRow]),
   };
+}
+
+/** A tensor's values, copied out; the tensor is freed. */
+function take(t: tf.Tensor): Float32Array {
+  const out = Float32Array.from(t.dataSync());
+  t.dispose();
+  return out;
 }
 
 /** Parameter-free normalization in float64: (z − mean) / √(var + ε), biased variance, as PyTorch. */
@@ -275,10 +266,7 @@ function vanillaQuine(h: number, rng: Random): QuineNet {
     params,
     precision: "float32",
     predict() {
-      const y = tf.tidy(() => forward().y);
-      const out = Float32Array.from(y.dataSync());
-      y.dispose();
-      return out;
+      return take(tf.tidy(() => forward().y));
     },
     lossAndGrad() {
       const [lossT, gradT] = tf.tidy(() => {
@@ -293,10 +281,7 @@ function vanillaQuine(h: number, rng: Random): QuineNet {
         const grad = tf.sub(tf.concat([tf.reshape(dw1, [h * h]), tf.reshape(dw2, [h * h]), tf.reshape(dw3, [h])]), tf.reshape(de, [count]));
         return [tf.mean(tf.square(e)), grad]; // the target is θ too
       });
-      const loss = lossT.dataSync()[0];
-      const grad = Float32Array.from(gradT.dataSync());
-      tf.dispose([lossT, gradT]);
-      return { loss, grad };
+      return { loss: take(lossT)[0], grad: take(gradT) };
     },
     dispose: () => tf.dispose([X, Xt]),
   };
