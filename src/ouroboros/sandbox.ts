@@ -33,9 +33,27 @@ export interface SandboxLimits {
 /** The quine gives itself 30 minutes of training; the deadline leaves room for startup and decoding. */
 export const DEFAULT_LIMITS: SandboxLimits = { timeoutMs: 60 * 60_000, maxMemoryMb: 4096, backend: "auto" };
 
+/** Which walls stood around a run. A wall that could not be raised here is false, and `missing` says why, one sentence each. */
+export interface Walls {
+  vm2: boolean; // the inner wall: the program runs in a vm2 NodeVM
+  permissions: boolean; // Node's permission model: no writes, child processes or workers; reads only of the code and the program
+  network: boolean; // a network namespace of its own: no address on the machine or beyond is reachable
+  pid: boolean; // a PID namespace of its own: it cannot signal any other process
+  unprivileged: boolean; // it does not run as root
+  memory: boolean; // heap limit and resident-memory watch
+  time: boolean; // killed at the deadline
+  missing: string[];
+}
+
+/** The walls as they stand today (before namespaces): the network is open to the host realm. */
+const CURRENT_WALLS: Walls = {
+  vm2: true, permissions: true, network: false, pid: false, unprivileged: false, memory: true, time: true,
+  missing: ["network wall: unavailable here (not implemented yet)."],
+};
+
 export type SandboxResult =
-  | { status: "ok"; text: string; files: ModelFiles; epochs: number; seed: number; exact: boolean; history: unknown[]; backend: string; stderr: string }
-  | { status: "dead"; reason: string; stderr: string };
+  | { status: "ok"; text: string; files: ModelFiles; epochs: number; seed: number; exact: boolean; history: unknown[]; backend: string; stderr: string; walls: Walls }
+  | { status: "dead"; reason: string; stderr: string; walls: Walls };
 
 const ROOT = join(__dirname, __dirname.includes(join("dist", "src")) ? "../../.." : "../..");
 const CHILD = join(ROOT, "dist", "src", "ouroboros", "sandbox-child.js");
@@ -87,7 +105,7 @@ export function runInSandbox(programPath: string, limits: SandboxLimits, onLog?:
   if (!existsSync(CHILD)) {
     return Promise.reject(new Error(`The sandbox is not built: ${CHILD} is missing (run \`npx tsc -p tsconfig.build.json\`).`));
   }
-  if (!existsSync(programPath)) return Promise.resolve({ status: "dead", reason: `no program: ${programPath} does not exist.`, stderr: "" });
+  if (!existsSync(programPath)) return Promise.resolve({ status: "dead", reason: `no program: ${programPath} does not exist.`, stderr: "", walls: CURRENT_WALLS });
   const program = realpathSync(programPath);
   const args = [
     permissionFlag(), ...readFlags(readablePaths(program)),
@@ -135,14 +153,14 @@ export function runInSandbox(programPath: string, limits: SandboxLimits, onLog?:
       clearInterval(memoryWatch);
       if (result?.type === "result") {
         const { text, files, epochs, seed, exact, history, backend } = result;
-        return resolvePromise({ status: "ok", text, files, epochs, seed, exact, history, backend, stderr });
+        return resolvePromise({ status: "ok", text, files, epochs, seed, exact, history, backend, stderr, walls: CURRENT_WALLS });
       }
       let reason = result?.type === "dead" ? result.reason : killedFor;
       if (!reason && /heap limit|heap out of memory|allocation failed/i.test(stderr)) {
         reason = `ran out of memory: its JavaScript heap outgrew ${limits.maxMemoryMb} MB (the memory limit).`;
       }
       reason ??= `the sandbox process ended (${signal ?? `exit code ${code}`}) without a result.`;
-      resolvePromise({ status: "dead", reason, stderr });
+      resolvePromise({ status: "dead", reason, stderr, walls: CURRENT_WALLS });
     });
   });
 }
