@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "../src/ouroboros/lineage";
 import { bootstrapSummary, progressPrinter } from "../src/ouroboros/inspect";
+import { publicationLimits } from "../src/ouroboros/publication";
 import { DEFAULT_LIMITS } from "../src/ouroboros/sandbox";
 import { parseBackend } from "../src/runtime";
 
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const limits = { ...DEFAULT_LIMITS, backend: parseBackend(values.backend ?? DEFAULT_LIMITS.backend) };
   const started = Date.now();
   process.stderr.write(`bootstrap: generations 0–${generations - 1} of quine/quine.js into ${dir}/ (finished generations are kept)\n`);
-  const result = await bootstrap({ dir, generations, limits, onEvent: progressPrinter(process.stderr) });
+  const result = await bootstrap({ dir, generations, limits, publication: publicationLimits, onEvent: progressPrinter(process.stderr) });
   process.stdout.write(bootstrapSummary(result, dir, (Date.now() - started) / 1000));
 }
 

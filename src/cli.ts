@@ -10,6 +10,7 @@ import {
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./ouroboros/inspect";
 import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "./ouroboros/lineage";
+import { decodeStoredModel, publicationLimits } from "./ouroboros/publication";
 import { DEFAULT_LIMITS } from "./ouroboros/sandbox";
 import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";
@@ -74,16 +75,17 @@ backendOption(program.command("train <file>")
 backendOption(program.command("emit <gen-or-model-dir>")
   .description("decode a saved model back to its text, on stdout: a model directory, a generation folder, or a generation number in --dir")
   .option("--dir <dir>", "the generations folder a generation number refers to", DEFAULT_DIR)
-  .option("--check", "instead of printing the text, check that it equals the generation's stored emitted text"))
+  .option("--check", "instead of printing the text, check that the parent's decoder (as bootstrap used it) gives the stored emitted text"))
   .action(run(async (value: string, opts: { dir: string; check?: boolean; backend: BackendName }) => {
     const target = findEmitTarget(value, opts.dir);
-    const { text, minMargin, backend } = await emitModel(target.modelDir, opts.backend);
     if (opts.check) {
-      const { ok, message } = emitCheck(target, text);
+      // As bootstrap recorded it: the parent's own decoder, the same on every machine and backend.
+      const { ok, message } = emitCheck(target, decodeStoredModel(target.modelDir, publicationLimits).text);
       if (!ok) throw new Error(message);
       process.stdout.write(`${message}\n`);
       return;
     }
+    const { text, minMargin, backend } = await emitModel(target.modelDir, opts.backend);
     process.stdout.write(text);
     process.stderr.write(`backend: ${backend}; ${text.length} characters; smallest margin ${minMargin.toFixed(2)}\n`);
   }));
@@ -97,14 +99,18 @@ dirOption(backendOption(program.command("bootstrap")
   .option("--from <file>", "start the lineage from this program instead of the bundle quine/quine.js")
   .option("--timeout <seconds>", "a program's time limit", num, DEFAULT_LIMITS.timeoutMs / 1000)
   .option("--max-memory <MB>", "a program's memory limit", num, DEFAULT_LIMITS.maxMemoryMb)
+  .option("--max-parameters <n>", "most weights a published model may have", int, publicationLimits.maxParameters)
+  .option("--max-text <chars>", "most characters a published text, or the decoded one, may have", int, publicationLimits.maxTextChars)
+  .option("--max-store-mb <MB>", "most a generation may add to the store", num, publicationLimits.maxStoreMb)
   .option("--json", "print the lineage as JSON on stdout when done")))
-  .action(run(async (opts: { generations: number; from?: string; timeout: number; maxMemory: number; dir: string; json?: boolean; backend: BackendName }) => {
+  .action(run(async (opts: { generations: number; from?: string; timeout: number; maxMemory: number; maxParameters: number; maxText: number; maxStoreMb: number; dir: string; json?: boolean; backend: BackendName }) => {
     const started = Date.now();
     const result = await bootstrap({
       dir: opts.dir,
       generations: opts.generations,
       from: opts.from,
       limits: { timeoutMs: opts.timeout * 1000, maxMemoryMb: opts.maxMemory, backend: opts.backend },
+      publication: { ...publicationLimits, maxParameters: opts.maxParameters, maxTextChars: opts.maxText, maxStoreMb: opts.maxStoreMb },
       onEvent: progressPrinter(process.stderr),
     });
     if (opts.json) process.stdout.write(`${JSON.stringify({ generations: generationsRecords(result.lineage), stopped: result.stopped }, null, 2)}\n`);

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { QUINE_PATH } from "../bundle";
+import { checkPublication, storeOverflow, type PublicationLimits } from "./publication";
 import { runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
 import {
   acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
@@ -19,6 +20,7 @@ export interface BootstrapOptions {
   generations: number; // the lineage's length to reach: generations 0 .. N-1 (finished ones are kept)
   from?: string; // generation 0's program (default: the bundle quine/quine.js)
   limits: SandboxLimits;
+  publication: PublicationLimits; // what a program may publish; the parent decodes the model itself
   onEvent?: (event: BootstrapEvent) => void;
 }
 
@@ -63,7 +65,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
     for (let generation = lineage.length; generation < options.generations; generation++) {
       if (parent?.metrics?.status === "dead") break;
       const program = parent ? (parent.emitted as string) : first.text;
-      const metrics = await runGeneration(dir, generation, program, parent?.metrics ?? null, options.limits, emit);
+      const metrics = await runGeneration(dir, generation, program, parent?.metrics ?? null, options, emit);
       ran.push(metrics);
       writeLineageSummary(dir);
       emit({ type: "done", generation, metrics });
@@ -87,10 +89,10 @@ function startingProgram(from: string | undefined): { path: string; text: string
   return { path, text: readFileSync(path, "utf8") };
 }
 
-/** Runs one generation's program in the sandbox and stores the outcome. */
+/** Runs one generation's program in the sandbox, decodes what it published, and stores the outcome. */
 async function runGeneration(
   dir: string, generation: number, program: string, parent: GenerationMetrics | null,
-  limits: SandboxLimits, emit: (event: BootstrapEvent) => void,
+  options: Pick<BootstrapOptions, "limits" | "publication">, emit: (event: BootstrapEvent) => void,
 ): Promise<GenerationMetrics> {
   const staging = stagingPath(dir, generation);
   mkdirSync(staging, { recursive: true });
@@ -105,36 +107,47 @@ async function runGeneration(
   };
   let result: SandboxResult;
   try {
-    result = await runInSandbox(programPath, limits, onLog);
+    result = await runInSandbox(programPath, options.limits, onLog);
   } catch (error) {
     // The sandbox itself failing is the harness's problem, not the program's: stop, store nothing.
     throw new Error(`The sandbox failed while running ${generationName(generation)}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const wallSeconds = round((Date.now() - started) / 1000, 3);
   const base = {
     generation,
     parent: parent ? parent.generation : null,
     bytes: Buffer.byteLength(program),
-    wallSeconds,
     programHash: sha256(program),
     parentWeightsHash: parent?.weightsHash ?? null,
+    walls: result.walls,
   };
   writeFileSync(join(staging, "log.txt"), result.stderr);
-  if (result.status === "dead") {
+  const dead = (reason: string): GenerationMetrics => {
     const metrics: GenerationMetrics = {
-      ...base, status: "dead", reason: sentence(result.reason), epochs: 0, charsPerSecond: 0, backend: null, seed: null,
-      emittedHash: null, weightsHash: null, textFixpoint: false, weightsFixpoint: null, changedLines: 0, history: [],
+      ...base, wallSeconds: round((Date.now() - started) / 1000, 3), status: "dead", reason: sentence(reason), epochs: 0,
+      charsPerSecond: 0, backend: null, seed: null, emittedHash: null, weightsHash: null, textFixpoint: false, weightsFixpoint: null,
+      changedLines: 0, history: [], claim: null, decode: null, parameters: null,
     };
     writeGeneration(dir, { metrics, program, emitted: null, model: null });
     return metrics;
-  }
-  const emitted = result.text;
+  };
+  if (result.status === "dead") return dead(result.reason);
+  // The child is what the published model decodes to here, not what the program says it emitted.
+  const checked = checkPublication(program, result.text, result.files, options.publication);
+  if (!checked.ok) return dead(checked.reason);
+  const { emitted, decode, claim, parameters } = checked;
+  const texts = Buffer.byteLength(program) + Buffer.byteLength(emitted);
+  const added = 2 * texts /* the texts, and their diff at most as much again */ + Buffer.byteLength(result.files["model.json"]) +
+    result.files["weights.bin"].byteLength + Buffer.byteLength(result.stderr);
+  const overflow = storeOverflow(added, options.publication);
+  if (overflow) return dead(overflow);
+  const wallSeconds = round((Date.now() - started) / 1000, 3);
   const weightsHash = sha256(result.files["weights.bin"]); // the float32 weights in saved order, as rt.weightsHash
   const history = (result.history as HistoryEntry[]).filter((h) => typeof h === "object" && h !== null);
   const trainSeconds = history.at(-1)?.seconds;
   const seconds = typeof trainSeconds === "number" && trainSeconds > 0 ? trainSeconds : wallSeconds;
   const metrics: GenerationMetrics = {
     ...base,
+    wallSeconds,
     status: emitted === program ? "exact" : "mutated",
     reason: null,
     epochs: result.epochs,
@@ -147,6 +160,9 @@ async function runGeneration(
     weightsFixpoint: parent?.weightsHash ? weightsHash === parent.weightsHash : null,
     changedLines: countChangedLines(program, emitted),
     history,
+    claim,
+    decode,
+    parameters,
   };
   writeGeneration(dir, { metrics, program, emitted, model: result.files });
   return metrics;

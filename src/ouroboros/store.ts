@@ -14,6 +14,8 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
 import { join } from "node:path";
 import { structuredPatch, createTwoFilesPatch } from "diff";
 import type { ModelFiles } from "../runtime";
+import type { Decoded } from "../runtime/decoder";
+import type { Walls } from "./sandbox";
 
 export type Status = "exact" | "mutated" | "dead";
 
@@ -25,6 +27,16 @@ export interface HistoryEntry {
   minMargin: number;
   seconds: number;
 }
+
+/** What the program said it emitted, against what its model decodes to in the parent. */
+export interface Claim {
+  matches: boolean;
+  chars: number;
+  hash: string; // sha256 of the claimed text (the text itself is not stored: it is the program's word)
+}
+
+/** How the parent's decoding of the published model went (its text is emitted.js). */
+export type DecodeRecord = Omit<Decoded, "text">;
 
 /** metrics.json: everything known about one generation. */
 export interface GenerationMetrics {
@@ -46,6 +58,10 @@ export interface GenerationMetrics {
   weightsFixpoint: boolean | null; // weights == parent's weights; null without a parent to compare with
   changedLines: number; // lines added plus lines removed, emitted against program
   history: HistoryEntry[];
+  walls: Walls | null; // which sandbox walls stood (null in stores written before they were recorded)
+  claim: Claim | null; // null when dead, or in older stores
+  decode: DecodeRecord | null; // the parent's decoding; null when dead, or in older stores
+  parameters: number | null; // of the published model
 }
 
 /** One row of lineage.json. A damaged folder appears with status "damaged" and nulls. */

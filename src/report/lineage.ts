@@ -5,7 +5,8 @@
 // load it in the page.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { generationName, readLineage as readStore, type StoredGeneration } from "../ouroboros/store";
+import type { Walls } from "../ouroboros/sandbox";
+import { generationName, readLineage as readStore, type Claim, type DecodeRecord, type StoredGeneration } from "../ouroboros/store";
 import * as rt from "../runtime";
 
 /** One pass over the text, as the trainer records it. */
@@ -27,7 +28,10 @@ export interface Generation {
   recordedStatus?: string; // what metrics.json says, when the report had to call it damaged
   reason?: string; // why it died, or what is damaged
   parent: number | null;
-  metrics: Record<string, unknown>; // metrics.json as stored (history aside), or the lineage.json row
+  metrics: Record<string, unknown>; // metrics.json as stored (history, walls, claim and decode aside), or the lineage.json row
+  walls: Walls | null; // which sandbox walls stood
+  claim: Claim | null; // the program's claimed text against its model's decoding
+  decode: DecodeRecord | null; // how the parent's decoding went
   history: EpochRecord[];
   historyFromLog: boolean; // the program published no history: it is read from its logged progress lines
   program?: string;
@@ -116,7 +120,7 @@ function rawMetrics(folder: string): Json {
 async function readGeneration(dir: string, stored: StoredGeneration, row: Json | undefined): Promise<Generation> {
   const name = generationName(stored.generation);
   const folder = join(dir, name);
-  const { history: rawHistory, ...shown } = (stored.metrics ?? { ...row, ...rawMetrics(folder) }) as Json;
+  const { history: rawHistory, walls: _walls, claim: _claim, decode: _decode, ...shown } = (stored.metrics ?? { ...row, ...rawMetrics(folder) }) as Json;
   const recorded = typeof shown.status === "string" ? shown.status : undefined;
   const generation: Generation = {
     name,
@@ -125,6 +129,9 @@ async function readGeneration(dir: string, stored: StoredGeneration, row: Json |
     reason: typeof shown.reason === "string" && shown.reason ? shown.reason : undefined,
     parent: typeof shown.parent === "number" ? shown.parent : stored.generation > 0 ? stored.generation - 1 : null,
     metrics: shown,
+    walls: stored.metrics?.walls ?? null,
+    claim: stored.metrics?.claim ?? null,
+    decode: stored.metrics?.decode ?? null,
     history: Array.isArray(rawHistory) ? rawHistory.filter(isEpoch) : [],
     historyFromLog: false,
     // A damaged generation still shows the texts that are there.
