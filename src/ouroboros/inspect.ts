@@ -198,9 +198,10 @@ function generationTarget(stored: StoredGeneration): EmitTarget {
 }
 
 /** emit --check: does decoding again give the stored emitted text? Returns a one-line verdict. */
-export function emitCheck(target: EmitTarget, decoded: string): { ok: boolean; message: string } {
+export function emitCheck(target: EmitTarget, decode: (modelDir: string) => string): { ok: boolean; message: string } {
   if (!target.stored) throw new Error(`--check compares with a generation's stored emitted text, and ${target.label} is not a generation folder.`);
   const stored = textOf(target.stored, "emitted");
+  const decoded = decode(target.modelDir);
   if (decoded === stored) return { ok: true, message: `${target.label}: the saved weights decode to the stored emitted text (${Buffer.byteLength(decoded)} bytes), byte for byte.` };
   let at = 0;
   while (at < decoded.length && decoded[at] === stored[at]) at++;
