@@ -322,6 +322,10 @@ function runInThisRealm(programPath: string, text: string, runtimeForProgram: Re
 
 /** Ends the run when the program throws late, or when the event loop runs dry without a publish. */
 function watchTheEnd(): void {
+  // TensorFlow.js's wasm backend (emscripten) rethrows every uncaught exception from a listener of
+  // its own, which would end this process with exit code 7 instead of a reason: ours alone decide.
+  process.removeAllListeners("uncaughtException");
+  process.removeAllListeners("unhandledRejection");
   process.on("uncaughtException", (error) => die(reasonFor(error)));
   process.on("unhandledRejection", (error) => die(reasonFor(error)));
   process.on("beforeExit", () => die(lastRejection ? reasonFor(lastRejection.error) : "ended without publishing a result."));

@@ -117,11 +117,13 @@ function mountArgs(paths: string[]): string[] {
   const args = ["--ro-bind", "/usr", "/usr"];
   for (const dir of ["/lib", "/lib64", "/lib32", "/bin"]) args.push("--ro-bind-try", dir, dir);
   args.push("--proc", "/proc", "--dev", "/dev");
-  for (const path of [process.execPath, ...paths]) {
-    args.push("--ro-bind", path, path);
-    const real = realpathSync(path);
-    if (real !== path) args.push("--ro-bind", real, real);
-  }
+  const bound = [...new Set([process.execPath, ...paths].flatMap((path) => [path, realpathSync(path)]))];
+  const isBound = (dir: string): boolean => dir === "/usr" || bound.some((path) => dir === path || dir.startsWith(`${path}/`)) || dir.startsWith("/usr/");
+  // bubblewrap makes the folders above a bound path for root only: make them ours to pass through, first.
+  const above = new Set<string>();
+  for (const path of bound) for (let dir = dirname(path); dir !== "/" && !isBound(dir); dir = dirname(dir)) above.add(dir);
+  for (const dir of [...above].sort((a, b) => a.split("/").length - b.split("/").length)) args.push("--perms", "0755", "--dir", dir);
+  for (const path of bound) args.push("--ro-bind", path, path);
   return args;
 }
 
@@ -146,7 +148,7 @@ function findConfinement(): Confinement {
   if (process.platform !== "linux") why = `namespaces exist only on Linux, this is ${process.platform}`;
   else if (!(bwrap = findProgram("bwrap"))) why = "bubblewrap (bwrap) is not installed";
   else {
-    const tryIt = spawnSync(bwrap, [...namespaceArgs(), ...mountArgs([]), "--", ...userArgs(setpriv), process.execPath, "-e", "0"], { encoding: "utf8", env: {} });
+    const tryIt = spawnSync(bwrap, [...namespaceArgs(), ...mountArgs([]), ...userArgs(setpriv), process.execPath, "-e", "0"], { encoding: "utf8", env: {} });
     if (tryIt.status !== 0) {
       why = `bubblewrap could not start a sandbox: ${(tryIt.error?.message ?? tryIt.stderr).trim().split("\n")[0] || `exit ${tryIt.status}`}`;
       bwrap = null;
@@ -162,11 +164,13 @@ function findConfinement(): Confinement {
 
 function namespaceArgs(): string[] {
   // --die-with-parent: if this process dies, the whole sandbox does. --new-session: no terminal tricks, no signals to our group.
-  return ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session", "--cap-drop", "ALL"];
+  return ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session"];
 }
 
+/** Leaving root: setpriv (which needs root's capabilities to do it) becomes NOBODY, with no capabilities left; else bubblewrap drops them. */
 function userArgs(setpriv: string | null): string[] {
-  return setpriv ? [setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--no-new-privs", "--"] : [];
+  if (!setpriv) return ["--cap-drop", "ALL", "--"];
+  return ["--", setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"];
 }
 
 const ALL_WALLS = { vm2: true, permissions: true, network: true, pid: true, files: true, unprivileged: true, memory: true, time: true };
@@ -204,7 +208,7 @@ function childCommand(program: string, limits: SandboxLimits, mode: WallMode): {
     walls.unprivileged = false;
     walls.missing.push(`unprivileged user: unavailable for this run (${unreadable} is not readable by other users).`);
   }
-  const args = [...namespaceArgs(), ...mountArgs(bound), "--chdir", dirname(program), "--",
+  const args = [...namespaceArgs(), ...mountArgs(bound), "--chdir", dirname(program),
     ...userArgs(unreadable ? null : setpriv), process.execPath, ...permissions, ...node, ...childArgs];
   return { command: bwrap, args, walls };
 }
