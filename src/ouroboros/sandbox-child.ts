@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { NodeVM, VMScript } from "vm2";
 import * as runtime from "../runtime";
 import type { Publication, QuineModel } from "../runtime";
-import type { ChildMessage } from "./sandbox-messages";
+import { FLOOD_REASON, MESSAGES_PER_SECOND, type ChildMessage } from "./sandbox-messages";
 
 /** The modules a program may require; everything else is forbidden. */
 const ALLOWED_MODULES = ["fs", "@tensorflow/tfjs-core", "neural-quine/runtime"];
@@ -231,10 +231,19 @@ function runtimeFor(backend: string, log: (line: unknown) => void): Record<strin
 /** The program's progress lines: one line each, capped, to stderr and to the parent. */
 function progressLog(): (line: unknown) => void {
   const parent = process.ppid;
+  let windowStart = Date.now();
+  let linesInWindow = 0;
   return (line) => {
     // Training runs synchronously, so "disconnect" cannot fire while it does; progress lines come
     // every second or so, and a changed ppid means the parent died (kill -9): stop, don't train on.
     if (process.ppid !== parent) process.exit(1);
+    // A flood in one synchronous loop would pile up here, unsent (the channel writes between turns
+    // of the event loop): stop it at the source, and throw to break the loop.
+    if (Date.now() - windowStart > 1000) [windowStart, linesInWindow] = [Date.now(), 0];
+    if (++linesInWindow > MESSAGES_PER_SECOND) {
+      die(FLOOD_REASON);
+      throw new Error(FLOOD_REASON);
+    }
     const text = firstLine(String(line));
     process.stderr.write(`${text}\n`);
     void send({ type: "log", line: text });
@@ -247,7 +256,6 @@ function progressLog(): (line: unknown) => void {
  * constructors as they are before the program can change them. Written as a function so it is
  * type-checked and linted; vm2 runs its source text.
  */
-/* eslint-disable no-undef -- this runs in the sandbox's realm, with that realm's globals */
 function sandboxSetup(): (bytes: string, type: string) => unknown {
   "use strict";
   const deny = (what: string): PropertyDescriptor => ({
@@ -266,7 +274,6 @@ function sandboxSetup(): (bytes: string, type: string) => unknown {
     return type === "Int32Array" ? new I32(b.buffer) : new F32(b.buffer);
   };
 }
-/* eslint-enable no-undef */
 
 /** The inner wall: the program runs in a vm2 NodeVM that offers only ALLOWED_MODULES. */
 function runInVm2(programPath: string, text: string, runtimeForProgram: Record<string, unknown>, log: (line: unknown) => void): void {

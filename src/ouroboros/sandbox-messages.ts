@@ -10,6 +10,10 @@ import { z } from "zod";
 /** Lines and reasons are one sentence: the child caps them at 300 characters, the parent refuses more than this. */
 export const LINE_MAX = 1000;
 
+/** A program logs a line an epoch: more messages than this in one second is a flood, and breaks a rule. */
+export const MESSAGES_PER_SECOND = 1000;
+export const FLOOD_REASON = `broke a rule: sent more than ${MESSAGES_PER_SECOND} messages in a second.`;
+
 const LogMessage = z.object({ type: z.literal("log"), line: z.string().max(LINE_MAX) });
 
 const ResultMessage = z.object({

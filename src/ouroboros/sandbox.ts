@@ -26,7 +26,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import type { BackendName } from "../runtime";
-import { ChildMessage } from "./sandbox-messages";
+import { ChildMessage, FLOOD_REASON, MESSAGES_PER_SECOND } from "./sandbox-messages";
 
 export interface SandboxLimits {
   timeoutMs: number;
@@ -68,7 +68,6 @@ const ROOT = join(__dirname, __dirname.includes(join("dist", "src")) ? "../../..
 const CHILD = join(ROOT, "dist", "src", "ouroboros", "sandbox-child.js");
 const STDERR_LIMIT = 1 << 20; // keep the last MiB of a program's stderr
 const MEMORY_POLL_MS = 200;
-const MESSAGES_PER_SECOND = 1000; // a program logs a line an epoch; more than this is a flood
 const EXIT_GRACE_MS = 5000; // after its verdict, a child that does not end is ended
 const NOBODY = 65534; // the unprivileged user (and group) a sandbox runs as when we are root
 
@@ -283,7 +282,7 @@ export function runInSandbox(programPath: string, limits: SandboxLimits, onLog?:
     child.stderr?.on("data", (chunk: Buffer) => stderr.add(chunk));
     child.on("message", (raw: unknown) => {
       if (Date.now() - windowStart > 1000) [windowStart, messagesInWindow] = [Date.now(), 0];
-      if (++messagesInWindow > MESSAGES_PER_SECOND) return stop(`broke a rule: sent more than ${MESSAGES_PER_SECOND} messages in a second.`);
+      if (++messagesInWindow > MESSAGES_PER_SECOND) return stop(FLOOD_REASON);
       const message = ChildMessage.safeParse(raw);
       if (!message.success) return stop(`broke a rule: sent a malformed message (${message.error.issues[0]?.message ?? "not a message"}).`);
       if (verdict || killedFor) return;
