@@ -206,6 +206,16 @@ function hostileSuite(mode: WallMode): void {
     await assertDead("tensor-data.js", mode, { vm2: report, outer: report });
   });
 
+  test("a well-behaved program publishes, and its progress lines come through", async () => {
+    const lines: string[] = [];
+    const result = await runInSandbox(join(FIXTURES, "publishes-at-once.js"), QUICK, (line) => lines.push(line), mode);
+    assert.equal(result.status, "ok", result.status === "dead" ? result.reason : "");
+    if (result.status !== "ok") return;
+    assert.deepEqual([result.text, result.seed, result.epochs, result.exact], ["a", 7, 0, false]);
+    assert.equal(JSON.parse(result.files["model.json"]).format, "layers-model");
+    assert.deepEqual(lines, ["backend: wasm", "published at once"]);
+  });
+
   test("every run records the walls that stood", async () => {
     const { result } = await assertDead("throws.js", mode, { vm2: /^threw/, outer: /^threw/ });
     const available = probeWalls();
@@ -226,31 +236,29 @@ test("the walls available here are said once, and in CI every one of them stands
   if (process.env.CI) assert.deepEqual(walls.missing, [], "CI must have every wall (bubblewrap installed, run as root)");
 });
 
-for (const mode of ["both", "outer"] as const) {
-  test(`the tiny quine runs unchanged standalone and in the sandbox (walls: ${mode}), and its progress lines come through`, async () => {
-    const source = readFileSync(TINY_QUINE, "utf8");
-    const standalone = spawnSync(process.execPath, [TINY_QUINE], { encoding: "utf8", env: { ...process.env, NQ_BACKEND: "wasm" } });
-    assert.equal(standalone.status, 0, standalone.stderr);
-    assert.equal(standalone.stdout, source);
+test("the tiny quine runs unchanged standalone and in the sandbox, and its progress lines come through", async () => {
+  const source = readFileSync(TINY_QUINE, "utf8");
+  const standalone = spawnSync(process.execPath, [TINY_QUINE], { encoding: "utf8", env: { ...process.env, NQ_BACKEND: "wasm" } });
+  assert.equal(standalone.status, 0, standalone.stderr);
+  assert.equal(standalone.stdout, source);
 
-    const lines: string[] = [];
-    const result = await runInSandbox(TINY_QUINE, { ...QUICK, timeoutMs: 300_000 }, (line) => lines.push(line), mode);
-    assert.equal(result.status, "ok", result.status === "dead" ? result.reason : "");
-    if (result.status !== "ok") return;
-    assert.equal(result.text, source);
-    assert.equal(result.exact, true);
-    assert.equal(result.backend, "wasm");
-    assert.equal(result.seed, 1);
-    assert.ok(result.epochs > 0);
-    assert.equal(typeof result.files["model.json"], "string");
-    assert.ok(result.files["weights.bin"] instanceof Uint8Array && result.files["weights.bin"].length > 0);
-    assert.equal(JSON.parse(result.files["model.json"]).format, "layers-model");
-    assert.equal(lines[0], "backend: wasm");
-    assert.match(lines[1], /^epoch 1 /);
-    assert.equal(lines.filter((line) => line.startsWith("epoch ")).length, result.epochs);
-    assert.match(result.stderr, /epoch 1 /);
-  });
-}
+  const lines: string[] = [];
+  const result = await runInSandbox(TINY_QUINE, { ...QUICK, timeoutMs: 300_000 }, (line) => lines.push(line));
+  assert.equal(result.status, "ok", result.status === "dead" ? result.reason : "");
+  if (result.status !== "ok") return;
+  assert.equal(result.text, source);
+  assert.equal(result.exact, true);
+  assert.equal(result.backend, "wasm");
+  assert.equal(result.seed, 1);
+  assert.ok(result.epochs > 0);
+  assert.equal(typeof result.files["model.json"], "string");
+  assert.ok(result.files["weights.bin"] instanceof Uint8Array && result.files["weights.bin"].length > 0);
+  assert.equal(JSON.parse(result.files["model.json"]).format, "layers-model");
+  assert.equal(lines[0], "backend: wasm");
+  assert.match(lines[1], /^epoch 1 /);
+  assert.equal(lines.filter((line) => line.startsWith("epoch ")).length, result.epochs);
+  assert.match(result.stderr, /epoch 1 /);
+});
 
 test("the bundled quine runs unchanged in the sandbox (stopped after its first epochs)", async () => {
   const lines: string[] = [];

@@ -287,7 +287,10 @@ function runInVm2(programPath: string, text: string, runtimeForProgram: Record<s
     },
   });
   for (const level of ["log", "info", "warn", "error", "debug", "trace", "dir"]) {
-    vm.on(`console.${level}`, (...args: unknown[]) => log(format(...args.map((a) => (typeof a === "object" && a !== null ? "[object]" : a)))));
+    // Objects and functions are not formatted: util.inspect would call their custom inspectors
+    // (Symbol.for("nodejs.util.inspect.custom")) with host values as arguments.
+    const plain = (a: unknown): unknown => (typeof a === "function" ? "[function]" : typeof a === "object" && a !== null ? "[object]" : a);
+    vm.on(`console.${level}`, (...args: unknown[]) => log(format(...args.map(plain))));
   }
   const decode = vm.run(`return (${sandboxSetup.toString()})();`, { filename: "sandbox-setup.js", wrapper: "none" }) as (bytes: string, type: string) => unknown;
   programRealmData(programPath, decode);
