@@ -106,8 +106,9 @@ function findProgram(name: string): string | null {
 
 /** Whether user NOBODY can read a bound path: inside the sandbox its parents are bubblewrap's own, so only its own mode counts. */
 function othersCanRead(path: string): boolean {
-  const { mode } = statSync(path);
-  const needed = statSync(path).isDirectory() ? 0o005 : 0o004;
+  const stats = statSync(path);
+  const needed = stats.isDirectory() ? 0o005 : 0o004; // a folder must also be entered
+  const { mode } = stats;
   return (mode & needed) === needed;
 }
 
