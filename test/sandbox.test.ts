@@ -163,6 +163,10 @@ function hostileSuite(mode: WallMode): void {
     assert.ok(Date.now() - started < 30_000);
     // Without vm2 a program can send its parent anything: a malformed message is a broken rule.
     await assertDead("hostile-ipc-forged.js", mode, { vm2: /^forbidden: process/, outer: /^broke a rule: sent a malformed message/ });
+    // A verdict is the end: one that stays after it is ended a few seconds later, not at its time limit.
+    const verdictAt = Date.now();
+    await assertDead("hostile-ipc-verdict-and-stay.js", mode, { vm2: /^forbidden: process/, outer: /^says it is dead, and stays$/ });
+    assert.ok(Date.now() - verdictAt < 30_000);
   });
 
   test("a program that writes to stdout and stderr without end neither fills our memory nor stalls us", async () => {
