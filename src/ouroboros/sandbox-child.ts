@@ -1,23 +1,19 @@
-// The sandbox's child process (see ./sandbox): runs one untrusted program inside a vm2 NodeVM.
-// The parent starts it from dist/ under Node's permission model (no writes, no child processes,
-// no workers, reads only of the installed code and the program), with a heap limit and a clean
-// environment; this file is the inner wall. It talks to the parent over the IPC channel only:
-//   { type: "log", line }       a progress line from the program
-//   { type: "result", ... }     what the program published (text, model files, epochs, ...)
-//   { type: "dead", reason }    the program broke a rule, threw, did not parse or ended without a result
-// Usage (by the parent only): node <permission flags> sandbox-child.js <program.js> <backend>
+// The sandbox's child process (see ./sandbox): runs one untrusted program, inside a vm2 NodeVM (the
+// inner wall) or, in the test mode that checks the outer wall alone, in this process's own realm.
+// The parent starts it from dist/ behind the outer wall (namespaces, an unprivileged user, Node's
+// permission model, a heap limit, an empty environment). It talks to the parent over the IPC
+// channel only, with the messages of ./sandbox-messages.
+// Usage (by the parent only): node <flags> sandbox-child.js <program.js> <backend> <vm2|node>
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { Module } from "node:module";
+import { dirname, resolve } from "node:path";
 import { format } from "node:util";
+import { runInThisContext } from "node:vm";
 import * as tf from "@tensorflow/tfjs-core";
 import { NodeVM, VMScript } from "vm2";
 import * as runtime from "../runtime";
-import type { ModelFiles, Publication, QuineModel } from "../runtime";
-
-export type ChildMessage =
-  | { type: "log"; line: string }
-  | { type: "result"; text: string; files: ModelFiles; epochs: number; seed: number; exact: boolean; history: unknown[]; backend: string }
-  | { type: "dead"; reason: string };
+import type { Publication, QuineModel } from "../runtime";
+import { FLOOD_REASON, MESSAGES_PER_SECOND, type ChildMessage } from "./sandbox-messages";
 
 /** The modules a program may require; everything else is forbidden. */
 const ALLOWED_MODULES = ["fs", "@tensorflow/tfjs-core", "neural-quine/runtime"];
@@ -206,30 +202,9 @@ function watched<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-async function main(): Promise<void> {
-  const [programArg, backendArg] = process.argv.slice(2);
-  const programPath = resolve(programArg);
-  const text = readFileSync(programPath, "utf8");
-  // The backend starts before the program does: a failure here is the harness's, said as such.
-  let backend: string;
-  try {
-    backend = await runtime.initBackend(runtime.parseBackend(backendArg));
-  } catch (error) {
-    return die(`the ${backendArg} backend could not start: ${firstLine(error instanceof Error ? error.message : String(error))}`);
-  }
-  // Nothing in this process needs the network once the backend is up: take the easy door away too.
-  delete (globalThis as { fetch?: unknown }).fetch;
-
-  const parent = process.ppid;
-  const log = (line: unknown): void => {
-    // Training runs synchronously, so "disconnect" cannot fire while it does; progress lines come
-    // every second or so, and a changed ppid means the parent died (kill -9): stop, don't train on.
-    if (process.ppid !== parent) process.exit(1);
-    const text = firstLine(String(line));
-    process.stderr.write(`${text}\n`);
-    void send({ type: "log", line: text });
-  };
-  const runtimeForProgram = {
+/** The runtime a program gets: TensorFlow.js helpers as they are, with start, log and publish talking to the parent. */
+function runtimeFor(backend: string, log: (line: unknown) => void): Record<string, unknown> {
+  return {
     ...withHostArguments(runtime),
     log,
     start: () => {
@@ -251,7 +226,57 @@ async function main(): Promise<void> {
     saveModel: forbidden("saveModel (a program's only way out is publish)"),
     loadModel: forbidden("loadModel (a program may only read its own file)"),
   };
+}
 
+/** The program's progress lines: one line each, capped, to stderr and to the parent. */
+function progressLog(): (line: unknown) => void {
+  const parent = process.ppid;
+  let windowStart = Date.now();
+  let linesInWindow = 0;
+  return (line) => {
+    // Training runs synchronously, so "disconnect" cannot fire while it does; progress lines come
+    // every second or so, and a changed ppid means the parent died (kill -9): stop, don't train on.
+    if (process.ppid !== parent) process.exit(1);
+    // A flood in one synchronous loop would pile up here, unsent (the channel writes between turns
+    // of the event loop): stop it at the source, and throw to break the loop.
+    if (Date.now() - windowStart > 1000) [windowStart, linesInWindow] = [Date.now(), 0];
+    if (++linesInWindow > MESSAGES_PER_SECOND) {
+      die(FLOOD_REASON);
+      throw new Error(FLOOD_REASON);
+    }
+    const text = firstLine(String(line));
+    process.stderr.write(`${text}\n`);
+    void send({ type: "log", line: text });
+  };
+}
+
+/**
+ * Runs once in the vm2 sandbox before the program: no `process` (NodeVM's stand-in included) and no
+ * network globals. It returns the decoder that programRealmData needs, made of the realm's own
+ * constructors as they are before the program can change them. Written as a function so it is
+ * type-checked and linted; vm2 runs its source text.
+ */
+function sandboxSetup(): (bytes: string, type: string) => unknown {
+  "use strict";
+  const deny = (what: string): PropertyDescriptor => ({
+    get() {
+      throw new Error(`forbidden: ${what}.`);
+    },
+    configurable: false,
+  });
+  Object.defineProperty(globalThis, "process", deny("process (a program has no access to the process or its environment)"));
+  for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "EventSource"]) Object.defineProperty(globalThis, name, deny(`${name} (network)`));
+  const U8 = Uint8Array, F32 = Float32Array, I32 = Int32Array;
+  const charCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt) as (text: string, i: number) => number;
+  return (bytes, type) => {
+    const b = new U8(bytes.length);
+    for (let i = 0; i < bytes.length; i++) b[i] = charCodeAt(bytes, i);
+    return type === "Int32Array" ? new I32(b.buffer) : new F32(b.buffer);
+  };
+}
+
+/** The inner wall: the program runs in a vm2 NodeVM that offers only ALLOWED_MODULES. */
+function runInVm2(programPath: string, text: string, runtimeForProgram: Record<string, unknown>, log: (line: unknown) => void): void {
   const vm = new NodeVM({
     console: "redirect",
     eval: false, // no code from strings: closes `constructor.constructor("...")` at the source
@@ -262,42 +287,78 @@ async function main(): Promise<void> {
     },
   });
   for (const level of ["log", "info", "warn", "error", "debug", "trace", "dir"]) {
-    vm.on(`console.${level}`, (...args: unknown[]) => log(format(...args.map((a) => (typeof a === "object" && a !== null ? "[object]" : a)))));
+    // Objects and functions are not formatted: util.inspect would call their custom inspectors
+    // (Symbol.for("nodejs.util.inspect.custom")) with host values as arguments.
+    const plain = (a: unknown): unknown => (typeof a === "function" ? "[function]" : typeof a === "object" && a !== null ? "[object]" : a);
+    vm.on(`console.${level}`, (...args: unknown[]) => log(format(...args.map(plain))));
   }
-  // NodeVM gives the program a stand-in `process`; a program here has no business with any process.
-  // The setup returns the decoder of programRealmData, made of the realm's constructors as they are
-  // before the program runs.
-  const decode = vm.run(`"use strict";
-    const deny = (what) => ({ get() { throw new Error("forbidden: " + what + "."); }, configurable: false });
-    Object.defineProperty(globalThis, "process", deny("process (a program has no access to the process or its environment)"));
-    for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "EventSource"]) {
-      Object.defineProperty(globalThis, name, deny(name + " (network)"));
-    }
-    const U8 = Uint8Array, F32 = Float32Array, I32 = Int32Array;
-    const charCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt);
-    return (bytes, type) => {
-      const b = new U8(bytes.length);
-      for (let i = 0; i < bytes.length; i++) b[i] = charCodeAt(bytes, i);
-      return type === "Int32Array" ? new I32(b.buffer) : new F32(b.buffer);
-    };`, { filename: "sandbox-setup.js", wrapper: "none" }) as (bytes: string, type: string) => unknown;
+  const decode = vm.run(`return (${sandboxSetup.toString()})();`, { filename: "sandbox-setup.js", wrapper: "none" }) as (bytes: string, type: string) => unknown;
   programRealmData(programPath, decode);
-
   let script: VMScript;
   try {
     script = new VMScript(text, programPath).compile();
   } catch (error) {
     return die(`does not parse: ${firstLine(error instanceof Error ? error.message : String(error))}`);
   }
-  process.on("uncaughtException", (error) => die(reasonFor(error)));
-  process.on("unhandledRejection", (error) => die(reasonFor(error)));
-  // The event loop ran dry without a publish: the program is done and has nothing to show.
-  process.on("beforeExit", () => die(lastRejection ? reasonFor(lastRejection.error) : "ended without publishing a result."));
-  process.channel?.unref(); // the IPC channel alone must not keep a finished program alive
+  watchTheEnd();
   try {
     vm.run(script, { filename: programPath });
   } catch (error) {
     die(reasonFor(error));
   }
+}
+
+/**
+ * Without the inner wall (a test mode: the outer wall must hold alone): the program runs in this
+ * process's own realm as a CommonJS module, with Node's real `require`, `process` and globals. Only
+ * `neural-quine/runtime` is this sandbox's, so that a well-behaved program still publishes.
+ */
+function runInThisRealm(programPath: string, text: string, runtimeForProgram: Record<string, unknown>): void {
+  let body: (...args: unknown[]) => void;
+  try {
+    body = runInThisContext(Module.wrap(text), { filename: programPath }) as typeof body;
+  } catch (error) {
+    return die(`does not parse: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+  }
+  const programRequire = (name: string): unknown => (name === "neural-quine/runtime" ? runtimeForProgram : require(name));
+  const module = { exports: {} };
+  watchTheEnd();
+  try {
+    body.call(module.exports, module.exports, programRequire, module, programPath, dirname(programPath));
+  } catch (error) {
+    die(reasonFor(error));
+  }
+}
+
+/** Ends the run when the program throws late, or when the event loop runs dry without a publish. */
+function watchTheEnd(): void {
+  // TensorFlow.js's wasm backend (emscripten) rethrows every uncaught exception from a listener of
+  // its own, which would end this process with exit code 7 instead of a reason: ours alone decide.
+  process.removeAllListeners("uncaughtException");
+  process.removeAllListeners("unhandledRejection");
+  process.on("uncaughtException", (error) => die(reasonFor(error)));
+  process.on("unhandledRejection", (error) => die(reasonFor(error)));
+  process.on("beforeExit", () => die(lastRejection ? reasonFor(lastRejection.error) : "ended without publishing a result."));
+  process.channel?.unref(); // the IPC channel alone must not keep a finished program alive
+}
+
+async function main(): Promise<void> {
+  const [programArg, backendArg, realm] = process.argv.slice(2);
+  const programPath = resolve(programArg);
+  const text = readFileSync(programPath, "utf8");
+  // The backend starts before the program does: a failure here is the harness's, said as such.
+  let backend: string;
+  try {
+    backend = await runtime.initBackend(runtime.parseBackend(backendArg));
+  } catch (error) {
+    return die(`the ${backendArg} backend could not start: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+  }
+  // Nothing in this process needs the network once the backend is up: take the easy door away too.
+  delete (globalThis as { fetch?: unknown }).fetch;
+  const log = progressLog();
+  const runtimeForProgram = runtimeFor(backend, log);
+  if (realm === "node") runInThisRealm(programPath, text, runtimeForProgram);
+  else runInVm2(programPath, text, runtimeForProgram, log);
 }
 
 process.on("disconnect", () => process.exit(1)); // the parent is gone: nobody to report to

@@ -1,0 +1,33 @@
+// What the sandbox's child process may say to its parent over the IPC channel, described once: the
+// child builds these messages, the parent checks every one it receives against this schema. The
+// child runs an untrusted program, and without the inner wall the program can send anything itself.
+//   { type: "log", line }       a progress line from the program
+//   { type: "result", ... }     what the program published (text, model files, epochs, ...)
+//   { type: "dead", reason }    the program broke a rule, threw, did not parse or ended without a result
+// A new kind of message is one more member of the union.
+import { z } from "zod";
+
+/** Lines and reasons are one sentence: the child caps them at 300 characters, the parent refuses more than this. */
+export const LINE_MAX = 1000;
+
+/** A program logs a line an epoch: more messages than this in one second is a flood, and breaks a rule. */
+export const MESSAGES_PER_SECOND = 1000;
+export const FLOOD_REASON = `broke a rule: sent more than ${MESSAGES_PER_SECOND} messages in a second.`;
+
+const LogMessage = z.object({ type: z.literal("log"), line: z.string().max(LINE_MAX) });
+
+const ResultMessage = z.object({
+  type: z.literal("result"),
+  text: z.string(),
+  files: z.object({ "model.json": z.string(), "weights.bin": z.custom<Uint8Array>((value) => value instanceof Uint8Array, "weights.bin must be bytes") }),
+  epochs: z.number(),
+  seed: z.number(),
+  exact: z.boolean(),
+  history: z.array(z.unknown()),
+  backend: z.string().max(LINE_MAX),
+});
+
+const DeadMessage = z.object({ type: z.literal("dead"), reason: z.string().max(LINE_MAX) });
+
+export const ChildMessage = z.discriminatedUnion("type", [LogMessage, ResultMessage, DeadMessage]);
+export type ChildMessage = z.infer<typeof ChildMessage>;
