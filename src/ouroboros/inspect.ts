@@ -80,7 +80,7 @@ export function generationsTable(lineage: StoredGeneration[]): string {
   return [line(header), ...rows.map(line), ...(notes.length ? ["", ...notes] : [])].join("\n") + "\n";
 }
 
-const WALL_NAMES: (keyof Omit<Walls, "missing">)[] = ["vm2", "permissions", "network", "pid", "unprivileged", "memory", "time"];
+const WALL_NAMES: (keyof Omit<Walls, "missing">)[] = ["vm2", "permissions", "network", "pid", "files", "unprivileged", "memory", "time"];
 
 /** Which walls stood: "vm2, permissions, … up; network down (why)". */
 export function wallsText(walls: Walls | null): string {

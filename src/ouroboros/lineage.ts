@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { QUINE_PATH } from "../bundle";
 import { checkPublication, storeOverflow, type PublicationLimits } from "./publication";
-import { runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
+import { probeWalls, runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
 import {
   acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
   writeGeneration, writeLineageSummary, type GenerationMetrics, type HistoryEntry, type StoredGeneration,
@@ -45,6 +45,8 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
   const lock = acquireLock(dir);
   try {
     if (lock.note) emit({ type: "note", message: lock.note });
+    // Said once, not silently: a wall this system cannot raise (each generation records it too).
+    for (const missing of probeWalls().missing) emit({ type: "note", message: missing.replace(/\.$/, "") });
     for (const name of removeLeftovers(dir)) emit({ type: "note", message: `removed ${name}, left half-written by an interrupted run` });
 
     const lineage = readLineage(dir);
