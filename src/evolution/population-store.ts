@@ -11,11 +11,11 @@
 //
 // An individual's model and emitted text live in its program's folder (one training per program);
 // its diff against its parent is computed from the two programs when asked for.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ModelFiles } from "../runtime";
-import { generationName, removeLeftovers, sha256, writeFileAtomic } from "../ouroboros/store";
+import { generationName, listGenerations, removeLeftovers, sha256, writeFileAtomic } from "../ouroboros/store";
 import { RunRecordSchema, type RunRecord } from "./settings";
 import { StatisticsSchema } from "./statistics";
 
@@ -69,8 +69,6 @@ export interface StoredProgram {
   emitted: string | null;
   modelDir: string | null;
 }
-
-const GEN_PATTERN = /^gen-(\d{4,})$/;
 
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
@@ -149,16 +147,6 @@ export function writeProgram(dir: string, run: ProgramRun, emitted: string | nul
   writeFileSync(join(tmp, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
   rmSync(final, { recursive: true, force: true }); // a damaged earlier folder, reported before it was run again
   renameSync(tmp, final);
-}
-
-/** The generation numbers present in `dir`, ascending. */
-export function listGenerations(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((name) => GEN_PATTERN.exec(name))
-    .filter((match): match is RegExpExecArray => match !== null)
-    .map((match) => Number(match[1]))
-    .sort((a, b) => a - b);
 }
 
 /** One generation read back, or a phrase saying why it cannot be used. */
