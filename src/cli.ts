@@ -10,7 +10,7 @@ import {
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./ouroboros/inspect";
 import { evolve, evolveProgressLine } from "./evolution/evolve";
-import { findIndividual, individualDiff, populationStatistics, populationTable, showIndividual } from "./evolution/inspect";
+import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual } from "./evolution/inspect";
 import { evolveSettings, type EvolveSettings } from "./evolution/settings";
 import { statisticsTable } from "./evolution/statistics";
 import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "./ouroboros/lineage";
@@ -187,7 +187,7 @@ program.command("evolve")
   }));
 
 program.command("population [what] [id]")
-  .description("the population's statistics per generation; `population show <id>` an individual, `population diff <id>` its program against its parent's")
+  .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's")
   .option("--dir <dir>", "the population store", evolveSettings.dir)
   .option("--json", "print JSON")
   .action(run(async (what: string | undefined, id: string | undefined, opts: { dir: string; json?: boolean }) => {
@@ -196,7 +196,11 @@ program.command("population [what] [id]")
       else process.stdout.write(populationTable(opts.dir));
       return;
     }
-    if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population show <id>` or `population diff <id>` (an id is <generation>.<index>).");
+    if (what === "tree" && id === undefined) {
+      process.stdout.write(populationTree(opts.dir));
+      return;
+    }
+    if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population tree`, `population show <id>` or `population diff <id>` (an id is <generation>.<index>).");
     if (what === "diff") {
       const patch = individualDiff(opts.dir, id);
       if (!patch) process.stderr.write("no differences\n");

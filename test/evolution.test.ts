@@ -15,6 +15,7 @@ import { compareFitness, select } from "../src/evolution/select";
 import { evolveSettings, type EvolveSettings } from "../src/evolution/settings";
 import { byteEntropy, generationStatistics, highOrderEntropy, levenshtein, shannonDiversity } from "../src/evolution/statistics";
 import { expNonPositive, makeChild, mutate, sampleAtTemperature, seededRandom, seedFor } from "../src/evolution/variation";
+import { sha256 } from "../src/ouroboros/store";
 import { decodeModel, type CheckedModel } from "../src/runtime/decoder";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");
@@ -231,6 +232,13 @@ describe("a population of stand-in replicators", () => {
     const diff = cli("population", "diff", mutant.id, "--dir", one);
     assert.equal(diff.status, 0, diff.stderr);
     assert.match(diff.stdout, /^@@/m);
+    // The tree: the ancestor at the root, every genotype ever kept under the one it came from.
+    const tree = cli("population", "tree", "--dir", one);
+    assert.equal(tree.status, 0, tree.stderr);
+    const kept = new Set(generations.flatMap((g) => g.individuals).filter((i) => i.status === "kept").map((i) => i.programHash.slice(0, 8)));
+    const lines = tree.stdout.trim().split("\n");
+    assert.match(lines[0], new RegExp(`^${sha256(STAND_IN).slice(0, 8)}  ${Buffer.byteLength(STAND_IN)} B  the ancestor; kept in 0`));
+    assert.deepEqual(new Set(lines.map((line) => /([0-9a-f]{8}) {2}\d+ B/.exec(line)?.[1])), kept);
     const missing = cli("population", "show", "99.0", "--dir", one);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /^neural-quine: Generation 99 cannot be read/);

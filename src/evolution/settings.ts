@@ -12,7 +12,7 @@ export const evolveSettings = {
   dir: "population", // the population store
   population: 8, // K: individuals kept per generation
   generations: 10, // run until generations 0 .. G-1 exist (finished ones are kept)
-  children: 2, // C: children per individual per generation (one training, C samplings)
+  children: 4, // C: children per individual per generation (one training, C samplings)
   temperature: 0.1, // T: the parent decodes a model by sampling at this temperature; 0 = greedy
   mutationRate: 0.0005, // M: point mutations (substitution, insertion, deletion) per character
   seed: 1, // every draw of the run derives from it (with the generation and the child's number)
