@@ -285,3 +285,21 @@ test("a hostile program dies in the sandbox; nothing escapes and the run ends cl
   assert.ok(first.individuals.every((i) => i.status === "dead"));
   assert.match(first.individuals[0].reason ?? "", /forbidden|permission|not allowed/i);
 });
+
+test("a parent whose model decodes to a hostile child: the child dies in the sandbox, the parent's line ends", () => {
+  // The stand-in, changed to build a model of its text with require("child_process") in place of the runtime.
+  const parent = join(scratch, "hostile-parent.js");
+  const text = STAND_IN.split("\n").slice(1).join("\n")
+    .replace(`t=require("fs").readFileSync(__filename,"utf8");`, `t=require("fs").readFileSync(__filename,"utf8").replace("neural-quine/"+"runtime","child_process");`)
+    .replace("epochs:0,seed:0,exact:!0,history:[],", "");
+  writeFileSync(parent, text);
+  const dir = join(scratch, "hostile-mutant");
+  const result = cli("evolve", "--from", parent, "--dir", dir, "--population", "1", "--children", "1", "--generations", "3", "--temperature", "0", "--mutation-rate", "0", "--workers", "1");
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /the population died out/);
+  const [first, second, third] = readPopulation(dir) as Generation[];
+  assert.equal(first.individuals[0].status, "kept");
+  assert.equal(second.individuals[0].status, "dead");
+  assert.match(second.individuals[0].reason ?? "", /child_process/);
+  assert.equal(third, undefined, "nothing runs after extinction");
+});
