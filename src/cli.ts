@@ -9,6 +9,10 @@ import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./ouroboros/inspect";
+import { evolve, evolveProgressLine } from "./evolution/evolve";
+import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual } from "./evolution/inspect";
+import { evolveSettings, type EvolveSettings } from "./evolution/settings";
+import { statisticsTable } from "./evolution/statistics";
 import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "./ouroboros/lineage";
 import { decodeStoredModel, publicationLimits } from "./ouroboros/publication";
 import { DEFAULT_LIMITS } from "./ouroboros/sandbox";
@@ -149,6 +153,63 @@ dirOption(program.command("diff <gen> [other]")
     const patch = opts.original ? originalDiff(stored, QUINE_PATH) : generationDiff(stored, other === undefined ? undefined : findGeneration(opts.dir, other));
     if (!patch) process.stderr.write("no differences\n");
     process.stdout.write(process.stdout.isTTY ? colorizeDiff(patch) : patch);
+  }));
+
+// Evolution: populations of self-replicating programs under copying errors and selection (src/evolution/).
+/** evolve pins a backend that gives the same weights on any machine: wasm or cpu (not auto, not node). */
+function pinnedBackend(value: string): EvolveSettings["backend"] {
+  if (value !== "wasm" && value !== "cpu") throw new InvalidArgumentError("expected wasm or cpu.");
+  return value;
+}
+
+program.command("evolve")
+  .description("run (or resume) a population: each individual trains on itself in the sandbox; the parent samples its children from the model")
+  .option("--from <file>", "the ancestor program", evolveSettings.from)
+  .option("--population <K>", "individuals kept per generation", int, evolveSettings.population)
+  .option("--generations <G>", "run until generations 0 .. G-1 exist (finished ones are kept)", int, evolveSettings.generations)
+  .option("--children <C>", "children per individual per generation (one training, C samplings)", int, evolveSettings.children)
+  .option("--temperature <T>", "sampling temperature of the parent's decoding; 0 = greedy", num, evolveSettings.temperature)
+  .option("--mutation-rate <M>", "point mutations per character after decoding", num, evolveSettings.mutationRate)
+  .option("--seed <n>", "the run's seed: every copying error derives from it", int, evolveSettings.seed)
+  .option("--dir <dir>", "the population store", evolveSettings.dir)
+  .option("--workers <W>", "sandboxes running at once", int, evolveSettings.workers)
+  .option("--backend <name>", "TensorFlow.js backend, pinned for the run: wasm or cpu", pinnedBackend, evolveSettings.backend)
+  .option("--timeout <seconds>", "a program's time limit", num, evolveSettings.timeoutSeconds)
+  .option("--max-memory <MB>", "a program's memory limit", num, evolveSettings.maxMemoryMb)
+  .option("--json", "print the statistics as JSON on stdout when done")
+  .action(run(async (opts: { from: string; population: number; generations: number; children: number; temperature: number; mutationRate: number; seed: number; dir: string; workers: number; backend: EvolveSettings["backend"]; timeout: number; maxMemory: number; json?: boolean }) => {
+    if (opts.population < 1 || opts.children < 1) throw new Error("--population and --children must be at least 1.");
+    if (opts.mutationRate > 1) throw new Error("--mutation-rate is a probability per character: at most 1.");
+    const settings = { ...evolveSettings, ...opts, workers: Math.max(1, opts.workers), timeoutSeconds: opts.timeout, maxMemoryMb: opts.maxMemory };
+    const result = await evolve(settings, (event) => process.stderr.write(evolveProgressLine(event)));
+    if (opts.json) process.stdout.write(`${JSON.stringify(result.statistics, null, 2)}\n`);
+    else process.stdout.write(statisticsTable(result.statistics));
+    if (result.extinct) process.stderr.write("neural-quine: the population died out.\n");
+  }));
+
+program.command("population [what] [id]")
+  .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's")
+  .option("--dir <dir>", "the population store", evolveSettings.dir)
+  .option("--json", "print JSON")
+  .action(run(async (what: string | undefined, id: string | undefined, opts: { dir: string; json?: boolean }) => {
+    if (what === undefined) {
+      if (opts.json) process.stdout.write(`${JSON.stringify(populationStatistics(opts.dir), null, 2)}\n`);
+      else process.stdout.write(populationTable(opts.dir));
+      return;
+    }
+    if (what === "tree" && id === undefined) {
+      process.stdout.write(populationTree(opts.dir));
+      return;
+    }
+    if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population tree`, `population show <id>` or `population diff <id>` (an id is <generation>.<index>).");
+    if (what === "diff") {
+      const patch = individualDiff(opts.dir, id);
+      if (!patch) process.stderr.write("no differences\n");
+      process.stdout.write(process.stdout.isTTY ? colorizeDiff(patch) : patch);
+      return;
+    }
+    const found = findIndividual(opts.dir, id);
+    process.stdout.write(opts.json ? `${JSON.stringify({ individual: found.individual, run: found.stored.run, program: found.stored.program }, null, 2)}\n` : showIndividual(found));
   }));
 
 program.command("build")

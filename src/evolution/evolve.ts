@@ -1,0 +1,171 @@
+// The loop of `neural-quine evolve`. Generation 0 is K copies of the ancestor. Each generation after
+// it: every kept individual (in index order) makes C children from its model (sampling at T, point
+// mutations at M, seeded by run seed, generation and child index); the children's programs not run
+// before are run in the sandbox, W at a time; the dead are marked, the K fittest living are kept
+// (./select); the generation and its statistics are written whole. Nothing here depends on which
+// worker finished first, so the same seed gives the same population with any --workers, and a run
+// killed at any point resumes where the last written generation ends.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { acquireLock, generationName, sha256 } from "../ouroboros/store";
+import type { CheckedModel } from "../runtime/decoder";
+import {
+  openStore, readPopulation, readProgram, readRunRecord, writeGeneration, writeRunRecord, type Generation, type Individual, type StoredProgram,
+} from "./population-store";
+import { childLimits, loadModel, readStoredProgram, runPool, runProgram } from "./reproduce";
+import { select } from "./select";
+import { runRecord, type EvolveSettings } from "./settings";
+import { generationStatistics, levenshtein, type Statistics } from "./statistics";
+import { makeChild, seedFor } from "./variation";
+
+export type EvolveEvent =
+  | { type: "note"; message: string }
+  | { type: "run"; generation: number; programHash: string; status: "alive" | "dead"; reason: string | null; seconds: number }
+  | { type: "generation"; statistics: Statistics };
+
+export interface EvolveResult {
+  statistics: Statistics[]; // every generation in the store
+  extinct: boolean;
+}
+
+/** A child before it is judged. */
+interface Newborn {
+  index: number;
+  parent: Individual | null;
+  seed: number | null;
+  program: string;
+  mutations: number;
+}
+
+/** Runs (or resumes) a population in settings.dir until it has settings.generations generations or dies out. */
+export async function evolve(settings: EvolveSettings, onEvent: (event: EvolveEvent) => void = () => {}): Promise<EvolveResult> {
+  const { dir } = settings;
+  if (!existsSync(settings.from) || statSync(settings.from).isDirectory()) throw new Error(`The ancestor ${settings.from} is not a file.`);
+  const ancestor = readFileSync(settings.from, "utf8");
+  const leftovers = openStore(dir);
+  const lock = acquireLock(dir);
+  try {
+    if (lock.note) onEvent({ type: "note", message: lock.note });
+    for (const name of leftovers) onEvent({ type: "note", message: `removed ${name}, left half-written by an interrupted run` });
+    const record = runRecord(settings, sha256(ancestor));
+    const recorded = readRunRecord(dir);
+    if (recorded && JSON.stringify(recorded) !== JSON.stringify(record)) {
+      throw new Error(`${dir} holds a run with other settings (${JSON.stringify(recorded)}); use another --dir or the same settings.`);
+    }
+    if (!recorded) writeRunRecord(dir, record);
+
+    const generations = readPopulation(dir);
+    const last = generations.at(-1);
+    generations.slice(0, -1).forEach((g, n) => {
+      if (typeof g === "string") onEvent({ type: "note", message: `${generationName(n)} is damaged (${g}); continuing from the last generation` });
+    });
+    if (typeof last === "string") {
+      throw new Error(`${generationName(generations.length - 1)} in ${dir} is damaged (${last}), so the population cannot continue from it; remove that folder to run it again.`);
+    }
+    if (last) onEvent({ type: "note", message: `continuing after ${generationName(last.generation)}` });
+
+    const programs = new Map<string, StoredProgram>(); // by hash: runs read or made during this call
+    const models = new Map<string, CheckedModel>();
+    let population = last;
+    for (let generation = generations.length; generation < settings.generations; generation++) {
+      if (population && !population.individuals.some((i) => i.status === "kept")) break;
+      const newborns = population ? breed(population, settings, programs, models, dir) : founders(ancestor, settings.population);
+      population = await judge(generation, newborns, ancestor, settings, programs, onEvent);
+      writeGeneration(dir, population);
+      onEvent({ type: "generation", statistics: population.statistics });
+    }
+    const statistics = readPopulation(dir).filter((g): g is Generation => typeof g !== "string").map((g) => g.statistics);
+    return { statistics, extinct: statistics.at(-1)?.population === 0 };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Generation 0: K copies of the ancestor. */
+function founders(ancestor: string, count: number): Newborn[] {
+  return Array.from({ length: count }, (_, index) => ({ index, parent: null, seed: null, program: ancestor, mutations: 0 }));
+}
+
+/** The children of a generation's kept individuals, C each, drawn from seeds that depend only on the run seed and the child's place. */
+function breed(population: Generation, settings: EvolveSettings, programs: Map<string, StoredProgram>, models: Map<string, CheckedModel>, dir: string): Newborn[] {
+  const generation = population.generation + 1;
+  const parents = population.individuals.filter((i) => i.status === "kept").sort((a, b) => a.index - b.index);
+  return parents.flatMap((parent, p) => {
+    const stored = programs.get(parent.programHash) ?? readStoredProgram(dir, parent.programHash);
+    programs.set(parent.programHash, stored);
+    let model = models.get(parent.programHash);
+    if (!model) models.set(parent.programHash, (model = loadModel(stored)));
+    return Array.from({ length: settings.children }, (_, c) => {
+      const index = p * settings.children + c;
+      const seed = seedFor(settings.seed, generation, index);
+      const child = makeChild(stored.program, model, seed, settings.temperature, settings.mutationRate, childLimits(stored.program));
+      return { index, parent, seed, program: child.text, mutations: child.mutations };
+    });
+  });
+}
+
+/** Runs the newborns' programs not run before, then marks the dead and keeps the K fittest. */
+async function judge(generation: number, newborns: Newborn[], ancestor: string, settings: EvolveSettings,
+  programs: Map<string, StoredProgram>, onEvent: (event: EvolveEvent) => void): Promise<Generation> {
+  const { dir } = settings;
+  const cachedBefore = new Set<string>();
+  const toRun = new Map<string, string>(); // hash → program, in first-appearance order
+  for (const { program } of newborns) {
+    const hash = sha256(program);
+    if (programs.has(hash) || toRun.has(hash)) continue;
+    const stored = readProgram(dir, hash);
+    if (typeof stored === "string") onEvent({ type: "note", message: `programs/${hash} is damaged (${stored}); running it again` });
+    else if (stored) {
+      programs.set(hash, stored);
+      continue;
+    }
+    toRun.set(hash, program);
+  }
+  for (const { program } of newborns) if (!toRun.has(sha256(program))) cachedBefore.add(sha256(program));
+  const ran = await runPool([...toRun.values()], settings.workers, async (program) => {
+    const stored = await runProgram(dir, program, settings);
+    onEvent({ type: "run", generation, programHash: stored.run.programHash, status: stored.run.status, reason: stored.run.reason, seconds: stored.run.seconds });
+    return stored;
+  });
+  for (const stored of ran) programs.set(stored.run.programHash, stored);
+
+  const runs = newborns.map((n) => (programs.get(sha256(n.program)) as StoredProgram).run);
+  const kept = select(newborns.map((n, i) => ({ index: n.index, run: runs[i] })), settings.population);
+  const seen = new Set<string>();
+  const individuals: Individual[] = newborns.map((n, i) => {
+    const run = runs[i];
+    const parentProgram = n.parent ? (programs.get(n.parent.programHash) as StoredProgram).program : null;
+    const cached = cachedBefore.has(run.programHash) || seen.has(run.programHash);
+    seen.add(run.programHash);
+    return {
+      id: `${generation}.${n.index}`, generation, index: n.index, parent: n.parent?.id ?? null, seed: n.seed,
+      programHash: run.programHash, bytes: run.bytes, mutations: n.mutations,
+      exactCopy: parentProgram === null ? null : parentProgram === n.program,
+      distanceToParent: parentProgram === null ? null : levenshtein(n.program, parentProgram),
+      distanceToAncestor: levenshtein(n.program, ancestor),
+      cached, status: run.status === "dead" ? "dead" : kept.has(n.index) ? "kept" : "culled", reason: run.reason,
+    };
+  });
+  const statistics = generationStatistics({
+    generation,
+    children: newborns.map((n, i) => ({
+      program: n.program, parentProgram: n.parent ? (programs.get(n.parent.programHash) as StoredProgram).program : null,
+      alive: runs[i].status === "alive", cached: individuals[i].cached,
+    })),
+    kept: newborns.filter((n) => kept.has(n.index)).map((n) => n.program),
+    ancestor,
+    trainingSeconds: ran.reduce((sum, stored) => sum + stored.run.seconds, 0),
+  });
+  return { generation, individuals, statistics };
+}
+
+/** One line of progress for the terminal. */
+export function evolveProgressLine(event: EvolveEvent): string {
+  if (event.type === "note") return `note: ${event.message}\n`;
+  if (event.type === "run") {
+    const what = event.status === "alive" ? "alive" : `dead: ${event.reason}`;
+    return `  gen ${event.generation}  ran ${event.programHash.slice(0, 12)}  ${event.seconds.toFixed(1)} s  ${what}\n`;
+  }
+  const s = event.statistics;
+  return `generation ${s.generation}: ${s.alive}/${s.children} alive, ${s.population} kept, ${s.uniqueGenotypes} genotype(s), ` +
+    `${s.trainings} trained, ${s.cacheHits} cached${s.exactShare === null ? "" : `, ${Math.round(100 * s.exactShare)}% exact copies`}\n`;
+}

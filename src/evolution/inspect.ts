@@ -1,0 +1,128 @@
+// What `neural-quine population` prints: the statistics table, one individual, an individual's diff.
+import { existsSync } from "node:fs";
+import { unifiedDiff } from "../ouroboros/store";
+import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "./population-store";
+import { statisticsTable, type Statistics } from "./statistics";
+
+/** The statistics of every readable generation, and the damaged ones as sentences. */
+export function populationStatistics(dir: string): { statistics: Statistics[]; damaged: string[] } {
+  if (!existsSync(dir)) throw new Error(`${dir} does not exist: run \`neural-quine evolve --dir ${dir}\` first.`);
+  const generations = readPopulation(dir);
+  return {
+    statistics: generations.filter((g): g is Generation => typeof g !== "string").map((g) => g.statistics),
+    damaged: generations.flatMap((g, n) => (typeof g === "string" ? [`generation ${n}: ${g}`] : [])),
+  };
+}
+
+export function populationTable(dir: string): string {
+  const { statistics, damaged } = populationStatistics(dir);
+  const table = statistics.length ? statisticsTable(statistics) : `No generations in ${dir} yet.\n`;
+  return table + damaged.map((line) => `damaged: ${line}\n`).join("");
+}
+
+/** An individual by id ("<generation>.<index>"), with its program's run; one sentence if there is none. */
+export function findIndividual(dir: string, id: string): { individual: Individual; stored: StoredProgram } {
+  const match = /^(\d+)\.(\d+)$/.exec(id);
+  if (!match) throw new Error(`"${id}" is not an individual's id: give <generation>.<index>, e.g. 3.5.`);
+  const generation = readGeneration(dir, Number(match[1]));
+  if (typeof generation === "string") throw new Error(`Generation ${match[1]} cannot be read: ${generation}.`);
+  const individual = generation.individuals.find((i) => i.id === id);
+  if (!individual) throw new Error(`Generation ${match[1]} has no individual ${id}.`);
+  const stored = readProgram(dir, individual.programHash);
+  if (stored === null || typeof stored === "string") throw new Error(`${id}'s program folder programs/${individual.programHash} is ${stored ? `damaged (${stored})` : "missing"}.`);
+  return { individual, stored };
+}
+
+export function showIndividual(found: { individual: Individual; stored: StoredProgram }): string {
+  const { individual: i, stored } = found;
+  const run = stored.run;
+  const lines = [
+    `individual ${i.id}: ${i.status}${i.reason ? ` (${i.reason})` : ""}`,
+    `  parent            ${i.parent ?? "none (a copy of the ancestor)"}${i.seed === null ? "" : `, copied with seed ${i.seed}`}`,
+    `  program           ${i.bytes} bytes, sha256 ${i.programHash.slice(0, 16)}…, ${i.mutations} point mutation(s)`,
+    `  distance          ${i.distanceToParent ?? "-"} to its parent, ${i.distanceToAncestor} to the ancestor${i.exactCopy ? " (an exact copy)" : ""}`,
+    `  run               ${run.status}, ${run.seconds.toFixed(1)} s on ${run.backend}${i.cached ? " (cached: its program had run before)" : ""}`,
+    ...(run.status === "alive"
+      ? [`  copies itself     greedy decoding at distance ${run.distanceToSelf} from its program, smallest margin ${run.minMargin?.toFixed(3)}`,
+        `  model             ${run.parameters} parameters, programs/${run.programHash}/model`]
+      : []),
+    "",
+    stored.program,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** Unified diff of an individual's program against its parent's (against the ancestor in generation 0: empty). */
+export function individualDiff(dir: string, id: string): string {
+  const { individual, stored } = findIndividual(dir, id);
+  if (individual.parent === null) return "";
+  const parent = findIndividual(dir, individual.parent);
+  return unifiedDiff(parent.stored.program, stored.program, `${individual.parent}/program.js`, `${id}/program.js`);
+}
+
+interface Genotype {
+  hash: string;
+  bytes: number;
+  parent: string | null; // the genotype it first came from
+  firstId: string;
+  distance: number | null; // to that parent's program
+  keptIn: number[]; // generations in which it was kept
+  alive: boolean;
+  deadChildren: number; // children of it (individuals) that died
+  culledChildren: number; // other genotypes from it that lived but were never kept
+}
+
+/** Generations as a range list: "0-3, 5". */
+function ranges(values: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j] + 1) j++;
+    parts.push(i === j ? `${values[i]}` : `${values[i]}-${values[j]}`);
+    i = j;
+  }
+  return parts.join(", ");
+}
+
+/** The phylogeny by genotype: every program that was ever kept, under the one it first came from, with its dead and culled offspring counted. */
+export function populationTree(dir: string): string {
+  const generations = readPopulation(dir).filter((g): g is Generation => typeof g !== "string");
+  const byId = new Map<string, Individual>();
+  const genotypes = new Map<string, Genotype>();
+  for (const individual of generations.flatMap((g) => g.individuals)) {
+    byId.set(individual.id, individual);
+    const parentHash = individual.parent === null ? null : (byId.get(individual.parent)?.programHash ?? null);
+    let genotype = genotypes.get(individual.programHash);
+    if (!genotype) {
+      genotype = {
+        hash: individual.programHash, bytes: individual.bytes, parent: parentHash, firstId: individual.id, distance: individual.distanceToParent,
+        keptIn: [], alive: individual.status !== "dead", deadChildren: 0, culledChildren: 0,
+      };
+      genotypes.set(individual.programHash, genotype);
+    }
+    if (individual.status === "kept" && !genotype.keptIn.includes(individual.generation)) genotype.keptIn.push(individual.generation);
+    if (individual.status === "dead" && parentHash !== null) {
+      const parent = genotypes.get(parentHash);
+      if (parent) parent.deadChildren++;
+    }
+  }
+  for (const genotype of genotypes.values()) {
+    const parent = genotype.parent === null ? undefined : genotypes.get(genotype.parent);
+    if (parent && genotype.alive && genotype.keptIn.length === 0) parent.culledChildren++;
+  }
+  const children = (hash: string | null): Genotype[] =>
+    [...genotypes.values()].filter((g) => g.parent === hash && g.hash !== hash && g.keptIn.length > 0);
+  const lines: string[] = [];
+  const walk = (genotype: Genotype, prefix: string, branch: string): void => {
+    const origin = genotype.parent === null ? "the ancestor" : `from ${genotype.firstId}, ${genotype.distance} edit(s)`;
+    const last = generations.at(-1)?.generation;
+    const living = genotype.keptIn.at(-1) === last ? "  ← living" : "";
+    lines.push(`${prefix}${branch}${genotype.hash.slice(0, 8)}  ${genotype.bytes} B  ${origin}; kept in ${ranges(genotype.keptIn)}; ` +
+      `${genotype.deadChildren} dead, ${genotype.culledChildren} culled offspring${living}`);
+    const next = children(genotype.hash);
+    const childPrefix = prefix + (branch === "" ? "" : branch === "└─ " ? "   " : "│  ");
+    next.forEach((child, i) => walk(child, childPrefix, i === next.length - 1 ? "└─ " : "├─ "));
+  };
+  for (const root of [...genotypes.values()].filter((g) => g.parent === null)) walk(root, "", "");
+  return lines.length ? `${lines.join("\n")}\n` : `No generations in ${dir} yet.\n`;
+}

@@ -1,0 +1,175 @@
+// The population store, beside the lineage store and with its guarantees: everything is written
+// into a .tmp-<pid> folder or file and renamed into place last, so a run killed at any moment
+// (kill -9 included) leaves only finished parts, and the next run removes the leftovers and goes on.
+// Whatever is read back is checked (zod schemas, hashes); damage is reported as a phrase, never a crash.
+//
+//   <dir>/evolution.json          the run's knobs (RunRecordSchema): a resumed run must match them
+//   <dir>/.lock                   while a run holds the directory (the ouroboros's lock)
+//   <dir>/programs/<sha256>/      one folder per program ever run: the training cache
+//       program.js, run.json (ProgramRunSchema), emitted.js (its model decoded greedily), model/
+//   <dir>/gen-0000/generation.json  the individuals of a generation and its statistics (GenerationSchema)
+//
+// An individual's model and emitted text live in its program's folder (one training per program);
+// its diff against its parent is computed from the two programs when asked for.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import type { ModelFiles } from "../runtime";
+import { generationName, listGenerations, removeLeftovers, sha256, writeFileAtomic } from "../ouroboros/store";
+import { RunRecordSchema, type RunRecord } from "./settings";
+import { StatisticsSchema } from "./statistics";
+
+/** What running one program in the sandbox gave, checked and decoded by the parent. */
+export const ProgramRunSchema = z.object({
+  programHash: z.string(),
+  chars: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  status: z.enum(["alive", "dead"]),
+  reason: z.string().nullable(), // why it died, one sentence
+  backend: z.string(), // the pinned backend it ran on
+  seconds: z.number().nonnegative(), // wall time of the run: reported, never selected on
+  epochs: z.number().nullable(), // the program's word: reported, never selected on
+  emittedHash: z.string().nullable(), // its model decoded greedily by the parent
+  distanceToSelf: z.number().int().nonnegative().nullable(), // Levenshtein(greedy decoding, program): 0 = an exact copier
+  minMargin: z.number().nullable(), // the greedy decoding's smallest logit lead
+  parameters: z.number().int().nullable(),
+  claimMatches: z.boolean().nullable(), // did the program's claimed text equal the parent's decoding
+  weightsHash: z.string().nullable(),
+});
+export type ProgramRun = z.infer<typeof ProgramRunSchema>;
+
+export const IndividualSchema = z.object({
+  id: z.string(), // "<generation>.<index>"
+  generation: z.number().int().nonnegative(),
+  index: z.number().int().nonnegative(), // parent's index × children + child number (generation 0: 0 .. K-1)
+  parent: z.string().nullable(), // the parent's id; null in generation 0 (copies of the ancestor)
+  seed: z.number().int().nullable(), // the seed its copying errors were drawn from
+  programHash: z.string(),
+  bytes: z.number().int().nonnegative(),
+  mutations: z.number().int().nonnegative(), // point mutations applied after decoding
+  exactCopy: z.boolean().nullable(), // program == parent's program
+  distanceToParent: z.number().int().nonnegative().nullable(),
+  distanceToAncestor: z.number().int().nonnegative(),
+  cached: z.boolean(), // its program had been run before (this run or an earlier one): no training
+  status: z.enum(["kept", "culled", "dead"]),
+  reason: z.string().nullable(),
+});
+export type Individual = z.infer<typeof IndividualSchema>;
+
+export const GenerationSchema = z.object({
+  generation: z.number().int().nonnegative(),
+  individuals: z.array(IndividualSchema),
+  statistics: StatisticsSchema,
+});
+export type Generation = z.infer<typeof GenerationSchema>;
+
+export interface StoredProgram {
+  run: ProgramRun;
+  program: string;
+  emitted: string | null;
+  modelDir: string | null;
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${issue.path.join(".") || "the file"}: ${issue.message}`;
+}
+
+/** Reads and checks a JSON file; a phrase saying what is wrong if it cannot be used. */
+function readJson<T>(path: string, schema: z.ZodType<T>, name: string): T | string {
+  if (!existsSync(path) || !statSync(path).isFile()) return `${name} is missing`;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return `${name} is not valid JSON`;
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : `${name} is not as expected (${firstIssue(parsed.error)})`;
+}
+
+const programsDir = (dir: string): string => join(dir, "programs");
+export const programPath = (dir: string, hash: string): string => join(programsDir(dir), hash);
+
+/** Prepares `dir` for a run: the folders, and what an interrupted run left half-written (named, for a note). */
+export function openStore(dir: string): string[] {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory.`);
+  mkdirSync(programsDir(dir), { recursive: true });
+  return [...removeLeftovers(dir), ...removeLeftovers(programsDir(dir)).map((name) => `programs/${name}`)];
+}
+
+/** The run's recorded knobs, null in a new store; a damaged record throws one sentence. */
+export function readRunRecord(dir: string): RunRecord | null {
+  const path = join(dir, "evolution.json");
+  if (!existsSync(path)) return null;
+  const record = readJson(path, RunRecordSchema, "evolution.json");
+  if (typeof record === "string") throw new Error(`${dir} cannot be continued: ${record}.`);
+  return record;
+}
+
+export function writeRunRecord(dir: string, record: RunRecord): void {
+  writeFileAtomic(join(dir, "evolution.json"), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** A program's folder read back and checked; a phrase if it is damaged, null if it was never run. */
+export function readProgram(dir: string, hash: string): StoredProgram | string | null {
+  const path = programPath(dir, hash);
+  if (!existsSync(path)) return null;
+  const run = readJson(join(path, "run.json"), ProgramRunSchema, "run.json");
+  if (typeof run === "string") return run;
+  const read = (name: string): string | null => existsSync(join(path, name)) ? readFileSync(join(path, name), "utf8") : null;
+  const program = read("program.js");
+  if (program === null || sha256(program) !== hash || run.programHash !== hash) return "program.js is missing or does not match its hash";
+  if (run.status === "dead") return { run, program, emitted: null, modelDir: null };
+  const emitted = read("emitted.js");
+  if (emitted === null || sha256(emitted) !== run.emittedHash) return "emitted.js is missing or does not match run.json";
+  const weights = join(path, "model", "weights.bin");
+  if (!existsSync(weights) || !existsSync(join(path, "model", "model.json"))) return "its model is missing";
+  if (sha256(readFileSync(weights)) !== run.weightsHash) return "model/weights.bin does not match run.json";
+  return { run, program, emitted, modelDir: join(path, "model") };
+}
+
+/** Where a program is written to be run: its staging folder, renamed into place by writeProgram. */
+export function programStaging(dir: string, hash: string): string {
+  return `${programPath(dir, hash)}.tmp-${process.pid}`;
+}
+
+/** Writes a program's run whole: into its staging folder (which holds program.js already), then one rename. */
+export function writeProgram(dir: string, run: ProgramRun, emitted: string | null, model: ModelFiles | null): void {
+  const tmp = programStaging(dir, run.programHash);
+  const final = programPath(dir, run.programHash);
+  if (emitted !== null) writeFileSync(join(tmp, "emitted.js"), emitted);
+  if (model) {
+    mkdirSync(join(tmp, "model"), { recursive: true });
+    writeFileSync(join(tmp, "model", "model.json"), model["model.json"]);
+    writeFileSync(join(tmp, "model", "weights.bin"), model["weights.bin"]);
+  }
+  writeFileSync(join(tmp, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
+  rmSync(final, { recursive: true, force: true }); // a damaged earlier folder, reported before it was run again
+  renameSync(tmp, final);
+}
+
+/** One generation read back, or a phrase saying why it cannot be used. */
+export function readGeneration(dir: string, generation: number): Generation | string {
+  const found = readJson(join(dir, generationName(generation), "generation.json"), GenerationSchema, `${generationName(generation)}/generation.json`);
+  if (typeof found === "string") return found;
+  if (found.generation !== generation) return `${generationName(generation)}/generation.json says it is generation ${found.generation}`;
+  return found;
+}
+
+/** Every generation 0 .. last present; damaged or missing ones as phrases. */
+export function readPopulation(dir: string): (Generation | string)[] {
+  const present = listGenerations(dir);
+  if (present.length === 0) return [];
+  return Array.from({ length: present[present.length - 1] + 1 }, (_, generation) => readGeneration(dir, generation));
+}
+
+/** Writes a finished generation: generation.json in a staging folder, then one rename. */
+export function writeGeneration(dir: string, generation: Generation): void {
+  const final = join(dir, generationName(generation.generation));
+  if (existsSync(final)) throw new Error(`${final} already exists: a generation is never overwritten.`);
+  const tmp = `${final}.tmp-${process.pid}`;
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, "generation.json"), `${JSON.stringify(GenerationSchema.parse(generation), null, 2)}\n`);
+  renameSync(tmp, final);
+}

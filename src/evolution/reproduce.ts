@@ -1,0 +1,87 @@
+// Reproduction: a program runs in the sandbox (it trains on its own text and publishes its model);
+// the parent checks and decodes the publication (the ouroboros's publication check), stores the
+// run in the training cache, and makes children from the model (./variation). A program is run at
+// most once per store: training is deterministic on the pinned backend.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkModelFiles, type CheckedModel } from "../runtime/decoder";
+import { checkPublication } from "../ouroboros/publication";
+import { runInSandbox } from "../ouroboros/sandbox";
+import { sha256 } from "../ouroboros/store";
+import { programStaging, readProgram, writeProgram, type ProgramRun, type StoredProgram } from "./population-store";
+import { evolvePublication, type EvolveSettings } from "./settings";
+import { levenshtein } from "./statistics";
+
+/** The reason as one sentence. */
+function sentence(reason: string): string {
+  const line = reason.split("\n")[0].trim() || "it died without saying why";
+  return /[.!?…]$/.test(line) ? line : `${line}.`;
+}
+
+/** Runs a program in the sandbox, checks and decodes its publication, and stores the run. The sandbox failing itself throws. */
+export async function runProgram(dir: string, program: string, settings: Pick<EvolveSettings, "backend" | "timeoutSeconds" | "maxMemoryMb">): Promise<StoredProgram> {
+  const hash = sha256(program);
+  const staging = programStaging(dir, hash);
+  mkdirSync(staging, { recursive: true });
+  const path = join(staging, "program.js");
+  writeFileSync(path, program);
+  const started = Date.now();
+  const result = await runInSandbox(path, { timeoutMs: settings.timeoutSeconds * 1000, maxMemoryMb: settings.maxMemoryMb, backend: settings.backend });
+  const base: ProgramRun = {
+    programHash: hash, chars: [...program].length, bytes: Buffer.byteLength(program), status: "dead", reason: null,
+    backend: settings.backend, seconds: 0, epochs: null, emittedHash: null, distanceToSelf: null, minMargin: null,
+    parameters: null, claimMatches: null, weightsHash: null,
+  };
+  const seconds = (): number => Number(((Date.now() - started) / 1000).toFixed(3));
+  const dead = (reason: string): StoredProgram => {
+    const run = { ...base, reason: sentence(reason), seconds: seconds() };
+    writeProgram(dir, run, null, null);
+    return { run, program, emitted: null, modelDir: null };
+  };
+  if (result.status === "dead") return dead(result.reason);
+  const checked = checkPublication(program, result.text, result.files, evolvePublication);
+  if (!checked.ok) return dead(checked.reason);
+  const run: ProgramRun = {
+    ...base, status: "alive", seconds: seconds(), epochs: result.epochs, emittedHash: sha256(checked.emitted),
+    distanceToSelf: levenshtein(checked.emitted, program), minMargin: checked.decode.minMargin, parameters: checked.parameters,
+    claimMatches: checked.claim.matches, weightsHash: sha256(result.files["weights.bin"]),
+  };
+  writeProgram(dir, run, checked.emitted, result.files);
+  return readStoredProgram(dir, hash);
+}
+
+/** A stored program that must be intact (it was just written, or checked when the run started). */
+export function readStoredProgram(dir: string, hash: string): StoredProgram {
+  const stored = readProgram(dir, hash);
+  if (stored === null || typeof stored === "string") throw new Error(`programs/${hash} could not be read back (${stored ?? "it is missing"}).`);
+  return stored;
+}
+
+/** A living program's model, checked as the untrusted file it is. */
+export function loadModel(stored: StoredProgram): CheckedModel {
+  if (!stored.modelDir) throw new Error(`programs/${stored.run.programHash} has no model: it is dead.`);
+  const files = { "model.json": readFileSync(join(stored.modelDir, "model.json"), "utf8"), "weights.bin": new Uint8Array(readFileSync(join(stored.modelDir, "weights.bin"))) };
+  return checkModelFiles(files, evolvePublication);
+}
+
+/** Decoding limits for a child of `program`, as the publication check decodes. */
+export function childLimits(program: string): { maxChars: number; maxSeconds: number } {
+  return {
+    maxChars: Math.min(evolvePublication.maxTextChars, evolvePublication.decodeGrowth * [...program].length + 1000),
+    maxSeconds: evolvePublication.decodeSeconds,
+  };
+}
+
+/** Runs `work` over `items` with at most `workers` at once; results in the items' order. */
+export async function runPool<T, R>(items: T[], workers: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, items.length)) }, worker));
+  return results;
+}
