@@ -12,8 +12,12 @@ import { ROOT } from "../src/bundle";
 export const KERNEL_SOURCE = join(ROOT, "src", "runtime", "wasm", "lstm.as.ts");
 export const KERNEL_BINARY_MODULE = join(ROOT, "src", "runtime", "wasm", "binary.ts");
 
-/** The compiler's flags: optimised, no garbage collector (the kernel allocates nothing), SIMD on. */
-const ASC_FLAGS = ["-O3", "--runtime", "stub", "--noAssert", "--enable", "simd"];
+/**
+ * The compiler's flags: optimised, no garbage collector (the kernel allocates nothing), SIMD on, and
+ * its memory imported and shared (up to 1 GiB), so that a worker thread can take part of a window.
+ */
+const ASC_FLAGS = ["-O3", "--runtime", "stub", "--noAssert", "--enable", "simd", "--enable", "threads",
+  "--importMemory", "--sharedMemory", "--initialMemory", "1", "--maximumMemory", "16384"];
 
 /** Compiles the kernel's source and returns the WebAssembly binary. */
 export function compileKernel(): Buffer {

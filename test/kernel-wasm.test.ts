@@ -28,8 +28,8 @@ const CASES: Case[] = [
 ];
 
 /** Loss sum(hs * upstream), its gradients w.r.t. kernel, recurrent, bias, the outputs and final state, on one kernel. */
-function runOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case) {
-  rt.setKernel(kernel);
+function runOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case, threads: 1 | 2 = 2) {
+  rt.setKernel(kernel, threads);
   try {
     const tokens = Int32Array.from(randoms(B * T, seed), (r) => Math.min(V - 1, Math.floor((r + 1) * V / 2)));
     const params = [
@@ -93,6 +93,19 @@ test("the wasm kernel is bitwise deterministic: two runs give identical bytes", 
   const second = runOn("wasm", c);
   for (const key of ["hs", "h", "c"] as const) assert.deepEqual(Buffer.from(second[key].buffer), Buffer.from(first[key].buffer), key);
   first.grads.forEach((g, k) => assert.deepEqual(Buffer.from(second.grads[k].buffer), Buffer.from(g.buffer), `gradient ${k}`));
+});
+
+test("one thread or two give identical bytes (the helper thread takes half of each window)", async () => {
+  await rt.initBackend("wasm");
+  for (const c of [CASES[0], CASES[3]]) {
+    const one = runOn("wasm", c, 1);
+    assert.equal(rt.kernelThreads(), 1);
+    const two = runOn("wasm", c, 2);
+    rt.setKernel("wasm");
+    assert.equal(rt.kernelThreads(), 2);
+    for (const key of ["hs", "h", "c"] as const) assert.deepEqual(Buffer.from(two[key].buffer), Buffer.from(one[key].buffer), key);
+    one.grads.forEach((g, k) => assert.deepEqual(Buffer.from(two.grads[k].buffer), Buffer.from(g.buffer), `gradient ${k}`));
+  }
 });
 
 test("falls back to JavaScript: when chosen, and for a hidden size the wasm kernel cannot take", async () => {

@@ -12,7 +12,7 @@
 // Gate order and weight layout are those of tf.layers.lstm: i, f, c, o; kernel [V,4H],
 // recurrentKernel [H,4H], bias [4H].
 import * as tf from "@tensorflow/tfjs-core";
-import { wasmBackward, wasmForward, wasmKernel } from "./lstm-wasm";
+import { setWasmThreads, wasmBackward, wasmForward, wasmKernel, wasmThreads } from "./lstm-wasm";
 
 /** LSTM state of B streams: h and c, each [B,H] row-major. Carried from one window to the next. */
 export interface LstmState {
@@ -89,13 +89,23 @@ export type KernelChoice = (typeof KERNELS)[number];
 
 let kernelInUse: "wasm" | "js" | undefined;
 
-/** Chooses the kernel; an explicit "wasm" that cannot run here is an error. Returns the one chosen. */
-export function setKernel(choice: KernelChoice): "wasm" | "js" {
+/**
+ * Chooses the kernel, and for wasm the threads it may use (default: NQ_THREADS, else 2; a second
+ * thread only speeds it up, the bits are the same). An explicit "wasm" that cannot run here is an
+ * error. Returns the kernel chosen.
+ */
+export function setKernel(choice: KernelChoice, threads?: 1 | 2): "wasm" | "js" {
   if (!(KERNELS as readonly string[]).includes(choice)) throw new Error(`Unknown kernel "${choice}": choose one of ${KERNELS.join(", ")}.`);
   const available = wasmKernel() !== null;
   if (choice === "wasm" && !available) throw new Error("The wasm kernel is not available: this runtime has no WebAssembly SIMD.");
+  if (available && threads) setWasmThreads(threads);
   kernelInUse = choice === "js" || !available ? "js" : "wasm";
   return kernelInUse;
+}
+
+/** Threads the kernel in use runs a window on: 2 for wasm with its helper thread, else 1. */
+export function kernelThreads(): number {
+  return kernelName() === "wasm" ? wasmThreads() : 1;
 }
 
 /**

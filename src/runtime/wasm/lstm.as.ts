@@ -8,6 +8,10 @@
 // of the TypeScript build (tsconfig excludes *.as.ts): v128, f32 and friends are AssemblyScript's.
 // The caller (../lstm-wasm.ts) lays out every array in linear memory past heapBase() and grows the
 // memory; pointers here are byte offsets, sizes are counts of float32/int32. H must be a multiple of 4.
+// The memory is shared, so that two threads can each take a part of a window: streams b0..b1 of
+// the recurrence (streams are independent through time), columns n0..n1 of the weight gradients.
+// Every output element is computed by the same operations in the same order whichever part computes
+// it, so the bits do not depend on how a window is split, nor on how many threads split it.
 
 /** Where the caller's arrays may start: nothing here allocates. */
 export function heapBase(): usize {
@@ -43,12 +47,13 @@ const CLAMP: f32 = 7.90531110763549805;
 }
 
 /**
- * C[M,N] += A[M,K] @ W[K,N], W row-major and N a multiple of 4. A's element (m,k) is at
- * a + 4 * (m * am + k * ak), so A may be a transposed view. Every C element is its old value plus
- * the products in ascending k, whatever the tile: the result does not depend on the tiling.
+ * C[M,N] += A[M,K] @ W[K,N]; W's rows are ldw floats apart, C's ldc, N a multiple of 4. A's element
+ * (m,k) is at a + 4 * (m * am + k * ak), so A may be a transposed view. Every C element is its old
+ * value plus the products in ascending k, whatever the tile: the result does not depend on tiling.
  */
-function matMulAdd(a: usize, am: i32, ak: i32, M: i32, K: i32, w: usize, N: i32, c: usize): void {
-  const rowW = <usize>N << 2;
+function matMulAdd(a: usize, am: i32, ak: i32, M: i32, K: i32, w: usize, ldw: i32, N: i32, c: usize, ldc: i32): void {
+  const rowW = <usize>ldw << 2;
+  const rowC = <usize>ldc << 2;
   const stepA = <usize>ak << 2;
   const rowA = <usize>am << 2;
   let n = 0;
@@ -56,8 +61,8 @@ function matMulAdd(a: usize, am: i32, ak: i32, M: i32, K: i32, w: usize, N: i32,
   for (; n + 8 <= N; n += 8) {
     let m = 0;
     for (; m + 4 <= M; m += 4) {
-      const c0 = c + ((<usize>m * N + n) << 2);
-      const c1 = c0 + rowW, c2 = c1 + rowW, c3 = c2 + rowW;
+      const c0 = c + <usize>m * rowC + (<usize>n << 2);
+      const c1 = c0 + rowC, c2 = c1 + rowC, c3 = c2 + rowC;
       let s00 = v128.load(c0), s01 = v128.load(c0, 16);
       let s10 = v128.load(c1), s11 = v128.load(c1, 16);
       let s20 = v128.load(c2), s21 = v128.load(c2, 16);
@@ -82,10 +87,10 @@ function matMulAdd(a: usize, am: i32, ak: i32, M: i32, K: i32, w: usize, N: i32,
       v128.store(c2, s20); v128.store(c2, s21, 16);
       v128.store(c3, s30); v128.store(c3, s31, 16);
     }
-    for (; m < M; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + ((<usize>m * N + n) << 2), 2);
+    for (; m < M; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + <usize>m * rowC + (<usize>n << 2), 2);
   }
   for (; n < N; n += 4) {
-    for (let m = 0; m < M; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + ((<usize>m * N + n) << 2), 1);
+    for (let m = 0; m < M; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + <usize>m * rowC + (<usize>n << 2), 1);
   }
 }
 
@@ -105,28 +110,28 @@ function matMulAddRow(pa: usize, stepA: usize, K: i32, pw: usize, rowW: usize, p
 }
 
 /**
- * The forward pass over T steps of B streams. tokens [T,B] (int32, step-major); hAll and cAll
- * [T+1,B,H] hold the initial state in row block 0 and receive the state after step t in block t+1;
- * gates [T,B,4H] receives the activations i, f, g, o and tanhC [T,B,H] tanh(c), both for the
+ * The forward pass over T steps of streams b0..b1 of B. tokens [T,B] (int32, step-major); hAll and
+ * cAll [T+1,B,H] hold the initial state in row block 0 and receive the state after step t in block
+ * t+1; gates [T,B,4H] receives the activations i, f, g, o and tanhC [T,B,H] tanh(c), both for the
  * backward pass; hs [B*T,H] receives the outputs, row b*T+t.
  */
-export function forward(T: i32, B: i32, H: i32, kernel: usize, recurrent: usize, bias: usize, tokens: usize,
+export function forward(T: i32, B: i32, H: i32, b0: i32, b1: i32, kernel: usize, recurrent: usize, bias: usize, tokens: usize,
   hAll: usize, cAll: usize, gates: usize, tanhC: usize, hs: usize): void {
   const G = 4 * H;
   const rowG = <usize>G << 2;
+  const rowH = <usize>H << 2;
   const blockH = <usize>(B * H) << 2;
   for (let t = 0; t < T; t++) {
     const z = gates + <usize>t * B * rowG; // the pre-activations first, then the activations in place
     const hPrev = hAll + <usize>t * blockH;
     const cPrev = cAll + <usize>t * blockH;
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const x = kernel + <usize>load<i32>(tokens + ((<usize>(t * B + b)) << 2)) * rowG;
       const zb = z + <usize>b * rowG;
       for (let n: usize = 0; n < rowG; n += 16) v128.store(zb + n, f32x4.add(v128.load(x + n), v128.load(bias + n)));
     }
-    matMulAdd(hPrev, H, 1, B, H, recurrent, G, z);
-    const rowH = <usize>H << 2;
-    for (let b = 0; b < B; b++) {
+    matMulAdd(hPrev + <usize>b0 * rowH, H, 1, b1 - b0, H, recurrent, G, G, z + <usize>b0 * rowG, G);
+    for (let b = b0; b < b1; b++) {
       const zb = z + <usize>b * rowG;
       const k0 = <usize>b * rowH;
       const out = hs + (<usize>(b * T + t)) * rowH;
@@ -151,31 +156,33 @@ export function forward(T: i32, B: i32, H: i32, kernel: usize, recurrent: usize,
   }
 }
 
+/** recurrentT [4H,H] = recurrent [H,4H] transposed, so that dh = dz @ recurrent^T runs over rows. */
+export function transpose(H: i32, recurrent: usize, recurrentT: usize): void {
+  const G = 4 * H;
+  for (let k = 0; k < H; k++) {
+    for (let n = 0; n < G; n++) store<f32>(recurrentT + ((<usize>n * H + k) << 2), load<f32>(recurrent + ((<usize>k * G + n) << 2)));
+  }
+}
+
 /**
- * The backward pass of `forward`, given its saved hAll, cAll, gates, tanhC and the gradient dhs
- * [B*T,H] of the outputs. Overwrites gates with the gradients dz of the gate pre-activations and
- * writes dKernel [V,4H], dRecurrent [H,4H], dBias [4H] (overwritten, not accumulated). Scratch:
- * recurrentT [4H,H], dh and dc [B,H]. Gradients stop at the window's start (truncated BPTT).
+ * The backward pass of `forward` through time, for streams b0..b1: given its saved cAll, gates,
+ * tanhC and the gradient dhs [B*T,H] of the outputs, overwrites gates with the gradients dz of the
+ * gate pre-activations. Scratch dh and dc [B,H]. Gradients stop at the window's start (truncated BPTT).
  */
-export function backward(T: i32, B: i32, H: i32, V: i32, recurrent: usize, tokens: usize, hAll: usize, cAll: usize,
-  gates: usize, tanhC: usize, dhs: usize, recurrentT: usize, dh: usize, dc: usize,
-  dKernel: usize, dRecurrent: usize, dBias: usize): void {
+export function backwardSteps(T: i32, B: i32, H: i32, b0: i32, b1: i32, recurrentT: usize, cAll: usize, gates: usize,
+  tanhC: usize, dhs: usize, dh: usize, dc: usize): void {
   const G = 4 * H;
   const rowG = <usize>G << 2;
   const rowH = <usize>H << 2;
   const blockH = <usize>(B * H) << 2;
-  // recurrent^T, so that dh = dz @ recurrent^T runs over rows like the forward product.
-  for (let k = 0; k < H; k++) {
-    for (let n = 0; n < G; n++) store<f32>(recurrentT + ((<usize>n * H + k) << 2), load<f32>(recurrent + ((<usize>k * G + n) << 2)));
-  }
-  memory.fill(dc, 0, blockH);
-  for (let b = 0; b < B; b++) memory.copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + T - 1)) * rowH, rowH);
+  memory.fill(dc + <usize>b0 * rowH, 0, <usize>(b1 - b0) * rowH);
+  for (let b = b0; b < b1; b++) memory.copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + T - 1)) * rowH, rowH);
   const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const dz = gates + <usize>t * B * rowG;
     const cPrev = cAll + <usize>t * blockH;
     const tcs = tanhC + <usize>t * blockH;
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const r = dz + <usize>b * rowG;
       const k0 = <usize>b * rowH;
       for (let j: usize = 0; j < rowH; j += 16) {
@@ -192,23 +199,35 @@ export function backward(T: i32, B: i32, H: i32, V: i32, recurrent: usize, token
     }
     if (t > 0) {
       // dh for step t-1: its output's gradient plus what flows back through the recurrent weights.
-      for (let b = 0; b < B; b++) memory.copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + t - 1)) * rowH, rowH);
-      matMulAdd(dz, G, 1, B, G, recurrentT, H, dh);
+      for (let b = b0; b < b1; b++) memory.copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + t - 1)) * rowH, rowH);
+      matMulAdd(dz + <usize>b0 * rowG, G, 1, b1 - b0, G, recurrentT, H, H, dh + <usize>b0 * rowH, H);
     }
   }
+}
+
+/**
+ * The weight gradients from dz (in gates, after backwardSteps for every stream), columns n0..n1
+ * (multiples of 4) of each: dKernel [V,4H], dRecurrent [H,4H], dBias [4H], overwritten.
+ */
+export function backwardWeights(T: i32, B: i32, H: i32, V: i32, n0: i32, n1: i32, tokens: usize, hAll: usize, gates: usize,
+  dKernel: usize, dRecurrent: usize, dBias: usize): void {
+  const G = 4 * H;
+  const rowG = <usize>G << 2;
+  const from = <usize>n0 << 2;
+  const to = <usize>n1 << 2;
+  for (let v = 0; v < V; v++) memory.fill(dKernel + <usize>v * rowG + from, 0, to - from);
+  for (let k = 0; k < H; k++) memory.fill(dRecurrent + <usize>k * rowG + from, 0, to - from);
+  memory.fill(dBias + from, 0, to - from);
   // The input part of each step is row x of the kernel: its gradient is a scatter-add of dz.
-  memory.fill(dKernel, 0, <usize>V * rowG);
-  memory.fill(dBias, 0, rowG);
   for (let row = 0; row < T * B; row++) {
     const x = dKernel + <usize>load<i32>(tokens + (<usize>row << 2)) * rowG;
     const r = gates + <usize>row * rowG;
-    for (let n: usize = 0; n < rowG; n += 16) {
+    for (let n = from; n < to; n += 16) {
       const d = v128.load(r + n);
       v128.store(x + n, f32x4.add(v128.load(x + n), d));
       v128.store(dBias + n, f32x4.add(v128.load(dBias + n), d));
     }
   }
   // dRecurrent = sum over steps of h_{t-1}^T dz_t: A = hAll's first T blocks read transposed.
-  memory.fill(dRecurrent, 0, <usize>H * rowG);
-  matMulAdd(hAll, 1, H, H, T * B, gates, G, dRecurrent);
+  matMulAdd(hAll, 1, H, H, T * B, gates + from, G, n1 - n0, dRecurrent + from, G);
 }
