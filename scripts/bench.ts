@@ -9,8 +9,9 @@
 // runs in a fresh child process of this script (`--train <file>`). Run from dist (see package.json).
 //
 // Then the kernels side by side (`--kernels` runs only this): the same training on the bundle's text
-// with the JavaScript and the WebAssembly LSTM kernel, alternating in one process so that the load
-// of a shared machine falls on both alike; characters/s and CPU seconds over wall seconds for each.
+// with the JavaScript LSTM kernel and the WebAssembly one on one and on two threads, alternating in
+// one process so that the load of a shared machine falls on all alike; characters/s and CPU seconds
+// over wall seconds for each.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -205,10 +206,13 @@ async function compareKernels(): Promise<{ results: KernelResult[]; load: number
   const positions = [...text].length + 1;
   const load = loadavg()[0];
   const totals = new Map<string, { epochs: number; trainWall: number; cpu: number; wall: number }>();
-  const kernels = rt.setKernel("auto") === "wasm" ? (["js", "wasm"] as const) : (["js"] as const);
+  const kernels: { kernel: "js" | "wasm"; threads: 1 | 2 }[] = [{ kernel: "js", threads: 1 }];
+  if (rt.setKernel("wasm", 1) === "wasm") kernels.push({ kernel: "wasm", threads: 1 });
+  if (rt.setKernel("wasm", 2) === "wasm" && rt.kernelThreads() === 2) kernels.push({ kernel: "wasm", threads: 2 });
   for (let round = 0; round < KERNEL_ROUNDS; round++) {
-    for (const kernel of kernels) {
-      rt.setKernel(kernel);
+    for (const { kernel: name, threads } of kernels) {
+      rt.setKernel(name, threads);
+      const kernel = `${name}, ${threads} thread${threads > 1 ? "s" : ""}`;
       const [cpu0, wall0] = [cpuTime(), performance.now()];
       const trained = trainUntilExact(text, { maxEpochs: KERNEL_EPOCHS });
       // The training's own clock stops before the final decoding, which is the same for both kernels.
@@ -219,13 +223,13 @@ async function compareKernels(): Promise<{ results: KernelResult[]; load: number
       process.stderr.write(`kernels: round ${round + 1} ${kernel}: ${Math.round(trained.epochs * positions / trainWall)} chars/s\n`);
     }
   }
-  rt.setKernel("auto");
+  rt.setKernel("auto", 2);
   const results = [...totals].map(([kernel, t]) => ({ kernel, epochs: t.epochs, charsPerSecond: t.epochs * positions / t.trainWall, cpuPerWall: t.cpu / t.wall }));
   return { results, load };
 }
 
 function kernelMarkdown({ results, load }: { results: KernelResult[]; load: number }): string {
-  const js = results.find((r) => r.kernel === "js");
+  const js = results.find((r) => r.kernel.startsWith("js"));
   return [
     `The LSTM kernels side by side on the bundle's text (${KERNEL_ROUNDS} alternating rounds of ${KERNEL_EPOCHS} epochs each, one process, load average ${load.toFixed(1)} at the start):`,
     "",
