@@ -6,7 +6,7 @@
 // half the streams through time, half the columns of the weight gradients. The kernel computes
 // every number the same way whichever thread computes it, so one thread or two give the same bits.
 // Where no worker can start (the sandbox's permission model refuses them) this thread does it all.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { LSTM_WASM_BASE64 } from "./wasm/binary";
 
 type Pointer = number; // a byte offset into the kernel's memory
@@ -58,6 +58,9 @@ interface Helper {
 
 function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memory): Helper | null {
   try {
+    // Required here, not imported: the report's page bundles this module for the browser (for the
+    // stepper beside it), where there are no worker threads; esbuild leaves a require in a try alone.
+    const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
     const control = new Int32Array(new SharedArrayBuffer(4 * 32));
     const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, jobs: JOBS } });
     worker.unref(); // it waits for work forever: it must not keep the process alive
