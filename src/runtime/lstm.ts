@@ -3,8 +3,8 @@
 // source ./wasm/lstm.as.ts: one call per window each way, the default where it runs), and tight
 // JavaScript loops over typed arrays with the one recurrent matrix product per step done by the
 // backend's matMul (XNNPACK on wasm): the reference and the fallback. Both plug into TensorFlow.js
-// with tf.customGrad, so optimizers, saving and the rest stay TensorFlow.js. It lives outside the bundled trainer, like TensorFlow.js
-// itself, so the quine's text stays short.
+// with tf.customGrad, so optimizers, saving and the rest stay TensorFlow.js. The kernel lives
+// outside the bundled trainer, like TensorFlow.js itself, so the quine's text stays short.
 //
 // Why fused: built from per-step tf ops (slice, sigmoid, tanh, mul, add, ... and their gradients)
 // an LSTM spends its time in per-op overhead, not arithmetic. Inputs are token indices, so the
@@ -12,7 +12,7 @@
 // Gate order and weight layout are those of tf.layers.lstm: i, f, c, o; kernel [V,4H],
 // recurrentKernel [H,4H], bias [4H].
 import * as tf from "@tensorflow/tfjs-core";
-import { setWasmThreads, wasmBackward, wasmForward, wasmKernel, wasmThreads } from "./lstm-wasm";
+import { setWasmThreads, wasmBackward, wasmForward, wasmKernel, wasmThreads, type WasmKernel } from "./lstm-wasm";
 
 /** LSTM state of B streams: h and c, each [B,H] row-major. Carried from one window to the next. */
 export interface LstmState {
@@ -137,7 +137,7 @@ export function lstmSequence(tokens: Int32Array, streams: number, state: LstmSta
 }
 
 /** lstmSequence on the WebAssembly kernel: one call for the forward pass, one for the backward. */
-function wasmSequence(wasm: NonNullable<ReturnType<typeof wasmKernel>>, tokens: Int32Array, streams: number, state: LstmState,
+function wasmSequence(wasm: WasmKernel, tokens: Int32Array, streams: number, state: LstmState,
   kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   const shape = { T: tokens.length / streams, B: streams, H: recurrent.shape[0], V: kernel.shape[0] };
   const { T, B, H } = shape;
