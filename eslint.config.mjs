@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "quine/", "generations/", "report/", "tmp/", "**/*.js", "**/*.mjs"] },
+  { ignores: ["dist/", "node_modules/", "quine/", "generations/", "report/", "tmp/", "**/*.as.ts", "**/*.js", "**/*.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

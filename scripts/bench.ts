@@ -7,6 +7,11 @@
 //
 // The bundle runs for real (`node quine/quine.js`, its output compared byte for byte); each text
 // runs in a fresh child process of this script (`--train <file>`). Run from dist (see package.json).
+//
+// Then the kernels side by side (`--kernels` runs only this): the same training on the bundle's text
+// with the JavaScript LSTM kernel and the WebAssembly one on one and on two threads, alternating in
+// one process so that the load of a shared machine falls on all alike; characters/s and CPU seconds
+// over wall seconds for each.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -22,6 +27,8 @@ import { writeReadmeSection } from "./readme-section";
 
 const BASELINE_STEPS = 8; // timed model.fit steps, after one untimed warm-up step
 const MAX_SECONDS = 900; // training budget per text: a run that needs more is reported as not exact
+const KERNEL_EPOCHS = 6; // epochs of the bundle's text per kernel and round in the side-by-side comparison
+const KERNEL_ROUNDS = 3; // rounds of js then wasm
 
 const TEXTS = [
   { name: "bundle quine/quine.js", path: QUINE_PATH },
@@ -42,6 +49,7 @@ interface Result {
   charsPerSecond: number; // training characters (positions) per second, over the whole training
   peakMB: number; // peak resident memory of the process that trained
   backend: string;
+  kernel: string; // the LSTM kernel that trained: wasm or js
   decodeSeconds: number; // greedy decoding of the whole text from the trained model
   baselineCharsPerSecond: number;
   ratio: number; // ours / baseline
@@ -103,7 +111,7 @@ async function trainChild(path: string): Promise<void> {
   const decodeSeconds = trained.exact ? timedDecode(trained.model, text) : NaN;
   const positions = [...text].length + 1;
   const charsPerSecond = (trained.epochs * positions) / trained.seconds;
-  const report = { exact: trained.exact, epochs: trained.epochs, wallSeconds, cpuSeconds, trainSeconds: trained.seconds, charsPerSecond, peakMB, backend, decodeSeconds, baselineCharsPerSecond: await baseline(text) };
+  const report = { exact: trained.exact, epochs: trained.epochs, wallSeconds, cpuSeconds, trainSeconds: trained.seconds, charsPerSecond, peakMB, backend, kernel: rt.kernelName(), decodeSeconds, baselineCharsPerSecond: await baseline(text) };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
@@ -167,6 +175,7 @@ async function benchBundle(): Promise<Result> {
     charsPerSecond,
     peakMB: usage.maxRSS / 1024,
     backend: /^backend: (\w+)/m.exec(run.stderr)?.[1] ?? "?",
+    kernel: rt.kernelName(), // the child chose as this process does: NQ_KERNEL, else wasm where it runs
     ...decoded,
     ratio: charsPerSecond / decoded.baselineCharsPerSecond,
   };
@@ -178,10 +187,63 @@ async function benchText(name: string, path: string): Promise<Result> {
   return { text: name, bytes: readFileSync(path).length, ...r, ratio: r.charsPerSecond / r.baselineCharsPerSecond };
 }
 
+/** One kernel's share of the side-by-side comparison. */
+interface KernelResult {
+  kernel: string;
+  epochs: number;
+  charsPerSecond: number; // training characters over the training's wall seconds
+  cpuPerWall: number; // CPU seconds of this process over wall seconds (final decoding included): cores kept busy
+}
+
+/**
+ * The same training on the bundle's text with each kernel in turn, in this one process, rounds
+ * alternating js and wasm: on a shared machine both see the same load, so their ratio holds when
+ * the absolute numbers do not. Each round trains from the same seed for KERNEL_EPOCHS epochs.
+ */
+async function compareKernels(): Promise<{ results: KernelResult[]; load: number }> {
+  await rt.initBackend(rt.parseBackend(process.env.NQ_BACKEND ?? "auto"));
+  const text = readFileSync(QUINE_PATH, "utf8");
+  const positions = [...text].length + 1;
+  const load = loadavg()[0];
+  const totals = new Map<string, { epochs: number; trainWall: number; cpu: number; wall: number }>();
+  const kernels: { kernel: "js" | "wasm"; threads: 1 | 2 }[] = [{ kernel: "js", threads: 1 }];
+  if (rt.setKernel("wasm", 1) === "wasm") kernels.push({ kernel: "wasm", threads: 1 });
+  if (rt.setKernel("wasm", 2) === "wasm" && rt.kernelThreads() === 2) kernels.push({ kernel: "wasm", threads: 2 });
+  for (let round = 0; round < KERNEL_ROUNDS; round++) {
+    for (const { kernel: name, threads } of kernels) {
+      rt.setKernel(name, threads);
+      const kernel = `${name}, ${threads} thread${threads > 1 ? "s" : ""}`;
+      const [cpu0, wall0] = [cpuTime(), performance.now()];
+      const trained = trainUntilExact(text, { maxEpochs: KERNEL_EPOCHS });
+      // The training's own clock stops before the final decoding, which is the same for both kernels.
+      const trainWall = trained.history[trained.history.length - 1].seconds;
+      const [cpu, wall] = [cpuTime() - cpu0, (performance.now() - wall0) / 1000];
+      const total = totals.get(kernel) ?? { epochs: 0, trainWall: 0, cpu: 0, wall: 0 };
+      totals.set(kernel, { epochs: total.epochs + trained.epochs, trainWall: total.trainWall + trainWall, cpu: total.cpu + cpu, wall: total.wall + wall });
+      process.stderr.write(`kernels: round ${round + 1} ${kernel}: ${Math.round(trained.epochs * positions / trainWall)} chars/s\n`);
+    }
+  }
+  rt.setKernel("auto", 2);
+  const results = [...totals].map(([kernel, t]) => ({ kernel, epochs: t.epochs, charsPerSecond: t.epochs * positions / t.trainWall, cpuPerWall: t.cpu / t.wall }));
+  return { results, load };
+}
+
+function kernelMarkdown({ results, load }: { results: KernelResult[]; load: number }): string {
+  const js = results.find((r) => r.kernel.startsWith("js"));
+  return [
+    `The LSTM kernels side by side on the bundle's text (${KERNEL_ROUNDS} alternating rounds of ${KERNEL_EPOCHS} epochs each, one process, load average ${load.toFixed(1)} at the start):`,
+    "",
+    "| kernel | epochs | chars/s | CPU s / wall s | vs js |",
+    "|---|--:|--:|--:|--:|",
+    ...results.map((r) => `| ${r.kernel} | ${r.epochs} | ${fmt(r.charsPerSecond, 0)} | ${fmt(r.cpuPerWall, 2)} | ${js ? fmt(r.charsPerSecond / js.charsPerSecond, 2) : "–"}× |`),
+    "",
+  ].join("\n");
+}
+
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
 
-function markdown(results: Result[], targets: { target: string; measured: string; met: boolean }[], machine: string): string {
-  const rows = results.map((r) => `| ${r.text} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${fmt(r.epochs, 0)} | ${fmt(r.wallSeconds)} | ${fmt(r.cpuSeconds)} | ${fmt(r.trainSeconds)} | ${fmt(r.charsPerSecond, 0)} | ${fmt(r.baselineCharsPerSecond, 0)} | ${fmt(r.ratio)}× | ${fmt(r.peakMB, 0)} | ${r.backend} | ${fmt(r.decodeSeconds, 2)} |`);
+function markdown(results: Result[], targets: { target: string; measured: string; met: boolean }[], machine: string, kernels: string): string {
+  const rows = results.map((r) => `| ${r.text} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${fmt(r.epochs, 0)} | ${fmt(r.wallSeconds)} | ${fmt(r.cpuSeconds)} | ${fmt(r.trainSeconds)} | ${fmt(r.charsPerSecond, 0)} | ${fmt(r.baselineCharsPerSecond, 0)} | ${fmt(r.ratio)}× | ${fmt(r.peakMB, 0)} | ${r.backend} | ${r.kernel} | ${fmt(r.decodeSeconds, 2)} |`);
   return [
     "# Benchmark: time to exact",
     "",
@@ -191,14 +253,15 @@ function markdown(results: Result[], targets: { target: string; measured: string
     "Chars/s counts training positions over the whole training; the baseline is plain TensorFlow.js",
     `(tf.layers.lstm + dense through model.fit, the same sizes: ${settings.hidden} units, ${settings.streams} streams × ${settings.window} steps), run in the same process on the same text.`,
     "",
-    "| text | bytes | exact | epochs | wall s (cold) | CPU s | training s | chars/s | baseline chars/s | ratio | peak MB | backend | decode s |",
-    "|---|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|--:|",
+    "| text | bytes | exact | epochs | wall s (cold) | CPU s | training s | chars/s | baseline chars/s | ratio | peak MB | backend | kernel | decode s |",
+    "|---|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|--:|",
     ...rows,
     "",
     "| target | measured | met |",
     "|---|---|:-:|",
     ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? "yes" : "**no**"} |`),
     "",
+    kernels,
   ].join("\n");
 }
 
@@ -212,9 +275,11 @@ async function main(): Promise<void> {
     } catch (error) {
       // One failed text is a row that says so, not the end of the benchmark.
       process.stderr.write(`bench: ${(error as Error).message}\n`);
-      results.push({ text: name, bytes: readFileSync(path).length, exact: false, epochs: NaN, wallSeconds: NaN, cpuSeconds: NaN, trainSeconds: NaN, charsPerSecond: NaN, peakMB: NaN, backend: "?", decodeSeconds: NaN, baselineCharsPerSecond: NaN, ratio: NaN });
+      results.push({ text: name, bytes: readFileSync(path).length, exact: false, epochs: NaN, wallSeconds: NaN, cpuSeconds: NaN, trainSeconds: NaN, charsPerSecond: NaN, peakMB: NaN, backend: "?", kernel: "?", decodeSeconds: NaN, baselineCharsPerSecond: NaN, ratio: NaN });
     }
   }
+  process.stderr.write("\n== kernels side by side\n");
+  const kernels = await compareKernels();
   const [bundle, , , mixed] = results;
   const minRatio = Math.min(...results.map((r) => r.ratio));
   const targets = [
@@ -224,14 +289,16 @@ async function main(): Promise<void> {
     { target: "decoding the bundle back ≤ 1 s", measured: `${fmt(bundle.decodeSeconds, 2)} s`, met: bundle.decodeSeconds <= 1 },
   ];
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${load.toFixed(1)} at the start`;
-  writeFileSync(join(ROOT, "docs", "bench.json"), `${JSON.stringify({ machine, settings, results, targets }, null, 2)}\n`);
-  writeFileSync(join(ROOT, "docs", "bench.md"), markdown(results, targets, machine));
-  writeReadmeSection("bench", markdown(results, targets, machine).replace(/^# .*\n/, ""));
-  process.stdout.write(markdown(results, targets, machine));
+  const page = markdown(results, targets, machine, kernelMarkdown(kernels));
+  writeFileSync(join(ROOT, "docs", "bench.json"), `${JSON.stringify({ machine, settings, results, targets, kernels }, null, 2)}\n`);
+  writeFileSync(join(ROOT, "docs", "bench.md"), page);
+  writeReadmeSection("bench", page.replace(/^# .*\n/, ""));
+  process.stdout.write(page);
 }
 
 const [mode, ...args] = process.argv.slice(2);
-const job = mode === "--train" ? trainChild(args[0]) : mode === "--decode" ? decodeChild(args[0], args[1]) : main();
+const job = mode === "--train" ? trainChild(args[0]) : mode === "--decode" ? decodeChild(args[0], args[1])
+  : mode === "--kernels" ? compareKernels().then((kernels) => void process.stdout.write(kernelMarkdown(kernels))) : main();
 job.catch((error: Error) => {
   process.stderr.write(`bench: ${error.message}\n`);
   process.exit(1);

@@ -58,6 +58,8 @@ export interface Metrics {
   trainSeconds: number;
   charsPerSecond: number;
   backend: string;
+  kernel: string; // the LSTM kernel that trained: "wasm" or "js"
+  kernelThreads: number;
   seed: number;
   weightsHash: string;
   minMargin: number;
@@ -87,6 +89,8 @@ export async function memorizeFile(path: string, out: string | undefined, option
     trainSeconds: trained.seconds,
     charsPerSecond: Math.round(((characters + 1) * trained.epochs) / trained.seconds),
     backend,
+    kernel: rt.kernelName(),
+    kernelThreads: rt.kernelThreads(),
     seed: trained.settings.seed,
     weightsHash: rt.weightsHash(trained.model.weights),
     minMargin: trained.minMargin,

@@ -1,11 +1,17 @@
 // The fused LSTM kernel against TensorFlow.js itself: forward outputs and gradients equal those of
 // the same LSTM built from tf ops (autodiff), the forward equals tf.layers.lstm, decoding one step
 // at a time equals the sequence kernel, and the same inputs give bitwise-identical results.
+// Then the WebAssembly kernel against the JavaScript one (the reference): the same outputs, final
+// state and gradients on random small shapes; bitwise-identical results from run to run and on one
+// thread or two; the fallback to JavaScript; no tensors left behind; and its committed binary
+// compiled from the source in the repo.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import * as rt from "../src/runtime";
+import { binaryModule, compileKernel, KERNEL_BINARY_MODULE } from "../scripts/build-kernel";
 
 const V = 7; // symbols
 const H = 8; // hidden units
@@ -64,9 +70,10 @@ function relativeError(actual: Float32Array | number[], expected: Float32Array |
   return Math.sqrt(diff / Math.max(norm, 1e-30));
 }
 
-test("forward outputs and gradients equal tf autodiff of the same LSTM (relative error < 1e-4)", async () => {
+test("forward outputs and gradients equal tf autodiff of the same LSTM, on either kernel (relative error < 1e-4)", async () => {
   await rt.initBackend("wasm");
-  for (const seed of [1, 2, 3]) {
+  for (const [kernel, seed] of [["wasm", 1], ["wasm", 2], ["wasm", 3], ["js", 1], ["js", 2], ["js", 3]] as const) {
+    rt.setKernel(kernel);
     const tokens = randomTokens(seed);
     const w = weights(seed * 10);
     const upstream = tf.tensor2d(randoms(B * T * H, seed * 10 + 5), [B * T, H]); // loss = sum(hs * upstream)
@@ -83,10 +90,11 @@ test("forward outputs and gradients equal tf autodiff of the same LSTM (relative
     assert.ok(relativeError([fused.value.dataSync()[0]], [reference.value.dataSync()[0]]) < 1e-4, "loss");
     ["kernel", "recurrent", "bias"].forEach((name, k) => {
       const error = relativeError(fused.grads[k].dataSync() as Float32Array, reference.grads[k].dataSync() as Float32Array);
-      assert.ok(error < 1e-4, `gradient of ${name}: relative error ${error}`);
+      assert.ok(error < 1e-4, `gradient of ${name} on ${kernel}: relative error ${error}`);
     });
     tf.dispose([upstream, hsFused, hsReference, fused.value, reference.value, ...fused.grads, ...reference.grads, ...params]);
   }
+  rt.setKernel("auto");
 });
 
 test("forward equals tf.layers.lstm (recurrentActivation sigmoid) on one-hot inputs", async () => {
@@ -145,4 +153,129 @@ test("is deterministic: the same inputs give bitwise-identical outputs and gradi
   };
   assert.deepEqual(run(), run());
   tf.dispose([w.kernel, w.recurrent, w.bias]);
+});
+
+interface Case { V: number; H: number; B: number; T: number; seed: number }
+
+// Row counts that are and are not multiples of the kernel's 4-row tiles, widths of 4 and 8 columns.
+const CASES: Case[] = [
+  { V: 7, H: 8, B: 3, T: 5, seed: 1 },
+  { V: 11, H: 12, B: 1, T: 9, seed: 2 },
+  { V: 5, H: 4, B: 5, T: 3, seed: 3 },
+  { V: 23, H: 32, B: 8, T: 16, seed: 4 },
+];
+
+/** Loss sum(hs * upstream), its gradients w.r.t. kernel, recurrent, bias, the outputs and final state, on one kernel. */
+function runOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case, threads: 1 | 2 = 2) {
+  rt.setKernel(kernel, threads);
+  try {
+    const tokens = Int32Array.from(randoms(B * T, seed), (r) => Math.min(V - 1, Math.floor((r + 1) * V / 2)));
+    const params = [
+      tf.tensor2d(randoms(V * 4 * H, seed + 1, 0.8), [V, 4 * H]),
+      tf.tensor2d(randoms(H * 4 * H, seed + 2, 0.5), [H, 4 * H]),
+      tf.tensor1d(randoms(4 * H, seed + 3, 0.5)),
+    ];
+    const upstream = tf.tensor2d(randoms(B * T * H, seed + 4), [B * T, H]);
+    const state = { h: randoms(B * H, seed + 5, 0.9), c: randoms(B * H, seed + 6, 2) };
+    let hs: Float32Array = new Float32Array(0);
+    const { value, grads } = tf.valueAndGrads((k: tf.Tensor, r: tf.Tensor, b: tf.Tensor) => {
+      const out = rt.lstmSequence(tokens, B, state, k as tf.Tensor2D, r as tf.Tensor2D, b as tf.Tensor1D);
+      hs = out.dataSync() as Float32Array;
+      return tf.sum(tf.mul(out, upstream));
+    })(params);
+    const result = { hs, h: state.h, c: state.c, grads: grads.map((g) => g.dataSync() as Float32Array) };
+    tf.dispose([value, ...grads, ...params, upstream]);
+    return result;
+  } finally {
+    rt.setKernel("auto");
+  }
+}
+
+test("the wasm kernel is available here and the default", async () => {
+  await rt.initBackend("wasm");
+  assert.equal(rt.kernelName(), "wasm");
+});
+
+test("the wasm kernel gives the JavaScript kernel's outputs, final state and gradients (relative error < 1e-5)", async () => {
+  await rt.initBackend("wasm");
+  for (const c of CASES) {
+    const wasm = runOn("wasm", c);
+    const js = runOn("js", c);
+    const shape = JSON.stringify(c);
+    assert.ok(relativeError(wasm.hs, js.hs) < 1e-5, `outputs ${shape}: ${relativeError(wasm.hs, js.hs)}`);
+    assert.ok(relativeError(wasm.h, js.h) < 1e-5, `final h ${shape}`);
+    assert.ok(relativeError(wasm.c, js.c) < 1e-5, `final c ${shape}`);
+    ["kernel", "recurrent", "bias"].forEach((name, k) => {
+      const error = relativeError(wasm.grads[k], js.grads[k]);
+      assert.ok(error < 1e-5, `gradient of ${name} ${shape}: relative error ${error}`);
+    });
+  }
+});
+
+test("the wasm kernel is bitwise deterministic: two runs give identical bytes", async () => {
+  await rt.initBackend("wasm");
+  const c = CASES[3];
+  const first = runOn("wasm", c);
+  runOn("wasm", CASES[1]); // another shape in between: nothing may carry over in the kernel's memory
+  const second = runOn("wasm", c);
+  for (const key of ["hs", "h", "c"] as const) assert.deepEqual(Buffer.from(second[key].buffer), Buffer.from(first[key].buffer), key);
+  first.grads.forEach((g, k) => assert.deepEqual(Buffer.from(second.grads[k].buffer), Buffer.from(g.buffer), `gradient ${k}`));
+});
+
+test("one thread or two give identical bytes (the helper thread takes half of each window)", async () => {
+  await rt.initBackend("wasm");
+  for (const c of [CASES[0], CASES[3]]) {
+    const one = runOn("wasm", c, 1);
+    assert.equal(rt.kernelThreads(), 1);
+    const two = runOn("wasm", c, 2);
+    rt.setKernel("wasm");
+    assert.equal(rt.kernelThreads(), 2);
+    for (const key of ["hs", "h", "c"] as const) assert.deepEqual(Buffer.from(two[key].buffer), Buffer.from(one[key].buffer), key);
+    one.grads.forEach((g, k) => assert.deepEqual(Buffer.from(two.grads[k].buffer), Buffer.from(g.buffer), `gradient ${k}`));
+  }
+});
+
+test("falls back to JavaScript: when chosen, and for a hidden size the wasm kernel cannot take", async () => {
+  await rt.initBackend("wasm");
+  assert.equal(rt.setKernel("js"), "js");
+  assert.equal(rt.kernelName(), "js");
+  assert.throws(() => rt.setKernel("fast" as rt.KernelChoice), /Unknown kernel "fast": choose one of auto, wasm, js\./);
+  assert.equal(rt.setKernel("auto"), "wasm");
+  // H = 6 is not a multiple of 4: the JavaScript kernel runs it, and gives what it gives on "js".
+  const odd = { V: 5, H: 6, B: 2, T: 4, seed: 7 };
+  const auto = runOn("wasm", odd); // asks for wasm; H = 6 runs on JavaScript all the same
+  const js = runOn("js", odd);
+  assert.deepEqual(auto.hs, js.hs);
+  auto.grads.forEach((g, k) => assert.deepEqual(g, js.grads[k]));
+});
+
+test("rejects tokens outside the kernel's rows and windows that do not fit the state", async () => {
+  await rt.initBackend("wasm");
+  const [kernel, recurrent, bias] = [tf.zeros<tf.Rank.R2>([5, 16]), tf.zeros<tf.Rank.R2>([4, 16]), tf.zeros<tf.Rank.R1>([16])];
+  assert.throws(() => rt.lstmSequence(Int32Array.of(0, 5), 1, rt.zeroState(1, 4), kernel, recurrent, bias), /token 5 is outside the kernel's 5 rows/);
+  assert.throws(() => rt.lstmSequence(Int32Array.of(0, -1), 1, rt.zeroState(1, 4), kernel, recurrent, bias), /token -1/);
+  assert.throws(() => rt.lstmSequence(Int32Array.of(0, 1, 2), 2, rt.zeroState(2, 4), kernel, recurrent, bias), /do not make 2 streams/);
+  tf.dispose([kernel, recurrent, bias]);
+});
+
+test("leaves no tensors behind: tf.memory().numTensors is flat over training steps", async () => {
+  await rt.initBackend("wasm");
+  const V = 9, H = 16, B = 4, T = 8;
+  const kernel = tf.variable(tf.tensor2d(randoms(V * 4 * H, 80, 0.5), [V, 4 * H]));
+  const recurrent = tf.variable(tf.tensor2d(randoms(H * 4 * H, 81, 0.5), [H, 4 * H]));
+  const bias = tf.variable(tf.tensor1d(randoms(4 * H, 82, 0.5)));
+  const optimizer = tf.train.adam(1e-2);
+  const state = rt.zeroState(B, H);
+  const tokens = Int32Array.from(randoms(B * T, 83), (r) => Math.min(V - 1, Math.floor((r + 1) * V / 2)));
+  const trainStep = () => optimizer.minimize(() => tf.mean(tf.square(rt.lstmSequence(tokens, B, state, kernel, recurrent, bias))), true)?.dispose();
+  trainStep(); // the optimizer's own slots appear on the first step
+  const before = tf.memory().numTensors;
+  for (let k = 0; k < 5; k++) trainStep();
+  assert.equal(tf.memory().numTensors, before);
+  optimizer.dispose();
+  tf.dispose([kernel, recurrent, bias]);
+});
+
+test("the committed binary is the one the AssemblyScript source compiles to", () => {
+  assert.equal(readFileSync(KERNEL_BINARY_MODULE, "utf8"), binaryModule(compileKernel()), "src/runtime/wasm/binary.ts is stale: run npm run build:kernel");
 });

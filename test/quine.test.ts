@@ -128,6 +128,7 @@ test("CLI: train then emit round-trips a file, with metrics", () => {
   const metrics = JSON.parse(trained.stdout);
   assert.equal(metrics.exact, true);
   assert.equal(metrics.backend, "wasm");
+  assert.equal(metrics.kernel, "wasm"); // where WebAssembly SIMD runs (Node ≥ 16)
   assert.match(metrics.weightsHash, /^[0-9a-f]{64}$/);
   assert.match(trained.stderr, /backend: wasm/);
   assert.match(trained.stderr, /epoch \d+ +loss [\d.]+ +exact \d+\/\d+ +margin/);

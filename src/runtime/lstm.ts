@@ -1,8 +1,10 @@
-// The fused LSTM kernel: the whole recurrence over a window, forward and analytic backward (BPTT),
-// as tight loops over typed arrays, with the one recurrent matrix product per step done by the
-// backend's matMul (XNNPACK on wasm). Plugged into TensorFlow.js with tf.customGrad, so optimizers,
-// saving and the rest stay TensorFlow.js. It lives outside the bundled trainer, like TensorFlow.js
-// itself, so the quine's text stays short.
+// The fused LSTM kernel: the whole recurrence over a window, forward and analytic backward (BPTT).
+// Two implementations of the same arithmetic: compiled WebAssembly with SIMD (./lstm-wasm.ts,
+// source ./wasm/lstm.as.ts: one call per window each way, the default where it runs), and tight
+// JavaScript loops over typed arrays with the one recurrent matrix product per step done by the
+// backend's matMul (XNNPACK on wasm): the reference and the fallback. Both plug into TensorFlow.js
+// with tf.customGrad, so optimizers, saving and the rest stay TensorFlow.js. The kernel lives
+// outside the bundled trainer, like TensorFlow.js itself, so the quine's text stays short.
 //
 // Why fused: built from per-step tf ops (slice, sigmoid, tanh, mul, add, ... and their gradients)
 // an LSTM spends its time in per-op overhead, not arithmetic. Inputs are token indices, so the
@@ -10,6 +12,7 @@
 // Gate order and weight layout are those of tf.layers.lstm: i, f, c, o; kernel [V,4H],
 // recurrentKernel [H,4H], bias [4H].
 import * as tf from "@tensorflow/tfjs-core";
+import { setWasmThreads, wasmBackward, wasmForward, wasmKernel, wasmThreads, type WasmKernel } from "./lstm-wasm";
 
 /** LSTM state of B streams: h and c, each [B,H] row-major. Carried from one window to the next. */
 export interface LstmState {
@@ -80,6 +83,39 @@ function step(tokens: ArrayLike<number>, z: Float32Array, kernel: Float32Array, 
   }
 }
 
+/** Which kernel runs a window: "auto" is the WebAssembly one where WebAssembly SIMD runs, else JavaScript. */
+export const KERNELS = ["auto", "wasm", "js"] as const;
+export type KernelChoice = (typeof KERNELS)[number];
+
+let kernelInUse: "wasm" | "js" | undefined;
+
+/**
+ * Chooses the kernel, and for wasm the threads it may use (default: NQ_THREADS, else 2; a second
+ * thread only speeds it up, the bits are the same). An explicit "wasm" that cannot run here is an
+ * error. Returns the kernel chosen.
+ */
+export function setKernel(choice: KernelChoice, threads?: 1 | 2): "wasm" | "js" {
+  if (!(KERNELS as readonly string[]).includes(choice)) throw new Error(`Unknown kernel "${choice}": choose one of ${KERNELS.join(", ")}.`);
+  const available = wasmKernel() !== null;
+  if (choice === "wasm" && !available) throw new Error("The wasm kernel is not available: this runtime has no WebAssembly SIMD.");
+  if (available && threads) setWasmThreads(threads);
+  kernelInUse = choice === "js" || !available ? "js" : "wasm";
+  return kernelInUse;
+}
+
+/** Threads the kernel in use runs a window on: 2 for wasm with its helper thread, else 1. */
+export function kernelThreads(): number {
+  return kernelName() === "wasm" ? wasmThreads() : 1;
+}
+
+/**
+ * The kernel lstmSequence runs on, for metrics: NQ_KERNEL (auto, wasm or js; default auto) unless
+ * setKernel chose. The wasm kernel needs a hidden size that is a multiple of 4; others run on js.
+ */
+export function kernelName(): "wasm" | "js" {
+  return kernelInUse ?? setKernel((process.env.NQ_KERNEL ?? "auto") as KernelChoice);
+}
+
 /**
  * Runs the LSTM over B parallel streams for T steps. `tokens` is [B,T] (row b holds stream b's
  * inputs); `state` holds the initial h, c [B,H] and is advanced to the final ones (not
@@ -87,6 +123,40 @@ function step(tokens: ArrayLike<number>, z: Float32Array, kernel: Float32Array, 
  * Returns the hidden states hs [B*T,H], row b*T+t, differentiable w.r.t. the three weights.
  */
 export function lstmSequence(tokens: Int32Array, streams: number, state: LstmState,
+  kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const [V, H] = [kernel.shape[0], recurrent.shape[0]];
+  const T = tokens.length / streams;
+  // Checked here because the wasm kernel would read whatever lies in its memory (a program's
+  // tokens are untrusted in the sandbox); the JavaScript one would silently compute NaN.
+  if (!Number.isInteger(T) || state.h.length !== streams * H || state.c.length !== streams * H) {
+    throw new Error(`lstmSequence: ${tokens.length} tokens do not make ${streams} streams of whole steps with a [${streams},${H}] state.`);
+  }
+  for (const token of tokens) if (!(token >= 0 && token < V)) throw new Error(`lstmSequence: token ${token} is outside the kernel's ${V} rows.`);
+  const wasm = kernelName() === "wasm" && H % 4 === 0 ? wasmKernel() : null;
+  return wasm ? wasmSequence(wasm, tokens, streams, state, kernel, recurrent, bias) : jsSequence(tokens, streams, state, kernel, recurrent, bias);
+}
+
+/** lstmSequence on the WebAssembly kernel: one call for the forward pass, one for the backward. */
+function wasmSequence(wasm: WasmKernel, tokens: Int32Array, streams: number, state: LstmState,
+  kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const shape = { T: tokens.length / streams, B: streams, H: recurrent.shape[0], V: kernel.shape[0] };
+  const { T, B, H } = shape;
+  const run = tf.customGrad(() => {
+    const xs = new Int32Array(T * B); // step-major: row t holds the B streams' inputs at step t
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) xs[t * B + b] = tokens[b * T + t];
+    const { hs, saved } = wasmForward(wasm, shape, xs, kernel.dataSync() as Float32Array, recurrent.dataSync() as Float32Array,
+      bias.dataSync() as Float32Array, state);
+    const gradFunc = (dy: tf.Tensor) => {
+      const d = wasmBackward(wasm, shape, xs, recurrent.dataSync() as Float32Array, saved, dy.dataSync() as Float32Array);
+      return [tf.tensor2d(d.dKernel, kernel.shape), tf.tensor2d(d.dRecurrent, recurrent.shape), tf.tensor1d(d.dBias)];
+    };
+    return { value: tf.tensor2d(hs, [B * T, H]), gradFunc };
+  });
+  return run(kernel, recurrent, bias) as tf.Tensor2D;
+}
+
+/** lstmSequence in JavaScript, one backend matMul per step: the reference and the fallback. */
+function jsSequence(tokens: Int32Array, streams: number, state: LstmState,
   kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   const B = streams;
   const T = tokens.length / B;

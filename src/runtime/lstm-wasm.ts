@@ -1,0 +1,231 @@
+// The WebAssembly LSTM kernel (source: ./wasm/lstm.as.ts) from JavaScript: loading it, laying out
+// its arrays in its shared linear memory, and one call per window each way. Plain typed arrays in
+// and out; ./lstm.ts plugs it into TensorFlow.js exactly like the JavaScript kernel.
+//
+// A second thread (a worker with the same module on the same memory) takes half of each window:
+// half the streams through time, half the columns of the weight gradients. The kernel computes
+// every number the same way whichever thread computes it, so one thread or two give the same bits.
+// Where no worker can start (the sandbox's permission model refuses them) this thread does it all.
+import type { Worker } from "node:worker_threads";
+import { LSTM_WASM_BASE64 } from "./wasm/binary";
+
+type Pointer = number; // a byte offset into the kernel's memory
+
+/** The kernel's functions, in the order the worker knows them by (see HELPER_SOURCE). */
+const JOBS = ["forward", "backwardSteps", "backwardWeights"] as const;
+
+interface KernelExports {
+  heapBase(): Pointer;
+  forward(T: number, B: number, H: number, b0: number, b1: number, kernel: Pointer, recurrent: Pointer, bias: Pointer,
+    tokens: Pointer, hAll: Pointer, cAll: Pointer, gates: Pointer, tanhC: Pointer, hs: Pointer): void;
+  transpose(H: number, recurrent: Pointer, recurrentT: Pointer): void;
+  backwardSteps(T: number, B: number, H: number, b0: number, b1: number, recurrentT: Pointer, cAll: Pointer, gates: Pointer,
+    tanhC: Pointer, dhs: Pointer, dh: Pointer, dc: Pointer): void;
+  backwardWeights(T: number, B: number, H: number, V: number, n0: number, n1: number, tokens: Pointer, hAll: Pointer,
+    gates: Pointer, dKernel: Pointer, dRecurrent: Pointer, dBias: Pointer): void;
+}
+
+/** The kernel: its functions, its memory, and the helper thread if one runs. */
+export interface WasmKernel {
+  exports: KernelExports;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  helper: Helper | null;
+}
+
+const MAX_PAGES = 16384; // 1 GiB, as compiled (scripts/build-kernel.ts): reserved, not used, until grown
+const HELPER_TIMEOUT_MS = 120_000; // a helper this late has died: say so rather than wait forever
+
+// The helper thread. control[0]: number of the job posted; [1]: number of the job done, or -1 if it
+// threw; [2]: which function (index in JOBS); [3]: argument count; [4...]: the arguments.
+const HELPER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { module, memory, control, jobs } = workerData;
+const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports;
+for (let seen = 0; ; ) {
+  Atomics.wait(control, 0, seen);
+  seen = Atomics.load(control, 0);
+  let status = seen;
+  try { kernel[jobs[control[2]]](...control.subarray(4, 4 + control[3])); } catch { status = -1; }
+  Atomics.store(control, 1, status);
+  Atomics.notify(control, 1);
+}`;
+
+interface Helper {
+  worker: Worker;
+  control: Int32Array;
+}
+
+function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memory): Helper | null {
+  try {
+    // Required here, not imported: the report's page bundles this module for the browser (for the
+    // stepper beside it), where there are no worker threads; esbuild leaves a require in a try alone.
+    const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
+    const control = new Int32Array(new SharedArrayBuffer(4 * 32));
+    const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, jobs: JOBS } });
+    worker.unref(); // it waits for work forever: it must not keep the process alive
+    worker.on("error", () => undefined); // its failures are seen through `control`
+    return { worker, control };
+  } catch {
+    return null; // no worker threads here (e.g. Node's permission model without --allow-worker)
+  }
+}
+
+/** Posts a job to the helper; it runs while this thread does its own part. */
+function post(helper: Helper, job: (typeof JOBS)[number], args: number[]): void {
+  const { control } = helper;
+  control[2] = JOBS.indexOf(job);
+  control[3] = args.length;
+  control.set(args, 4);
+  Atomics.add(control, 0, 1);
+  Atomics.notify(control, 0);
+}
+
+/** Waits until the helper has done the job posted last. */
+function join(helper: Helper): void {
+  const { control } = helper;
+  const posted = Atomics.load(control, 0);
+  const deadline = Date.now() + HELPER_TIMEOUT_MS;
+  for (let done = Atomics.load(control, 1); done !== posted; done = Atomics.load(control, 1)) {
+    if (done === -1 || Date.now() > deadline) throw new Error("The wasm kernel's helper thread failed: set NQ_THREADS=1 to run on one thread.");
+    Atomics.wait(control, 1, done, 1000);
+  }
+}
+
+let loaded: WasmKernel | null | undefined; // undefined: not tried yet; null: cannot run here
+
+/** Threads the kernel may use: NQ_THREADS (1 or 2, default 2). Two give the same bits as one. */
+function threadsWanted(): number {
+  const value = process.env.NQ_THREADS ?? "2";
+  if (value !== "1" && value !== "2") throw new Error(`NQ_THREADS is "${value}": it must be 1 or 2.`);
+  return Number(value);
+}
+
+/** The kernel, or null where WebAssembly SIMD (or shared memory) is not available. Compiled once, synchronously. */
+export function wasmKernel(): WasmKernel | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  const bytes = Buffer.from(LSTM_WASM_BASE64, "base64");
+  if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) return loaded; // no SIMD: the binary does not validate
+  const threads = threadsWanted();
+  try {
+    const module = new WebAssembly.Module(bytes);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    if (["heapBase", "transpose", ...JOBS].every((name) => typeof exports[name] === "function")) {
+      // Checked just above; the binary is our own, compiled from ./wasm/lstm.as.ts.
+      loaded = { exports: exports as unknown as KernelExports, module, memory, helper: threads > 1 ? startHelper(module, memory) : null };
+    }
+  } catch {
+    // A runtime that refuses to compile WebAssembly: the JavaScript kernel is used instead.
+  }
+  return loaded;
+}
+
+/** The sizes of one window: T steps, B streams, H hidden units (a multiple of 4), V symbols. */
+export interface WindowShape {
+  T: number;
+  B: number;
+  H: number;
+  V: number;
+}
+
+/**
+ * Byte offsets of every array of one window in the kernel's memory, growing it to fit. `saved` is
+ * the one contiguous span hAll, cAll, gates, tanhC that the backward pass needs from the forward.
+ */
+function layout(wasm: WasmKernel, { T, B, H, V }: WindowShape) {
+  const G = 4 * H;
+  const sizes = {
+    kernel: V * G, recurrent: H * G, bias: G, tokens: T * B,
+    hAll: (T + 1) * B * H, cAll: (T + 1) * B * H, gates: T * B * G, tanhC: T * B * H, // saved, in this order
+    hs: B * T * H, dhs: B * T * H, recurrentT: G * H, dh: B * H, dc: B * H, dKernel: V * G, dRecurrent: H * G, dBias: G,
+  };
+  let next = Math.ceil(wasm.exports.heapBase() / 16) * 16;
+  const at = {} as Record<keyof typeof sizes, Pointer>;
+  for (const [name, count] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+    at[name] = next;
+    next += Math.ceil(count / 4) * 16; // 16-byte aligned: whole v128s
+  }
+  const pages = Math.ceil(next / 65536) - wasm.memory.buffer.byteLength / 65536;
+  if (pages > 0) {
+    if (Math.ceil(next / 65536) > MAX_PAGES) throw new Error(`A window of ${T} steps × ${B} streams × ${H} units does not fit the wasm kernel's 1 GiB: set NQ_KERNEL=js.`);
+    wasm.memory.grow(pages);
+  }
+  const savedFloats = sizes.hAll + sizes.cAll + sizes.gates + sizes.tanhC;
+  return { at, saved: { at: at.hAll, floats: savedFloats } };
+}
+
+const f32 = (wasm: WasmKernel, at: Pointer, count: number) => new Float32Array(wasm.memory.buffer, at, count);
+
+/** Runs `job` over parts [0, split) on this thread and [split, end) on the helper, if there is one. */
+function split(wasm: WasmKernel, job: (typeof JOBS)[number], before: number[], splitAt: number, end: number, after: number[]): void {
+  const run = wasm.exports[job] as (...args: number[]) => void;
+  if (!wasm.helper || splitAt === 0) {
+    run(...before, 0, end, ...after);
+    return;
+  }
+  post(wasm.helper, job, [...before, splitAt, end, ...after]);
+  run(...before, 0, splitAt, ...after);
+  join(wasm.helper);
+}
+
+/**
+ * The forward pass of one window. `tokens` is [T,B] (step-major); `state` holds the initial h, c
+ * [B,H] and is advanced to the final ones. Returns the outputs hs [B*T,H] (row b*T+t) and what the
+ * backward pass needs, copied out of the kernel's memory (another window may run in between).
+ */
+export function wasmForward(wasm: WasmKernel, shape: WindowShape, tokens: Int32Array, kernel: Float32Array,
+  recurrent: Float32Array, bias: Float32Array, state: { h: Float32Array; c: Float32Array }): { hs: Float32Array; saved: Float32Array } {
+  const { T, B, H } = shape;
+  const { at, saved } = layout(wasm, shape);
+  f32(wasm, at.kernel, kernel.length).set(kernel);
+  f32(wasm, at.recurrent, recurrent.length).set(recurrent);
+  f32(wasm, at.bias, bias.length).set(bias);
+  new Int32Array(wasm.memory.buffer, at.tokens, tokens.length).set(tokens);
+  f32(wasm, at.hAll, B * H).set(state.h);
+  f32(wasm, at.cAll, B * H).set(state.c);
+  split(wasm, "forward", [T, B, H], Math.floor(B / 2), B,
+    [at.kernel, at.recurrent, at.bias, at.tokens, at.hAll, at.cAll, at.gates, at.tanhC, at.hs]);
+  state.h.set(f32(wasm, at.hAll + T * B * H * 4, B * H));
+  state.c.set(f32(wasm, at.cAll + T * B * H * 4, B * H));
+  return { hs: f32(wasm, at.hs, B * T * H).slice(), saved: f32(wasm, saved.at, saved.floats).slice() };
+}
+
+/** The backward pass of a window `wasmForward` ran, given the gradient dhs [B*T,H] of its outputs. */
+export function wasmBackward(wasm: WasmKernel, shape: WindowShape, tokens: Int32Array, recurrent: Float32Array,
+  saved: Float32Array, dhs: Float32Array): { dKernel: Float32Array; dRecurrent: Float32Array; dBias: Float32Array } {
+  const { T, B, H, V } = shape;
+  const G = 4 * H;
+  const { at, saved: span } = layout(wasm, shape);
+  f32(wasm, at.recurrent, recurrent.length).set(recurrent);
+  new Int32Array(wasm.memory.buffer, at.tokens, tokens.length).set(tokens);
+  f32(wasm, span.at, span.floats).set(saved);
+  f32(wasm, at.dhs, dhs.length).set(dhs);
+  wasm.exports.transpose(H, at.recurrent, at.recurrentT);
+  split(wasm, "backwardSteps", [T, B, H], Math.floor(B / 2), B, [at.recurrentT, at.cAll, at.gates, at.tanhC, at.dhs, at.dh, at.dc]);
+  split(wasm, "backwardWeights", [T, B, H, V], G / 2, G, [at.tokens, at.hAll, at.gates, at.dKernel, at.dRecurrent, at.dBias]);
+  return {
+    dKernel: f32(wasm, at.dKernel, V * G).slice(),
+    dRecurrent: f32(wasm, at.dRecurrent, H * G).slice(),
+    dBias: f32(wasm, at.dBias, G).slice(),
+  };
+}
+
+/** How many threads the wasm kernel runs on here: 2 with its helper, else 1. */
+export function wasmThreads(): number {
+  return wasmKernel()?.helper ? 2 : 1;
+}
+
+/** Runs the wasm kernel on 1 or 2 threads from now on (2 only where a worker can start); returns which. */
+export function setWasmThreads(threads: 1 | 2): number {
+  const wasm = wasmKernel();
+  if (!wasm) return 1;
+  if (threads === 1 && wasm.helper) {
+    void wasm.helper.worker.terminate();
+    wasm.helper = null;
+  } else if (threads === 2 && !wasm.helper) {
+    wasm.helper = startHelper(wasm.module, wasm.memory);
+  }
+  return wasmThreads();
+}

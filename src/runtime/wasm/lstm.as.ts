@@ -1,0 +1,233 @@
+// The LSTM kernel for a whole window, in AssemblyScript compiled to WebAssembly with SIMD (f32x4):
+// the forward recurrence with its recurrent matrix product and gates, and the analytic backward
+// pass (BPTT), one call each per window. The same arithmetic as the JavaScript kernel in ../lstm.ts
+// (gate order i, f, c, o; kernel [V,4H], recurrent [H,4H], bias [4H]; the same rational tanh), in
+// float32 and in a fixed order, so one input gives the same bits on every machine.
+//
+// Built by `npm run build:kernel` (scripts/build-kernel.ts) into ./binary.ts. This file is not part
+// of the TypeScript build (tsconfig excludes *.as.ts): v128, f32 and friends are AssemblyScript's.
+// The caller (../lstm-wasm.ts) lays out every array in linear memory past heapBase() and grows the
+// memory; pointers here are byte offsets, sizes are counts of float32/int32. H must be a multiple of 4.
+// The memory is shared, so that two threads can each take a part of a window: streams b0..b1 of
+// the recurrence (streams are independent through time), columns n0..n1 of the weight gradients.
+// Every output element is computed by the same operations in the same order whichever part computes
+// it, so the bits do not depend on how a window is split, nor on how many threads split it.
+
+/** Where the caller's arrays may start: nothing here allocates. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// tanh as the rational function of ../lstm.ts (Eigen's and XNNPACK's float tanh), ±1 past the clamp.
+const CLAMP: f32 = 7.90531110763549805;
+
+@inline function tanh4(x: v128): v128 {
+  const x2 = f32x4.mul(x, x);
+  let p = f32x4.splat(<f32>-2.76076847742355e-16);
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(<f32>2.00018790482477e-13));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(<f32>-8.60467152213735e-11));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(<f32>5.12229709037114e-8));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(<f32>1.48572235717979e-5));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(<f32>6.37261928875436e-4));
+  p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(<f32>4.89352455891786e-3));
+  p = f32x4.mul(x, p);
+  let q = f32x4.splat(<f32>1.19825839466702e-6);
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(<f32>1.18534705686654e-4));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(<f32>2.268434632439e-3));
+  q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(<f32>4.89352518554385e-3));
+  const y = f32x4.div(p, q);
+  const one = f32x4.splat(1);
+  const high = v128.bitselect(one, y, f32x4.gt(x, f32x4.splat(CLAMP)));
+  return v128.bitselect(f32x4.neg(one), high, f32x4.lt(x, f32x4.splat(-CLAMP)));
+}
+
+@inline function sigmoid4(x: v128): v128 {
+  const half = f32x4.splat(0.5);
+  return f32x4.add(half, f32x4.mul(half, tanh4(f32x4.mul(half, x))));
+}
+
+/**
+ * C[M,N] += A[M,K] @ W[K,N]; W's rows are ldw floats apart, C's ldc, N a multiple of 4. A's element
+ * (m,k) is at a + 4 * (m * am + k * ak), so A may be a transposed view. Every C element is its old
+ * value plus the products in ascending k, whatever the tile: the result does not depend on tiling.
+ */
+function matMulAdd(a: usize, am: i32, ak: i32, M: i32, K: i32, w: usize, ldw: i32, N: i32, c: usize, ldc: i32): void {
+  const rowW = <usize>ldw << 2;
+  const rowC = <usize>ldc << 2;
+  const stepA = <usize>ak << 2;
+  const rowA = <usize>am << 2;
+  let n = 0;
+  // Columns outer, rows inner: a block of W's columns stays in cache while the rows of A pass.
+  for (; n + 8 <= N; n += 8) {
+    let m = 0;
+    for (; m + 4 <= M; m += 4) {
+      const c0 = c + <usize>m * rowC + (<usize>n << 2);
+      const c1 = c0 + rowC, c2 = c1 + rowC, c3 = c2 + rowC;
+      let s00 = v128.load(c0), s01 = v128.load(c0, 16);
+      let s10 = v128.load(c1), s11 = v128.load(c1, 16);
+      let s20 = v128.load(c2), s21 = v128.load(c2, 16);
+      let s30 = v128.load(c3), s31 = v128.load(c3, 16);
+      let pa = a + <usize>m * rowA;
+      let pw = w + (<usize>n << 2);
+      for (let k = 0; k < K; k++) {
+        const w0 = v128.load(pw), w1 = v128.load(pw, 16);
+        let x = v128.load32_splat(pa);
+        s00 = f32x4.add(s00, f32x4.mul(x, w0)); s01 = f32x4.add(s01, f32x4.mul(x, w1));
+        x = v128.load32_splat(pa + rowA);
+        s10 = f32x4.add(s10, f32x4.mul(x, w0)); s11 = f32x4.add(s11, f32x4.mul(x, w1));
+        x = v128.load32_splat(pa + 2 * rowA);
+        s20 = f32x4.add(s20, f32x4.mul(x, w0)); s21 = f32x4.add(s21, f32x4.mul(x, w1));
+        x = v128.load32_splat(pa + 3 * rowA);
+        s30 = f32x4.add(s30, f32x4.mul(x, w0)); s31 = f32x4.add(s31, f32x4.mul(x, w1));
+        pa += stepA;
+        pw += rowW;
+      }
+      v128.store(c0, s00); v128.store(c0, s01, 16);
+      v128.store(c1, s10); v128.store(c1, s11, 16);
+      v128.store(c2, s20); v128.store(c2, s21, 16);
+      v128.store(c3, s30); v128.store(c3, s31, 16);
+    }
+    for (; m < M; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + <usize>m * rowC + (<usize>n << 2), 2);
+  }
+  for (; n < N; n += 4) {
+    for (let m = 0; m < M; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + <usize>m * rowC + (<usize>n << 2), 1);
+  }
+}
+
+/** One row of C, `vectors` (1 or 2) vectors of 4 columns wide: the edges of matMulAdd's tiles. */
+function matMulAddRow(pa: usize, stepA: usize, K: i32, pw: usize, rowW: usize, pc: usize, vectors: i32): void {
+  let s0 = v128.load(pc);
+  let s1 = vectors > 1 ? v128.load(pc, 16) : f32x4.splat(0);
+  for (let k = 0; k < K; k++) {
+    const x = v128.load32_splat(pa);
+    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(pw)));
+    if (vectors > 1) s1 = f32x4.add(s1, f32x4.mul(x, v128.load(pw, 16)));
+    pa += stepA;
+    pw += rowW;
+  }
+  v128.store(pc, s0);
+  if (vectors > 1) v128.store(pc, s1, 16);
+}
+
+/**
+ * The forward pass over T steps of streams b0..b1 of B. tokens [T,B] (int32, step-major); hAll and
+ * cAll [T+1,B,H] hold the initial state in row block 0 and receive the state after step t in block
+ * t+1; gates [T,B,4H] receives the activations i, f, g, o and tanhC [T,B,H] tanh(c), both for the
+ * backward pass; hs [B*T,H] receives the outputs, row b*T+t.
+ */
+export function forward(T: i32, B: i32, H: i32, b0: i32, b1: i32, kernel: usize, recurrent: usize, bias: usize, tokens: usize,
+  hAll: usize, cAll: usize, gates: usize, tanhC: usize, hs: usize): void {
+  const G = 4 * H;
+  const rowG = <usize>G << 2;
+  const rowH = <usize>H << 2;
+  const blockH = <usize>(B * H) << 2;
+  for (let t = 0; t < T; t++) {
+    const z = gates + <usize>t * B * rowG; // the pre-activations first, then the activations in place
+    const hPrev = hAll + <usize>t * blockH;
+    const cPrev = cAll + <usize>t * blockH;
+    for (let b = b0; b < b1; b++) {
+      const x = kernel + <usize>load<i32>(tokens + ((<usize>(t * B + b)) << 2)) * rowG;
+      const zb = z + <usize>b * rowG;
+      for (let n: usize = 0; n < rowG; n += 16) v128.store(zb + n, f32x4.add(v128.load(x + n), v128.load(bias + n)));
+    }
+    matMulAdd(hPrev + <usize>b0 * rowH, H, 1, b1 - b0, H, recurrent, G, G, z + <usize>b0 * rowG, G);
+    for (let b = b0; b < b1; b++) {
+      const zb = z + <usize>b * rowG;
+      const k0 = <usize>b * rowH;
+      const out = hs + (<usize>(b * T + t)) * rowH;
+      for (let j: usize = 0; j < rowH; j += 16) {
+        const i = sigmoid4(v128.load(zb + j));
+        const f = sigmoid4(v128.load(zb + rowH + j));
+        const g = tanh4(v128.load(zb + 2 * rowH + j));
+        const o = sigmoid4(v128.load(zb + 3 * rowH + j));
+        const c = f32x4.add(f32x4.mul(f, v128.load(cPrev + k0 + j)), f32x4.mul(i, g));
+        const tc = tanh4(c);
+        const h = f32x4.mul(o, tc);
+        v128.store(cPrev + blockH + k0 + j, c);
+        v128.store(hPrev + blockH + k0 + j, h);
+        v128.store(tanhC + <usize>t * blockH + k0 + j, tc);
+        v128.store(out + j, h);
+        v128.store(zb + j, i);
+        v128.store(zb + rowH + j, f);
+        v128.store(zb + 2 * rowH + j, g);
+        v128.store(zb + 3 * rowH + j, o);
+      }
+    }
+  }
+}
+
+/** recurrentT [4H,H] = recurrent [H,4H] transposed, so that dh = dz @ recurrent^T runs over rows. */
+export function transpose(H: i32, recurrent: usize, recurrentT: usize): void {
+  const G = 4 * H;
+  for (let k = 0; k < H; k++) {
+    for (let n = 0; n < G; n++) store<f32>(recurrentT + ((<usize>n * H + k) << 2), load<f32>(recurrent + ((<usize>k * G + n) << 2)));
+  }
+}
+
+/**
+ * The backward pass of `forward` through time, for streams b0..b1: given its saved cAll, gates,
+ * tanhC and the gradient dhs [B*T,H] of the outputs, overwrites gates with the gradients dz of the
+ * gate pre-activations. Scratch dh and dc [B,H]. Gradients stop at the window's start (truncated BPTT).
+ */
+export function backwardSteps(T: i32, B: i32, H: i32, b0: i32, b1: i32, recurrentT: usize, cAll: usize, gates: usize,
+  tanhC: usize, dhs: usize, dh: usize, dc: usize): void {
+  const G = 4 * H;
+  const rowG = <usize>G << 2;
+  const rowH = <usize>H << 2;
+  const blockH = <usize>(B * H) << 2;
+  memory.fill(dc + <usize>b0 * rowH, 0, <usize>(b1 - b0) * rowH);
+  for (let b = b0; b < b1; b++) memory.copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + T - 1)) * rowH, rowH);
+  const one = f32x4.splat(1);
+  for (let t = T - 1; t >= 0; t--) {
+    const dz = gates + <usize>t * B * rowG;
+    const cPrev = cAll + <usize>t * blockH;
+    const tcs = tanhC + <usize>t * blockH;
+    for (let b = b0; b < b1; b++) {
+      const r = dz + <usize>b * rowG;
+      const k0 = <usize>b * rowH;
+      for (let j: usize = 0; j < rowH; j += 16) {
+        const i = v128.load(r + j), f = v128.load(r + rowH + j), g = v128.load(r + 2 * rowH + j), o = v128.load(r + 3 * rowH + j);
+        const tc = v128.load(tcs + k0 + j);
+        const dhv = v128.load(dh + k0 + j);
+        const dcv = f32x4.add(f32x4.mul(f32x4.mul(dhv, o), f32x4.sub(one, f32x4.mul(tc, tc))), v128.load(dc + k0 + j));
+        v128.store(r + j, f32x4.mul(f32x4.mul(f32x4.mul(dcv, g), i), f32x4.sub(one, i)));
+        v128.store(r + rowH + j, f32x4.mul(f32x4.mul(f32x4.mul(dcv, v128.load(cPrev + k0 + j)), f), f32x4.sub(one, f)));
+        v128.store(r + 2 * rowH + j, f32x4.mul(f32x4.mul(dcv, i), f32x4.sub(one, f32x4.mul(g, g))));
+        v128.store(r + 3 * rowH + j, f32x4.mul(f32x4.mul(f32x4.mul(dhv, tc), o), f32x4.sub(one, o)));
+        v128.store(dc + k0 + j, f32x4.mul(dcv, f));
+      }
+    }
+    if (t > 0) {
+      // dh for step t-1: its output's gradient plus what flows back through the recurrent weights.
+      for (let b = b0; b < b1; b++) memory.copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + t - 1)) * rowH, rowH);
+      matMulAdd(dz + <usize>b0 * rowG, G, 1, b1 - b0, G, recurrentT, H, H, dh + <usize>b0 * rowH, H);
+    }
+  }
+}
+
+/**
+ * The weight gradients from dz (in gates, after backwardSteps for every stream), columns n0..n1
+ * (multiples of 4) of each: dKernel [V,4H], dRecurrent [H,4H], dBias [4H], overwritten.
+ */
+export function backwardWeights(T: i32, B: i32, H: i32, V: i32, n0: i32, n1: i32, tokens: usize, hAll: usize, gates: usize,
+  dKernel: usize, dRecurrent: usize, dBias: usize): void {
+  const G = 4 * H;
+  const rowG = <usize>G << 2;
+  const from = <usize>n0 << 2;
+  const to = <usize>n1 << 2;
+  for (let v = 0; v < V; v++) memory.fill(dKernel + <usize>v * rowG + from, 0, to - from);
+  for (let k = 0; k < H; k++) memory.fill(dRecurrent + <usize>k * rowG + from, 0, to - from);
+  memory.fill(dBias + from, 0, to - from);
+  // The input part of each step is row x of the kernel: its gradient is a scatter-add of dz.
+  for (let row = 0; row < T * B; row++) {
+    const x = dKernel + <usize>load<i32>(tokens + (<usize>row << 2)) * rowG;
+    const r = gates + <usize>row * rowG;
+    for (let n = from; n < to; n += 16) {
+      const d = v128.load(r + n);
+      v128.store(x + n, f32x4.add(v128.load(x + n), d));
+      v128.store(dBias + n, f32x4.add(v128.load(dBias + n), d));
+    }
+  }
+  // dRecurrent = sum over steps of h_{t-1}^T dz_t: A = hAll's first T blocks read transposed.
+  matMulAdd(hAll, 1, H, H, T * B, gates + from, G, n1 - n0, dRecurrent + from, G);
+}
