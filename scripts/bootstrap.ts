@@ -3,8 +3,8 @@
 // Same as `neural-quine bootstrap`; options after `--` (npm run bootstrap -- --generations 5)
 // are --generations N, --dir D and --backend B.
 import { parseArgs } from "node:util";
-import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "../src/ouroboros/lineage";
-import { bootstrapSummary, progressPrinter } from "../src/ouroboros/inspect";
+import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "../src/ouroboros/bootstrap";
+import { bootstrapSummary, progressPrinter } from "../src/terminal/inspect";
 import { DEFAULT_LIMITS } from "../src/ouroboros/sandbox";
 import { parseBackend } from "../src/runtime";
 

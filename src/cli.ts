@@ -8,8 +8,8 @@ import { emitModel, memorizeFile } from "./memorize";
 import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
-} from "./ouroboros/inspect";
-import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "./ouroboros/lineage";
+} from "./terminal/inspect";
+import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "./ouroboros/bootstrap";
 import { DEFAULT_LIMITS } from "./ouroboros/sandbox";
 import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { ROOT } from "../src/bundle";
 import { readGeneration, writeGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
-import { historyFromLog } from "../src/report/lineage";
+import { historyFromLog } from "../src/report/collect";
 import { serveSite } from "../src/report/site";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");

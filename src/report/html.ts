@@ -5,8 +5,8 @@ import { createTwoFilesPatch } from "diff";
 import { html as diffToHtml } from "diff2html";
 import hljs from "highlight.js/lib/core";
 import javascript from "highlight.js/lib/languages/javascript";
-import { formatSeconds } from "../ouroboros/inspect";
-import type { EpochRecord, Generation, Lineage, WeightRun } from "./lineage";
+import { formatSeconds } from "../terminal/inspect";
+import type { EpochRecord, Generation, Lineage, WeightRun } from "./collect";
 
 hljs.registerLanguage("javascript", javascript);
 

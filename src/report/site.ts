@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { ROOT } from "../bundle";
 import { plural, renderPage } from "./html";
-import { collectLineage, type Lineage } from "./lineage";
+import { collectLineage, type Lineage } from "./collect";
 
 /** Left in every report folder, so a later report may replace it (and nothing else). */
 const MARKER = ".neural-quine-report";

@@ -2,8 +2,8 @@
 // the emit check, and the progress lines bootstrap prints while it works.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { BootstrapEvent, BootstrapResult } from "./lineage";
-import { generationName, lineageEntries, listGenerations, readGeneration, unifiedDiff, type LineageEntry, type StoredGeneration } from "./store";
+import type { BootstrapEvent, BootstrapResult } from "../ouroboros/bootstrap";
+import { generationName, lineageEntries, listGenerations, readGeneration, unifiedDiff, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
 
 // ---- finding generations ------------------------------------------------------------------------
 
