@@ -6,7 +6,7 @@ import { initBackend, parseBackend } from "../runtime/backend";
 import { VARIANTS, VARIANT_DEFAULTS, buildNet, type VariantName } from "./variants";
 import { CELLS, type Cell } from "./recurrent";
 import { DEFAULT_LR, OPTIMIZERS, type OptimizerName } from "./optim";
-import type { QuineNet } from "./variants";
+import type { QuineNet } from "./net";
 import { assess, meanSquaredError, train, NONTRIVIAL_RELATIVE_ERROR, NONTRIVIAL_SPREAD, OBJECTIVES, ZERO_QUINE_SCALE, type Assessment, type Objective, type StopReason, type TrainResult, type Verdict } from "./train";
 import { formatNumber, renderQuineImage } from "./image";
 

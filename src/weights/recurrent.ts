@@ -10,7 +10,7 @@
 // one pass take seconds; plain loops make it tens of milliseconds. The gradient is the full gradient
 // of the self-replication loss: through the weights, through the targets and through the inputs
 // (which are parameters too).
-import type { QuineNet } from "./variants";
+import type { QuineNet } from "./net";
 import type { Random } from "./random";
 
 export const CELLS = ["lstm", "gru"] as const;

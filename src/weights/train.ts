@@ -14,7 +14,7 @@
 // improved by 1% in P steps. Refinement then continues the Anderson
 // iteration in float64 from the best weights, so the float32 weights finally stored are the float64
 // fixed point rounded, not a point where float32 arithmetic stalled.
-import type { QuineNet } from "./variants";
+import type { QuineNet } from "./net";
 import { makeOptimizer, type OptimizerName } from "./optim";
 import { Anderson } from "./anderson";
 

@@ -19,6 +19,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-layers";
 import { Random } from "./random";
 import { recurrentQuine, type Cell } from "./recurrent";
+import type { QuineNet } from "./net";
 import { FIXED_POINT_TOLERANCE, type TrainSettings } from "./train";
 
 export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla"] as const;
@@ -50,27 +51,6 @@ const NORM_EPS = 1e-5;
 /** SELU constants (Klambauer et al. 2017), as tf.selu uses them. */
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
-
-/** What the trainer needs from a network that predicts its own parameters. */
-export interface QuineNet {
-  /** The architecture in one line, with tensor shapes. */
-  readonly summary: string;
-  /** Every trainable parameter, flattened; both the weights and the targets. Updated in place by the trainer. */
-  readonly params: Float32Array | Float64Array;
-  /** Rows × columns for drawing the parameters as an image. */
-  readonly layout: [number, number];
-  /** Arithmetic used in training: "float32" (tfjs) or "float64" (hand-written). */
-  readonly precision: "float32" | "float64";
-  /** The network's prediction of each of its parameters, in the training arithmetic. */
-  predict(): ArrayLike<number>;
-  /** Self-replication loss mean((prediction − params)²) and its gradient with respect to params (through both sides). */
-  lossAndGrad(): { loss: number; grad: ArrayLike<number> };
-  /** The prediction recomputed in float64 from the same stored numbers, for reporting; extra holds variant-specific numbers. */
-  evaluate(): { predicted: Float64Array; extra: Record<string, number> };
-  /** The prediction in float64 for any weights θ (float64 refinement of a fixed point); absent for recurrent. */
-  predict64?(theta: ArrayLike<number>): Float64Array;
-  dispose(): void;
-}
 
 export interface NetOptions {
   variant: VariantName;
