@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { QUINE_PATH, ROOT } from "../src/bundle";
+import { QUINE_PATH, ROOT } from "../src/paths";
 import { encode, makeVocab } from "../src/quine/data";
 import { decodeGreedy } from "../src/quine/sample";
 import { settings, trainUntilExact } from "../src/quine/train";

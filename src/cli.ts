@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { join } from "node:path";
-import { bundleQuine, QUINE_PATH, ROOT, writeQuine } from "./bundle";
+import { bundleQuine, writeQuine } from "./bundle";
+import { QUINE_PATH, ROOT } from "./paths";
 import { emitModel, memorizeFile } from "./memorize";
 import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,

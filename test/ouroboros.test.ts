@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ROOT } from "../src/bundle";
+import { ROOT } from "../src/paths";
 import { readGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { ROOT } from "../src/bundle";
+import { ROOT } from "../src/paths";
 import { readGeneration, writeGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
 import { historyFromLog } from "../src/report/collect";
 import { serveSite } from "../src/report/site";

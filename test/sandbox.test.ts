@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT, QUINE_PATH } from "../src/bundle";
+import { ROOT, QUINE_PATH } from "../src/paths";
 import { DEFAULT_LIMITS, runInSandbox, type SandboxLimits } from "../src/ouroboros/sandbox";
 
 const FIXTURES = join(ROOT, "test", "fixtures");

@@ -3,7 +3,8 @@
 // never hands a program the expected output: the program's only input is its own file.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { QUINE_PATH } from "../bundle";
+import { round } from "../format";
+import { QUINE_PATH } from "../paths";
 import { runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
 import {
   acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
@@ -156,8 +157,4 @@ async function runGeneration(
 function sentence(reason: string): string {
   const line = reason.split("\n")[0].trim() || "it died without saying why";
   return /[.!?…]$/.test(line) ? line : `${line}.`;
-}
-
-function round(x: number, digits: number): number {
-  return Number(x.toFixed(digits));
 }

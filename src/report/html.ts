@@ -5,7 +5,7 @@ import { createTwoFilesPatch } from "diff";
 import { html as diffToHtml } from "diff2html";
 import hljs from "highlight.js/lib/core";
 import javascript from "highlight.js/lib/languages/javascript";
-import { formatSeconds } from "../terminal/inspect";
+import { formatSeconds, plural, yesNo as yesNoOr } from "../format";
 import type { EpochRecord, Generation, Lineage, WeightRun } from "./collect";
 
 hljs.registerLanguage("javascript", javascript);
@@ -14,7 +14,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const yesNo = (value: unknown): string => (value === true ? "yes" : value === false ? "no" : "—");
+const yesNo = (value: unknown): string => yesNoOr(value, "—");
 
 function fmt(value: unknown): string {
   if (value === undefined || value === null) return "—";
@@ -31,8 +31,6 @@ function fmt(value: unknown): string {
 function seconds(value: unknown): string {
   return typeof value === "number" ? formatSeconds(value) : "—";
 }
-
-export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 const badge = (status: string): string => `<span class="badge ${escapeHtml(status)}">${escapeHtml(status)}</span>`;
 

@@ -2,6 +2,7 @@
 // image.png into the output folder. See docs/weights.md for the variants and the results.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { round } from "../format";
 import { initBackend, parseBackend } from "../runtime/backend";
 import { VARIANTS, VARIANT_DEFAULTS, buildNet, type VariantName } from "./variants";
 import { CELLS, type Cell } from "./recurrent";
@@ -245,5 +246,3 @@ function pick<T extends string>(value: string, choices: readonly T[], what: stri
   if ((choices as readonly string[]).includes(value)) return value as T;
   throw new Error(`Unknown ${what} "${value}": choose one of ${choices.join(", ")}.`);
 }
-
-const round = (x: number) => Math.round(x * 1000) / 1000;
