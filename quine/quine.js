@@ -182,8 +182,7 @@ function trainUntilExact(source, options = {}) {
     }
     if (result || Date.now() - lastLog > 1e3 || epoch === 1) {
       lastLog = Date.now();
-      const rate = Math.round(epoch * N / seconds2);
-      rt.log(`epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${N}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds2.toFixed(1)}s`);
+      rt.progress(history[epoch - 1], N);
     }
     if (!result && (epoch === s.maxEpochs || seconds2 > s.maxSeconds)) {
       vars.forEach((v, i) => v.assign(best.weights[i]));

@@ -37,8 +37,9 @@ function program(name: string, text: string): string {
 }
 
 // A stand-in program for the lineage's mechanics (store, lock, kill, resume): it prints its own text
-// without learning it, after pretending to train for two seconds, and changes "mark: one" into
-// "mark: two" on the way, so its generation 0 is mutated and the next ones are exact.
+// without learning it, after pretending to train for two seconds (20 passes reported with
+// rt.progress, none published), and changes "mark: one" into "mark: two" on the way, so its
+// generation 0 is mutated and the next ones are exact.
 const FAKE = `// mark: one
 const fs = require("fs");
 const tf = require("@tensorflow/tfjs-core");
@@ -47,7 +48,7 @@ rt.start().then(async () => {
   const text = fs.readFileSync(__filename, "utf8").replace(["mark", "one"].join(": "), ["mark", "two"].join(": "));
   for (let epoch = 1; epoch <= 20; epoch++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    rt.log("epoch " + epoch + "  exact " + epoch + "/20");
+    rt.progress({ epoch, loss: 1 / epoch, exact: epoch, minMargin: -1, seconds: epoch / 10 }, 21);
   }
   const vocab = ["", ...new Set(text)], H = 2, V = vocab.length;
   const weights = { kernel: tf.ones([V, 4 * H]), recurrent: tf.ones([H, 4 * H]), bias: tf.zeros([4 * H]), outKernel: tf.ones([H, V]), outBias: tf.zeros([V]) };
@@ -136,6 +137,8 @@ test("a mutated generation keeps its diff, and its text runs as the next program
   assert.equal(gen0.status, "mutated");
   assert.equal(gen0.textFixpoint, false);
   assert.equal(gen0.changedLines, 2);
+  // It published no history: the passes it reported with rt.progress stand in, as records.
+  assert.deepEqual(gen0.history.map((e) => [e.epoch, e.exact, e.seconds]), Array.from({ length: 20 }, (_, i) => [i + 1, i + 1, (i + 1) / 10]));
   assert.match(readFileSync(join(dir, "gen-0000", "diff.patch"), "utf8"), /^-\/\/ mark: one\n\+\/\/ mark: two$/m);
   assert.equal(readFileSync(join(dir, "gen-0001", "program.js"), "utf8"), readFileSync(join(dir, "gen-0000", "emitted.js"), "utf8"));
   assert.deepEqual([metrics(dir, 1).status, metrics(dir, 2).status], ["exact", "exact"]);

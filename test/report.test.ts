@@ -11,7 +11,6 @@ import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { ROOT } from "../src/paths";
 import { readGeneration, writeGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
-import { historyFromLog } from "../src/report/collect";
 import { serveSite } from "../src/report/site";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");
@@ -110,14 +109,6 @@ test("report refuses a missing folder and a foreign --out with one sentence", ()
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /^neural-quine: .* is not empty and was not written by neural-quine report: choose another --out\.\n$/);
   assert.equal(readFileSync(join(foreign, "notes.txt"), "utf8"), "mine");
-});
-
-test("a program that published no history gets its curve from its logged progress lines", () => {
-  const log = "backend: wasm\nepoch 1  loss 3.2100  exact 12/85  margin -1.00  5645 chars/s  0.1s\nepoch 2  loss 0.0431  exact true\nwarning: other text\n";
-  assert.deepEqual(historyFromLog(log), [
-    { epoch: 1, loss: 3.21, exact: 12, seconds: 0.1 },
-    { epoch: 2, loss: 0.0431, exact: true, seconds: 0 },
-  ]);
 });
 
 test("in Chromium: the overview, a diff, and decode live giving the program back exactly", { skip: NO_BROWSER, timeout: 300_000 }, async () => {

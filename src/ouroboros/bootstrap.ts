@@ -4,11 +4,14 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { round } from "../format";
+import { check } from "../files/json";
 import { QUINE_PATH } from "../paths";
+import type { Epoch } from "../runtime";
+import { EpochSchema } from "../runtime/epoch";
 import { runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
 import {
   acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
-  writeGeneration, writeLineageSummary, type GenerationMetrics, type HistoryEntry, type StoredGeneration,
+  writeGeneration, writeLineageSummary, type GenerationMetrics, type StoredGeneration,
 } from "./store";
 
 /** How many generations `bootstrap` runs by default: 0, 1 and 2. */
@@ -26,7 +29,8 @@ export interface BootstrapOptions {
 export type BootstrapEvent =
   | { type: "note"; message: string }
   | { type: "start"; generation: number; bytes: number }
-  | { type: "log"; generation: number; line: string; seconds: number; epoch: number | null; exact: string | null }
+  | { type: "log"; generation: number; line: string; seconds: number }
+  | { type: "progress"; generation: number; epoch: Epoch; positions: number; seconds: number }
   | { type: "done"; generation: number; metrics: GenerationMetrics };
 
 export interface BootstrapResult {
@@ -99,14 +103,17 @@ async function runGeneration(
   writeFileSync(programPath, program);
   emit({ type: "start", generation, bytes: Buffer.byteLength(program) });
   const started = Date.now();
-  const onLog = (line: string): void => {
-    const epoch = /\bepoch (\d+)/.exec(line);
-    const exact = /\bexact (\S+)/.exec(line);
-    emit({ type: "log", generation, line, seconds: (Date.now() - started) / 1000, epoch: epoch ? Number(epoch[1]) : null, exact: exact ? exact[1] : null });
+  const seconds = (): number => (Date.now() - started) / 1000;
+  const positions = [...program].length + 1; // what the program trains on: its text and the boundary
+  const progress: Epoch[] = [];
+  const onLog = (line: string): void => emit({ type: "log", generation, line, seconds: seconds() });
+  const onProgress = (epoch: Epoch): void => {
+    progress.push(epoch);
+    emit({ type: "progress", generation, epoch, positions, seconds: seconds() });
   };
   let result: SandboxResult;
   try {
-    result = await runInSandbox(programPath, limits, onLog);
+    result = await runInSandbox(programPath, limits, onLog, onProgress);
   } catch (error) {
     // The sandbox itself failing is the harness's problem, not the program's: stop, store nothing.
     throw new Error(`The sandbox failed while running ${generationName(generation)}: ${error instanceof Error ? error.message : String(error)}`);
@@ -131,15 +138,17 @@ async function runGeneration(
   }
   const emitted = result.text;
   const weightsHash = sha256(result.files["weights.bin"]); // the float32 weights in saved order, as rt.weightsHash
-  const history = (result.history as HistoryEntry[]).filter((h) => typeof h === "object" && h !== null);
-  const trainSeconds = history.at(-1)?.seconds;
-  const seconds = typeof trainSeconds === "number" && trainSeconds > 0 ? trainSeconds : wallSeconds;
+  // The history the program published; if it published none that checks, the passes it reported as it went.
+  const published = check(EpochSchema.array(), result.history);
+  const history = published.error === undefined && published.data.length > 0 ? published.data : progress;
+  const trainSeconds = history.at(-1)?.seconds ?? 0;
+  const charsSeconds = trainSeconds > 0 ? trainSeconds : wallSeconds;
   const metrics: GenerationMetrics = {
     ...base,
     status: emitted === program ? "exact" : "mutated",
     reason: null,
     epochs: result.epochs,
-    charsPerSecond: Math.round((([...program].length + 1) * result.epochs) / seconds),
+    charsPerSecond: Math.round((positions * result.epochs) / charsSeconds),
     backend: result.backend,
     seed: result.seed,
     emittedHash: sha256(emitted),

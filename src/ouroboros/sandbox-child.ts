@@ -2,7 +2,8 @@
 // The parent starts it from dist/ under Node's permission model (no writes, no child processes,
 // no workers, reads only of the installed code and the program), with a heap limit and a clean
 // environment; this file is the inner wall. It talks to the parent over the IPC channel only:
-//   { type: "log", line }       a progress line from the program
+//   { type: "log", line }       a line of free text from the program
+//   { type: "progress", epoch } a training pass the program reported (rt.progress), as a record
 //   { type: "result", ... }     what the program published (text, model files, epochs, ...)
 //   { type: "dead", reason }    the program broke a rule, threw, did not parse or ended without a result
 // Usage (by the parent only): node <permission flags> sandbox-child.js <program.js> <backend>
@@ -12,10 +13,13 @@ import { format } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { NodeVM, VMScript } from "vm2";
 import * as runtime from "../runtime";
-import type { ModelFiles, Publication, QuineModel } from "../runtime";
+import type { Epoch, ModelFiles, Publication, QuineModel } from "../runtime";
+import { EpochSchema } from "../runtime/epoch";
+import { check } from "../files/json";
 
 export type ChildMessage =
   | { type: "log"; line: string }
+  | { type: "progress"; epoch: Epoch }
   | { type: "result"; text: string; files: ModelFiles; epochs: number; seed: number; exact: boolean; history: unknown[]; backend: string }
   | { type: "dead"; reason: string };
 
@@ -229,9 +233,17 @@ async function main(): Promise<void> {
     process.stderr.write(`${text}\n`);
     void send({ type: "log", line: text });
   };
+  const progress = (record: unknown, positions: unknown): void => {
+    if (process.ppid !== parent) process.exit(1); // as log
+    const epoch = check(EpochSchema, record); // also copies the record out of the program's realm
+    if (epoch.error !== undefined) return die(`rt.progress was given a bad record: ${epoch.error}.`);
+    process.stderr.write(`${runtime.progressLine(epoch.data, Number(positions))}\n`);
+    void send({ type: "progress", epoch: epoch.data });
+  };
   const runtimeForProgram = {
     ...withHostArguments(runtime),
     log,
+    progress,
     start: () => {
       log(`backend: ${backend}`);
       return watched(Promise.resolve(backend));

@@ -5,7 +5,8 @@
 //     limits = { timeoutMs, maxMemoryMb, backend }  (DEFAULT_LIMITS: 60 min, 4096 MB, auto)
 //     resolves { status: "ok", text, files, epochs, seed, exact, history, backend, stderr }
 //           or { status: "dead", reason, stderr }    reason: one sentence, e.g. "forbidden: require(...)"
-//     onLog receives the program's progress lines (rt.log, console) as they come.
+//     onLog receives the program's lines of text (rt.log, console), onProgress its training passes
+//     (rt.progress, a record), as they come.
 //     It rejects only when the harness itself is broken (e.g. dist/ not built), never for a program.
 //
 // Two walls. Inner: ./sandbox-child runs the program in a vm2 NodeVM whose `require` offers only
@@ -21,7 +22,8 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { BackendName, ModelFiles } from "../runtime";
+import type { BackendName, Epoch, ModelFiles } from "../runtime";
+import { EpochSchema } from "../runtime/epoch";
 import type { ChildMessage } from "./sandbox-child";
 
 export interface SandboxLimits {
@@ -97,11 +99,11 @@ function duration(ms: number): string {
 
 function isChildMessage(value: unknown): value is ChildMessage {
   const type = (value as { type?: unknown } | null)?.type;
-  return type === "log" || type === "result" || type === "dead";
+  return type === "log" || type === "progress" || type === "result" || type === "dead";
 }
 
-/** Runs a program file (its text is untrusted) in the sandbox; `onLog` gets its progress lines as they come. */
-export function runInSandbox(programPath: string, limits: SandboxLimits, onLog?: (line: string) => void): Promise<SandboxResult> {
+/** Runs a program file (its text is untrusted) in the sandbox; `onLog` gets its lines of text, `onProgress` its training passes, as they come. */
+export function runInSandbox(programPath: string, limits: SandboxLimits, onLog?: (line: string) => void, onProgress?: (epoch: Epoch) => void): Promise<SandboxResult> {
   if (!existsSync(CHILD)) {
     return Promise.reject(new Error(`The sandbox is not built: ${CHILD} is missing (run \`npx tsc -p tsconfig.build.json\`).`));
   }
@@ -138,6 +140,10 @@ export function runInSandbox(programPath: string, limits: SandboxLimits, onLog?:
     child.on("message", (message: unknown) => {
       if (!isChildMessage(message) || result) return;
       if (message.type === "log") onLog?.(String(message.line));
+      else if (message.type === "progress") {
+        const epoch = EpochSchema.safeParse(message.epoch); // checked again: the child runs the program's code
+        if (epoch.success) onProgress?.(epoch.data);
+      }
       else result = message;
     });
 

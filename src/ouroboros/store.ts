@@ -13,18 +13,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { structuredPatch, createTwoFilesPatch } from "diff";
-import type { ModelFiles } from "../runtime";
+import type { Epoch, ModelFiles } from "../runtime";
 
 export type Status = "exact" | "mutated" | "dead";
-
-/** One training pass, as the program reported it. */
-export interface HistoryEntry {
-  epoch: number;
-  loss: number;
-  exact: number | boolean;
-  minMargin: number;
-  seconds: number;
-}
 
 /** metrics.json: everything known about one generation. */
 export interface GenerationMetrics {
@@ -45,7 +36,7 @@ export interface GenerationMetrics {
   textFixpoint: boolean; // emitted text == program
   weightsFixpoint: boolean | null; // weights == parent's weights; null without a parent to compare with
   changedLines: number; // lines added plus lines removed, emitted against program
-  history: HistoryEntry[];
+  history: Epoch[];
 }
 
 /** One row of lineage.json. A damaged folder appears with status "damaged" and nulls. */

@@ -149,8 +149,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     }
     if (result || Date.now() - lastLog > 1000 || epoch === 1) {
       lastLog = Date.now();
-      const rate = Math.round((epoch * N) / seconds);
-      rt.log(`epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${N}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds.toFixed(1)}s`);
+      rt.progress(history[epoch - 1], N);
     }
     if (!result && (epoch === s.maxEpochs || seconds > s.maxSeconds)) {
       vars.forEach((v, i) => v.assign(best.weights[i]));

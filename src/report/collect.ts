@@ -7,15 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { generationName, readLineage as readStore, type StoredGeneration } from "../ouroboros/store";
 import * as rt from "../runtime";
-
-/** One pass over the text, as the trainer records it. */
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  exact: number | boolean; // positions right, or (some programs) whether decoding was exact
-  minMargin?: number;
-  seconds?: number;
-}
+import { EpochSchema } from "../runtime/epoch";
 
 export type GenerationStatus = "exact" | "mutated" | "dead" | "damaged";
 
@@ -28,8 +20,7 @@ export interface Generation {
   reason?: string; // why it died, or what is damaged
   parent: number | null;
   metrics: Record<string, unknown>; // metrics.json as stored (history aside), or the lineage.json row
-  history: EpochRecord[];
-  historyFromLog: boolean; // the program published no history: it is read from its logged progress lines
+  history: rt.Epoch[];
   program?: string;
   emitted?: string;
   model?: { json: string; weights: string }; // paths of a model that loads, relative to the folder
@@ -65,32 +56,7 @@ function readText(path: string): string | undefined {
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-function isEpoch(value: unknown): value is EpochRecord {
-  const e = value as EpochRecord;
-  return typeof e === "object" && e !== null && typeof e.epoch === "number" && typeof e.loss === "number";
-}
-
-/**
- * The history a program logged, for one that published none: its stderr (log.txt) lines such as
- * "epoch 12  loss 0.0431  exact 2150/2162" or "... exact false".
- */
-export function historyFromLog(log: string): EpochRecord[] {
-  const history: EpochRecord[] = [];
-  for (const line of log.split("\n")) {
-    const epoch = /\bepoch (\d+)\b/.exec(line);
-    const loss = /\bloss (-?[\d.]+(?:e[-+]?\d+)?)/i.exec(line);
-    if (!epoch || !loss) continue;
-    const exact = /\bexact (\d+|true|false)\b/.exec(line)?.[1];
-    const seconds = /\b([\d.]+)s\b/.exec(line);
-    history.push({
-      epoch: Number(epoch[1]),
-      loss: Number(loss[1]),
-      exact: exact === undefined ? false : exact === "true" ? true : exact === "false" ? false : Number(exact),
-      seconds: seconds ? Number(seconds[1]) : 0,
-    });
-  }
-  return history;
-}
+const isEpoch = (value: unknown): value is rt.Epoch => EpochSchema.safeParse(value).success;
 
 /** The checks the store does not make: that the model loads as a neural-quine model, as the browser will load it. */
 async function checkModel(dir: string): Promise<string | undefined> {
@@ -125,17 +91,11 @@ async function readGeneration(dir: string, stored: StoredGeneration, row: Json |
     reason: typeof shown.reason === "string" && shown.reason ? shown.reason : undefined,
     parent: typeof shown.parent === "number" ? shown.parent : stored.generation > 0 ? stored.generation - 1 : null,
     metrics: shown,
-    history: Array.isArray(rawHistory) ? rawHistory.filter(isEpoch) : [],
-    historyFromLog: false,
+    history: Array.isArray(rawHistory) ? rawHistory.filter(isEpoch) : [], // a damaged one's: the passes that check
     // A damaged generation still shows the texts that are there.
     program: stored.program ?? readText(join(folder, "program.js")),
     emitted: stored.emitted ?? readText(join(folder, "emitted.js")),
   };
-  const log = readText(join(folder, "log.txt"));
-  if (generation.history.length === 0 && log) {
-    generation.history = historyFromLog(log);
-    generation.historyFromLog = generation.history.length > 0;
-  }
   let damage = stored.damage ?? undefined;
   const hasModel = existsSync(join(folder, "model", "model.json"));
   if (existsSync(folder) && (generation.status !== "dead" || hasModel)) {

@@ -210,9 +210,9 @@ export function progressPrinter(stream: NodeJS.WriteStream, everySeconds = 10): 
       clearStatus();
       stream.write(`${describeDone(event)}\n`);
     } else {
-      const status = event.epoch === null
+      const status = event.type === "log"
         ? `${generationName(event.generation)}  ${clean(event.line)}  ${formatSeconds(event.seconds)}`
-        : `${generationName(event.generation)}  epoch ${event.epoch}  exact ${event.exact ?? "?"}  ${formatSeconds(event.seconds)}`;
+        : `${generationName(event.generation)}  epoch ${event.epoch.epoch}  exact ${event.epoch.exact}/${event.positions}  ${formatSeconds(event.seconds)}`;
       if (tty) {
         stream.write(`\r\x1b[K${status.slice(0, (stream.columns || 80) - 1)}`);
         statusShown = true;
