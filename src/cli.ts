@@ -5,7 +5,9 @@ import { Command, InvalidArgumentError } from "commander";
 import { join } from "node:path";
 import { bundleQuine, writeQuine } from "./bundle";
 import { QUINE_PATH, ROOT } from "./paths";
-import { emitModel, memorizeFile } from "./memorize";
+import { emitModel, memorizeFile, SettingsSchema } from "./memorize";
+import { addOptions, readOptions } from "./options";
+import { COMMON_DEFAULTS, WeightSettingsSchema } from "./weights/settings";
 import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
@@ -56,17 +58,12 @@ function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args
 const backendOption = (cmd: Command): Command =>
   cmd.option("--backend <name>", "TensorFlow.js backend: auto, node, wasm or cpu", parseBackend, "auto" as BackendName);
 
-backendOption(program.command("train <file>")
+backendOption(addOptions(program.command("train <file>")
   .description("train an LSTM on a UTF-8 text file until greedy decoding gives it back exactly; save the model")
   .option("--out <dir>", "where model.json, weights.bin and metrics.json go (default: <file>.model)")
-  .option("--seed <n>", "random seed for initialisation", int, settings.seed)
-  .option("--margin <x>", "logit lead the right character must have at every position", num, settings.margin)
-  .option("--hidden <n>", "LSTM units", int, settings.hidden)
-  .option("--max-epochs <n>", "give up after this many passes over the text", int, settings.maxEpochs)
-  .option("--max-seconds <n>", "give up after this much training time", num, settings.maxSeconds)
-  .option("--json", "print the metrics as JSON on stdout"))
-  .action(run(async (file: string, opts: { out?: string; seed: number; margin: number; hidden: number; maxEpochs: number; maxSeconds: number; json?: boolean; backend: BackendName }) => {
-    const { out, metrics } = await memorizeFile(file, opts.out, opts);
+  .option("--json", "print the metrics as JSON on stdout"), SettingsSchema, settings))
+  .action(run(async (file: string, opts: { out?: string; json?: boolean; backend: BackendName } & Record<string, unknown>) => {
+    const { out, metrics } = await memorizeFile(file, opts.out, readOptions(SettingsSchema, opts), opts.backend);
     if (opts.json) process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
     else process.stdout.write(`${metrics.exact ? "exact" : "NOT exact"}: ${metrics.characters} characters in ${metrics.epochs} epochs, ${metrics.trainSeconds.toFixed(1)} s on ${metrics.backend} (${metrics.charsPerSecond} chars/s); smallest margin ${metrics.minMargin.toFixed(2)}; weights ${metrics.weightsHash.slice(0, 16)}; saved to ${out}\n`);
     if (!metrics.exact) throw new Error(`Training did not reach an exact model within its budget; the best model so far is saved in ${out}.`);
@@ -158,26 +155,11 @@ program.command("build")
   }));
 
 // weights: networks that predict their own weights (src/weights/, docs/weights.md).
-backendOption(program.command("weights")
+backendOption(addOptions(program.command("weights")
   .description("train a weight quine, a network that predicts its own weights; write metrics.json and image.png")
-  .requiredOption("--variant <name>", "coords, coords-bn, coords-in, onehot, recurrent or vanilla")
-  .option("--size <n>", "N of the N×N trainable layer; hidden units (recurrent) or width (vanilla); default per variant", int)
-  .option("--epochs <n>", "training steps (default per variant: the original's)", int)
-  .option("--optimizer <name>", "rmsprop, adam, adamax or sgd (default per variant)")
-  .option("--lr <x>", "learning rate (default per variant, or the optimizer's PyTorch default)", num)
-  .option("--regenerate <k>", "every K-th step replaces the weights by their own predictions; 0 = never (default per variant)", int)
-  .option("--anderson <m>", "Anderson acceleration of regeneration over the last M steps; 0 = plain (default per variant)", int)
-  .option("--tries <n>", "networks to try (seeds seed, seed+1, …) until one reaches the target (default per variant)", int)
-  .option("--target <x>", "relative error (RMSE / RMS of the weights) that ends the search over networks (default per variant)", num)
-  .option("--patience <n>", "stop a run once its relative error has not improved by 1% in N steps; 0 = never (default per variant)", int)
-  .option("--refine <n>", "float64 fixed-point refinement steps at the end (default per variant)", int)
-  .option("--objective <name>", "mse, or relative (mse / mean(weights²)) for optimizer steps (default per variant)")
-  .option("--accumulate-gradients", "never zero the gradients, as the original onehot script (each step uses their running sum)")
-  .option("--cell <type>", "recurrent only: lstm or gru", "lstm")
-  .option("--seed <n>", "random seed", int, 1337)
   .option("--out <dir>", "output folder (default: generations/weights-<variant>-<size>)")
-  .option("--json", "print the metrics record as JSON on stdout"))
-  .action(run(async (opts: { variant: string; size?: number; epochs?: number; optimizer?: string; lr?: number; regenerate?: number; anderson?: number; tries?: number; target?: number; patience?: number; refine?: number; objective?: string; accumulateGradients?: boolean; cell: string; seed: number; out?: string; json?: boolean; backend: BackendName }) => {
+  .option("--json", "print the metrics record as JSON on stdout"), WeightSettingsSchema, COMMON_DEFAULTS))
+  .action(run(async (opts: { out?: string; json?: boolean; backend: BackendName } & Record<string, unknown>) => {
     const { runWeightQuine } = require("./weights") as typeof import("./weights"); // loaded only for this command
     const { metrics, dir } = await runWeightQuine({ ...opts, log: (line) => process.stderr.write(`${line}\n`) });
     if (opts.json) process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);

@@ -2,12 +2,13 @@
 // middle of a generation, hostile programs, and the inspection commands' error paths.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ROOT } from "../src/paths";
-import { readGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
+import { lockSync } from "proper-lockfile";
+import { LOCK_STALE_MS, readGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");
 const TINY = join(ROOT, "test", "fixtures", "tiny-quine.js");
@@ -28,6 +29,12 @@ function assertCleanError(result: ReturnType<typeof cli>, pattern: RegExp): void
 
 function metrics(dir: string, generation: number): GenerationMetrics {
   return JSON.parse(readFileSync(join(dir, `gen-${String(generation).padStart(4, "0")}`, "metrics.json"), "utf8")) as GenerationMetrics;
+}
+
+/** Makes `dir`'s lock look as a dead run leaves it: not refreshed for longer than LOCK_STALE_MS. */
+function ageLock(dir: string): void {
+  const past = new Date(Date.now() - LOCK_STALE_MS - 5000);
+  utimesSync(join(dir, ".lock"), past, past);
 }
 
 function program(name: string, text: string): string {
@@ -168,19 +175,20 @@ test("a mutated generation keeps its diff, and its text runs as the next program
   assert.match(cli("diff", "0", "--original", "--dir", dir).stdout, /^--- quine\/quine\.js/m);
 });
 
-test("a second run on the same directory refuses while the first holds the lock; a dead run's lock is taken over", () => {
+test("a second run on the same directory refuses while the first holds the lock; a stale lock is taken over", () => {
   const dir = join(scratch, "locked");
   mkdirSync(dir);
-  writeFileSync(join(dir, ".lock"), JSON.stringify({ pid: process.pid, started: new Date().toISOString() }));
-  assertCleanError(cli("bootstrap", "--from", fake, "--dir", dir, "--generations", "1"), /in use by another bootstrap run \(pid \d+/);
+  const release = lockSync(dir, { lockfilePath: join(dir, ".lock"), realpath: false }); // a live run's lock, as bootstrap takes it
+  assertCleanError(cli("bootstrap", "--from", fake, "--dir", dir, "--generations", "1"), /in use by another bootstrap run \(its lock was refreshed \d+ s ago\)/);
   assert.deepEqual(readdirSync(dir), [".lock"], "nothing was run");
+  release();
 
-  const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
-  writeFileSync(join(dir, ".lock"), JSON.stringify({ pid: deadPid, started: "earlier" }));
+  mkdirSync(join(dir, ".lock")); // a run that died holding it: not refreshed for longer than the timeout
+  ageLock(dir);
   const quick = program("quick-death.js", "throw new Error('stop here');\n");
   const taken = cli("bootstrap", "--from", quick, "--dir", dir, "--generations", "1");
   assert.equal(taken.status, 0, taken.stderr);
-  assert.match(taken.stderr, new RegExp(`took over the lock of an earlier run \\(pid ${deadPid}`));
+  assert.match(taken.stderr, /took over the lock of an earlier run that stopped refreshing it \d+ s ago/);
   assert.ok(!existsSync(join(dir, ".lock")));
 });
 
@@ -220,6 +228,7 @@ test("kill -9 in the middle of a generation loses no finished generation, and a 
   }
   process.kill(-(child.pid as number), "SIGKILL");
   await exited;
+  ageLock(dir); // as if the stale timeout had passed since the kill
   const gen0 = readFileSync(join(dir, "gen-0000", "metrics.json"), "utf8");
   assert.equal(readGeneration(dir, 0).damage, null);
   assert.ok(!existsSync(join(dir, "gen-0001")), "the unfinished generation is not there under its final name");

@@ -1,10 +1,11 @@
 // The ouroboros: generation k runs its program in the sandbox; the program trains a model on its own
 // text and emits what greedy decoding gives back; that text is generation k+1's program. The harness
 // never hands a program the expected output: the program's only input is its own file.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { round } from "../format";
 import { check } from "../files/json";
+import { writeFileSafely } from "../files/write";
 import { QUINE_PATH } from "../paths";
 import type { Epoch } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
@@ -100,7 +101,7 @@ async function runGeneration(
   const staging = stagingPath(dir, generation);
   mkdirSync(staging, { recursive: true });
   const programPath = join(staging, "program.js");
-  writeFileSync(programPath, program);
+  writeFileSafely(programPath, program);
   emit({ type: "start", generation, bytes: Buffer.byteLength(program) });
   const started = Date.now();
   const seconds = (): number => (Date.now() - started) / 1000;
@@ -127,7 +128,7 @@ async function runGeneration(
     programHash: sha256(program),
     parentWeightsHash: parent?.weightsHash ?? null,
   };
-  writeFileSync(join(staging, "log.txt"), result.stderr);
+  writeFileSafely(join(staging, "log.txt"), result.stderr);
   if (result.status === "dead") {
     const metrics: GenerationMetrics = {
       ...base, status: "dead", reason: sentence(result.reason), epochs: 0, charsPerSecond: 0, backend: null, seed: null,

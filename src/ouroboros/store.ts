@@ -1,7 +1,7 @@
 // The generations store: one folder per generation, written whole or not at all.
 //
 //   <dir>/lineage.json        summary of all generations (derived from the folders, rewritten after each one)
-//   <dir>/.lock               {pid, started} while a bootstrap run holds the directory
+//   <dir>/.lock/              while a bootstrap run holds the directory (proper-lockfile; stale after LOCK_STALE_MS)
 //   <dir>/gen-0000/           program.js, emitted.js, model/, diff.patch, metrics.json
 //
 // A generation is written into gen-XXXX.tmp-<pid>/ and renamed into place as the very last step.
@@ -10,9 +10,11 @@
 // next start. Folders can still be damaged afterwards (a deleted or edited file): readGeneration
 // reports that as a reason, never as a crash.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, closeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { structuredPatch, createTwoFilesPatch } from "diff";
+import { lockSync } from "proper-lockfile";
+import { renameSafely, writeFileSafely } from "../files/write";
 import type { Epoch, ModelFiles } from "../runtime";
 
 export type Status = "exact" | "mutated" | "dead";
@@ -96,13 +98,6 @@ export function countChangedLines(before: string, after: string): number {
     changed += hunk.lines.filter((line) => line.startsWith("+") || line.startsWith("-")).length;
   }
   return changed;
-}
-
-/** Writes a file atomically: a temporary file next to it, then a rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 // ---- listing and reading ----------------------------------------------------------------------
@@ -212,85 +207,53 @@ export function writeGeneration(dir: string, generation: NewGeneration): string 
   if (existsSync(final)) throw new Error(`${final} already exists: a generation is never overwritten.`);
   const tmp = stagingPath(dir, generation.metrics.generation);
   mkdirSync(tmp, { recursive: true }); // may already hold program.js, written there to be run
-  writeFileSync(join(tmp, "program.js"), generation.program);
-  if (generation.emitted !== null) writeFileSync(join(tmp, "emitted.js"), generation.emitted);
+  writeFileSafely(join(tmp, "program.js"), generation.program);
+  if (generation.emitted !== null) writeFileSafely(join(tmp, "emitted.js"), generation.emitted);
   if (generation.model) {
     mkdirSync(join(tmp, "model"));
-    writeFileSync(join(tmp, "model", "model.json"), generation.model["model.json"]);
-    writeFileSync(join(tmp, "model", "weights.bin"), generation.model["weights.bin"]);
+    writeFileSafely(join(tmp, "model", "model.json"), generation.model["model.json"]);
+    writeFileSafely(join(tmp, "model", "weights.bin"), generation.model["weights.bin"]);
   }
-  writeFileSync(join(tmp, "diff.patch"), generation.emitted === null ? "" : unifiedDiff(generation.program, generation.emitted));
-  writeFileSync(join(tmp, "metrics.json"), `${JSON.stringify(generation.metrics, null, 2)}\n`);
-  renameSync(tmp, final);
+  writeFileSafely(join(tmp, "diff.patch"), generation.emitted === null ? "" : unifiedDiff(generation.program, generation.emitted));
+  writeFileSafely(join(tmp, "metrics.json"), `${JSON.stringify(generation.metrics, null, 2)}\n`);
+  renameSafely(tmp, final);
   return final;
 }
 
 /** Rewrites lineage.json from the generation folders. */
 export function writeLineageSummary(dir: string): void {
   const summary = { generations: lineageEntries(readLineage(dir)), updated: new Date().toISOString() };
-  writeFileAtomic(join(dir, "lineage.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSafely(join(dir, "lineage.json"), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
-/** Removes what a killed run left half-written: gen-XXXX.tmp-<pid>/ folders and *.tmp-<pid> files. */
+/** Removes what a killed run left half-written: gen-XXXX.tmp-<pid>/ folders and write-file-atomic's lineage.json.<hash> files. */
 export function removeLeftovers(dir: string): string[] {
-  const leftovers = readdirSync(dir).filter((name) => /\.tmp-\d+$/.test(name));
+  const leftovers = readdirSync(dir).filter((name) => /\.tmp-\d+$|^lineage\.json\.[0-9a-f]+$/.test(name));
   for (const name of leftovers) rmSync(join(dir, name), { recursive: true, force: true });
   return leftovers;
 }
 
 // ---- the lock -------------------------------------------------------------------------------------
 
-interface LockRecord {
-  pid: number;
-  started: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
-  }
-}
-
-function readLock(path: string): LockRecord | null {
-  try {
-    const record = JSON.parse(readFileSync(path, "utf8")) as Partial<LockRecord>;
-    return typeof record.pid === "number" ? { pid: record.pid, started: String(record.started) } : null;
-  } catch {
-    return null; // half-written or unreadable: treated as stale
-  }
-}
+/** A lock not refreshed for this long is stale: its run died (proper-lockfile refreshes it every LOCK_STALE_MS / 2). */
+export const LOCK_STALE_MS = 30_000;
 
 /**
- * Takes `<dir>/.lock` for this process. Another live run holding it is an error; a lock left by a
- * dead process is taken over, and `note` says so. Returns a function that releases the lock.
+ * Takes `<dir>/.lock` for this process (proper-lockfile: a folder made atomically, its time refreshed
+ * while the run lives, safe on network file systems and not fooled by a reused PID). Another live run
+ * holding it is an error; a stale one is taken over, and `note` says so.
  */
 export function acquireLock(dir: string): { release: () => void; note: string | null } {
-  const path = join(dir, ".lock");
-  let note: string | null = null;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      // "wx": create exclusively, so of two runs starting at once exactly one gets the lock.
-      const fd = openSync(path, "wx");
-      writeFileSync(fd, `${JSON.stringify({ pid: process.pid, started: new Date().toISOString() })}\n`);
-      closeSync(fd);
-      const release = (): void => {
-        if (readLock(path)?.pid === process.pid) rmSync(path, { force: true });
-      };
-      return { release, note };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const holder = readLock(path);
-    if (holder && isAlive(holder.pid)) {
-      throw new Error(`${dir} is in use by another bootstrap run (pid ${holder.pid}, started ${holder.started}); wait for it to finish or stop it first.`);
-    }
-    note = holder
-      ? `took over the lock of an earlier run (pid ${holder.pid}, started ${holder.started}) that is no longer running`
-      : "took over an unreadable lock file left by an earlier run";
-    rmSync(path, { force: true });
+  const lockfilePath = join(dir, ".lock");
+  const options = { lockfilePath, stale: LOCK_STALE_MS, realpath: false };
+  const age = existsSync(lockfilePath) ? Date.now() - statSync(lockfilePath).mtimeMs : null;
+  let release: () => void;
+  try {
+    release = lockSync(dir, options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+    throw new Error(`${dir} is in use by another bootstrap run (its lock was refreshed ${Math.round((age ?? 0) / 1000)} s ago); wait for it to finish or stop it first.`);
   }
-  throw new Error(`Could not take the lock ${path}: another run keeps taking it.`);
+  const note = age === null ? null : `took over the lock of an earlier run that stopped refreshing it ${Math.round(age / 1000)} s ago`;
+  return { release, note };
 }

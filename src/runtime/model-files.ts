@@ -2,10 +2,11 @@
 // plus the vocabulary in userDefinedMetadata) and weights.bin. `tf.loadLayersModel` reads them as a
 // model whose predict() computes the same logits as our fused kernel.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { writeFileSafely } from "../files/write";
 import type { LstmWeights } from "./lstm";
 
 /** A trained character model: its symbols (index 0 marks start and end) and its weights. */
@@ -73,15 +74,11 @@ export async function modelFiles(model: QuineModel): Promise<ModelFiles> {
   return files;
 }
 
-/** Writes model.json and weights.bin into `dir`, each atomically (a temporary file, then a rename). */
+/** Writes model.json and weights.bin into `dir`, each atomically and durably (../files/write.ts). */
 export async function saveModel(dir: string, model: QuineModel | ModelFiles): Promise<void> {
   const files = "vocab" in model ? await modelFiles(model) : model;
   mkdirSync(dir, { recursive: true });
-  for (const name of ["weights.bin", "model.json"] as const) {
-    const tmp = join(dir, `.${name}.tmp-${process.pid}`);
-    writeFileSync(tmp, files[name]);
-    renameSync(tmp, join(dir, name));
-  }
+  for (const name of ["weights.bin", "model.json"] as const) writeFileSafely(join(dir, name), files[name]);
 }
 
 /** Reads a model written by saveModel (or any tf.layers LSTM+Dense model with a vocab); a damaged or foreign one throws one clear sentence. */

@@ -12,9 +12,8 @@
 // (which are parameters too).
 import type { QuineNet } from "./net";
 import type { Random } from "./random";
+import type { Cell } from "./settings";
 
-export const CELLS = ["lstm", "gru"] as const;
-export type Cell = (typeof CELLS)[number];
 
 const LAYERS = 2;
 const NORM_EPS = 1e-5;

@@ -15,7 +15,8 @@
 // iteration in float64 from the best weights, so the float32 weights finally stored are the float64
 // fixed point rounded, not a point where float32 arithmetic stalled.
 import type { QuineNet } from "./net";
-import { makeOptimizer, type OptimizerName } from "./optim";
+import { makeOptimizer } from "./optim";
+import type { WeightSettings } from "./settings";
 import { Anderson } from "./anderson";
 
 // ---- verdict thresholds ---------------------------------------------------------------------------
@@ -36,26 +37,10 @@ const ANDERSON_MIX = 0.5;
 
 export type Verdict = "zero quine" | "non-trivial" | "failed";
 export type StopReason = "epochs" | "fixed point" | "plateau" | "diverged";
-export const OBJECTIVES = ["mse", "relative"] as const;
-export type Objective = (typeof OBJECTIVES)[number];
-
-export interface TrainSettings {
-  epochs: number;
-  optimizer: OptimizerName;
-  lr: number;
-  regenerate: number;
-  /** Anderson memory for regeneration steps; 0 = plain regeneration. */
-  anderson: number;
-  /** Float64 Anderson refinement steps at the end (for nets with predict64); 0 = none. */
-  refine: number;
-  /** Stop once the best relative error has not improved by 1% in this many steps; 0 = never. */
-  patience: number;
-  objective: Objective;
-  /** Step with the running sum of all gradients so far, as the original onehot script did by never zeroing them. */
-  accumulateGradients: boolean;
-  /** Called about once a second. */
+/** The run's settings training uses (./settings.ts), and a progress callback, called about once a second. */
+export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "accumulateGradients"> & {
   onProgress?: (p: { step: number; loss: number; bestLoss: number; seconds: number }) => void;
-}
+};
 
 export interface TrainResult {
   /** The best weights seen (lowest loss); also left in net.params. */

@@ -18,20 +18,13 @@ import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core's node build leaves out the gradient functions; the tfjs-layers bundle registers them all.
 import "@tensorflow/tfjs-layers";
 import { Random } from "./random";
-import { recurrentQuine, type Cell } from "./recurrent";
+import { recurrentQuine } from "./recurrent";
+import type { Cell, VariantName, WeightSettings } from "./settings";
 import type { QuineNet } from "./net";
-import { FIXED_POINT_TOLERANCE, type TrainSettings } from "./train";
-
-export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla"] as const;
-export type VariantName = (typeof VARIANTS)[number];
+import { FIXED_POINT_TOLERANCE } from "./train";
 
 /** Default settings per variant: the ones that reach the targets of docs/weights.md. */
-export interface VariantDefaults extends Pick<TrainSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective"> {
-  size: number;
-  /** Networks to try, and the relative error at which that search stops. */
-  tries: number;
-  target: number;
-}
+export type VariantDefaults = Pick<WeightSettings, "size" | "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "tries" | "target">;
 const PLAIN = { anderson: 0, tries: 1, refine: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
 const FIXED_POINT = { ...PLAIN, regenerate: 1, anderson: 10, tries: 10, refine: 100 } as const;
 export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
