@@ -210,7 +210,10 @@ test("a damaged generation folder is reported as such, never a crash", () => {
   assert.deepEqual(rows.map((r) => [r.status, r.damage]), [["damaged", "metrics.json is not valid JSON"], ["damaged", "emitted.js is missing"]]);
   assertCleanError(cli("diff", "0", "--dir", dir), /gen-0000 is damaged: metrics\.json is not valid JSON\./);
 
-  writeFileSync(join(dir, "gen-0000", "metrics.json"), JSON.stringify(metrics(fakeLineage(), 0)));
+  const foreign = metrics(fakeLineage(), 0);
+  writeFileSync(join(dir, "gen-0000", "metrics.json"), JSON.stringify({ ...foreign, history: [{ ...foreign.history[0], loss: "low" }] }));
+  assert.equal(readGeneration(dir, 0).damage, `metrics.json is not a generation's record (field "history[0].loss": expected number, received string)`);
+  writeFileSync(join(dir, "gen-0000", "metrics.json"), JSON.stringify(foreign));
   writeFileSync(join(dir, "gen-0000", "program.js"), "// edited by hand\n");
   assert.equal(readGeneration(dir, 0).damage, "program.js does not match the hash in metrics.json");
 });

@@ -24,13 +24,16 @@ export function readJsonFile<S extends z.ZodType>(path: string, schema: S, what 
   return result.data;
 }
 
+/** parseJson's phrase for text that is not JSON at all. */
+export const NOT_JSON = "it is not valid JSON";
+
 /** JSON text checked against `schema`: its data, or a phrase saying what is wrong. */
 export function parseJson<S extends z.ZodType>(text: string, schema: S): { data: z.output<S>; error?: undefined } | { error: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { error: "it is not valid JSON" };
+    return { error: NOT_JSON };
   }
   return check(schema, json);
 }

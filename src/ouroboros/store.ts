@@ -15,43 +15,55 @@ import { join } from "node:path";
 import { structuredPatch, createTwoFilesPatch } from "diff";
 import { lockSync } from "proper-lockfile";
 import { renameSafely, writeFileSafely } from "../files/write";
-import type { Epoch, ModelFiles } from "../runtime";
+import { z } from "zod";
+import { NOT_JSON, parseJson } from "../files/json";
+import type { ModelFiles } from "../runtime";
+import { EpochSchema } from "../runtime/epoch";
 
-export type Status = "exact" | "mutated" | "dead";
+export const STATUSES = ["exact", "mutated", "dead"] as const;
+export type Status = (typeof STATUSES)[number];
 
-/** metrics.json: everything known about one generation. */
-export interface GenerationMetrics {
-  generation: number;
-  status: Status;
-  reason: string | null; // why a dead generation died, in one sentence
-  parent: number | null;
-  bytes: number; // of the program
-  epochs: number;
-  wallSeconds: number;
-  charsPerSecond: number;
-  backend: string | null;
-  seed: number | null;
-  programHash: string;
-  emittedHash: string | null;
-  weightsHash: string | null;
-  parentWeightsHash: string | null;
-  textFixpoint: boolean; // emitted text == program
-  weightsFixpoint: boolean | null; // weights == parent's weights; null without a parent to compare with
-  changedLines: number; // lines added plus lines removed, emitted against program
-  history: Epoch[];
-}
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 in hex");
+const Count = z.number().int().nonnegative();
+
+/** metrics.json: everything known about one generation. One field here is one field in the file. */
+export const GenerationMetricsSchema = z.object({
+  generation: Count,
+  status: z.enum(STATUSES),
+  reason: z.string().nullable(), // why a dead generation died, in one sentence
+  parent: Count.nullable(),
+  bytes: Count, // of the program
+  epochs: Count,
+  wallSeconds: z.number().nonnegative(),
+  charsPerSecond: z.number().nonnegative(),
+  backend: z.string().nullable(),
+  seed: z.number().nullable(),
+  programHash: Sha256,
+  emittedHash: Sha256.nullable(),
+  weightsHash: Sha256.nullable(),
+  parentWeightsHash: Sha256.nullable(),
+  textFixpoint: z.boolean(), // emitted text == program
+  weightsFixpoint: z.boolean().nullable(), // weights == parent's weights; null without a parent to compare with
+  changedLines: Count, // lines added plus lines removed, emitted against program
+  history: z.array(EpochSchema),
+});
+export type GenerationMetrics = z.infer<typeof GenerationMetricsSchema>;
 
 /** One row of lineage.json. A damaged folder appears with status "damaged" and nulls. */
-export interface LineageEntry {
-  generation: number;
-  status: Status | "damaged";
-  bytes: number | null;
-  epochs: number | null;
-  wallSeconds: number | null;
-  textFixpoint: boolean | null;
-  weightsFixpoint: boolean | null;
-  changedLines: number | null;
-}
+export const LineageEntrySchema = z.object({
+  generation: Count,
+  status: z.enum([...STATUSES, "damaged"]),
+  bytes: Count.nullable(),
+  epochs: Count.nullable(),
+  wallSeconds: z.number().nonnegative().nullable(),
+  textFixpoint: z.boolean().nullable(),
+  weightsFixpoint: z.boolean().nullable(),
+  changedLines: Count.nullable(),
+});
+export type LineageEntry = z.infer<typeof LineageEntrySchema>;
+
+/** lineage.json: the rows, derived from the folders, and when they were. */
+export const LineageFileSchema = z.object({ generations: z.array(LineageEntrySchema), updated: z.iso.datetime() });
 
 /** A generation as read back from its folder; `damage` says what is wrong with it, if anything. */
 export interface StoredGeneration {
@@ -112,31 +124,12 @@ export function listGenerations(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
-const METRIC_FIELDS: Record<string, string[]> = {
-  number: ["generation", "bytes", "epochs", "wallSeconds", "charsPerSecond", "changedLines"],
-  string: ["status", "programHash"],
-  boolean: ["textFixpoint"],
-  object: ["history"],
-};
-
 /** Parses metrics.json, or says in a phrase why it cannot be used. */
 function parseMetrics(text: string, generation: number): GenerationMetrics | string {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return "metrics.json is not valid JSON";
-  }
-  if (typeof json !== "object" || json === null) return "metrics.json does not hold a record";
-  const record = json as Record<string, unknown>;
-  for (const [type, fields] of Object.entries(METRIC_FIELDS)) {
-    for (const field of fields) {
-      if (typeof record[field] !== type || record[field] === null) return `metrics.json lacks a valid "${field}"`;
-    }
-  }
-  if (!["exact", "mutated", "dead"].includes(record.status as string)) return `metrics.json has an unknown status "${String(record.status)}"`;
-  if (record.generation !== generation) return `metrics.json says it is generation ${String(record.generation)}`;
-  return record as unknown as GenerationMetrics;
+  const parsed = parseJson(text, GenerationMetricsSchema);
+  if (parsed.error !== undefined) return parsed.error === NOT_JSON ? "metrics.json is not valid JSON" : `metrics.json is not a generation's record (${parsed.error})`;
+  if (parsed.data.generation !== generation) return `metrics.json says it is generation ${parsed.data.generation}`;
+  return parsed.data;
 }
 
 /** Reads one generation folder, checking that every file it should hold is there and matches its recorded hash. */
@@ -222,7 +215,7 @@ export function writeGeneration(dir: string, generation: NewGeneration): string 
 
 /** Rewrites lineage.json from the generation folders. */
 export function writeLineageSummary(dir: string): void {
-  const summary = { generations: lineageEntries(readLineage(dir)), updated: new Date().toISOString() };
+  const summary: z.infer<typeof LineageFileSchema> = { generations: lineageEntries(readLineage(dir)), updated: new Date().toISOString() };
   writeFileSafely(join(dir, "lineage.json"), `${JSON.stringify(summary, null, 2)}\n`);
 }
 

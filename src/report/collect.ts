@@ -5,7 +5,9 @@
 // load it in the page.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { generationName, readLineage as readStore, type StoredGeneration } from "../ouroboros/store";
+import { z } from "zod";
+import { readJsonFile } from "../files/json";
+import { generationName, LineageFileSchema, readLineage as readStore, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
 import * as rt from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
 
@@ -42,12 +44,12 @@ export interface Lineage {
 
 const GEN_FOLDER = /^gen-\d+$/; // a generation's folder, searched by the store, not for weight runs
 
-type Json = Record<string, unknown>;
+const JsonObject = z.record(z.string(), z.unknown());
+type Json = z.infer<typeof JsonObject>;
 
+/** A JSON object from a file (shown field by field, whatever it holds); throws if it is not one. */
 function readJson(path: string): Json {
-  const value: unknown = JSON.parse(readFileSync(path, "utf8"));
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
-  return value as Json;
+  return readJsonFile(path, JsonObject);
 }
 
 function readText(path: string): string | undefined {
@@ -79,10 +81,10 @@ function rawMetrics(folder: string): Json {
 }
 
 /** One generation, as the store reads it (its damage check included), plus the model check. */
-async function readGeneration(dir: string, stored: StoredGeneration, row: Json | undefined): Promise<Generation> {
+async function readGeneration(dir: string, stored: StoredGeneration, row: LineageEntry | undefined): Promise<Generation> {
   const name = generationName(stored.generation);
   const folder = join(dir, name);
-  const { history: rawHistory, ...shown } = (stored.metrics ?? { ...row, ...rawMetrics(folder) }) as Json;
+  const { history: rawHistory, ...shown }: Json = stored.metrics ?? { ...row, ...rawMetrics(folder) };
   const recorded = typeof shown.status === "string" ? shown.status : undefined;
   const generation: Generation = {
     name,
@@ -151,14 +153,12 @@ export async function collectLineage(dir: string, skip: string[] = []): Promise<
   if (!existsSync(dir)) throw new Error(`No generations folder at ${dir}.`);
   if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder.`);
   await rt.initBackend("auto"); // only to check that models load; nothing heavy is computed
-  let rows: Json[] = [];
+  let rows: LineageEntry[] = [];
   let updated: string | undefined;
   try {
-    const lineage = readJson(join(dir, "lineage.json"));
-    rows = Array.isArray(lineage.generations) ? lineage.generations.filter((r): r is Json => typeof r === "object" && r !== null) : [];
-    updated = typeof lineage.updated === "string" ? lineage.updated : undefined;
+    ({ generations: rows, updated } = readJsonFile(join(dir, "lineage.json"), LineageFileSchema));
   } catch {
-    // No or an unreadable lineage.json: the generation folders are the record anyway.
+    // No, an unreadable or a foreign lineage.json: the generation folders are the record anyway.
   }
   const generations: Generation[] = [];
   for (const stored of readStore(dir)) {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { parseJson } from "../files/json";
 import { writeFileSafely } from "../files/write";
 import type { LstmWeights } from "./lstm";
 
@@ -85,33 +86,31 @@ export async function saveModel(dir: string, model: QuineModel | ModelFiles): Pr
 export async function loadModel(dir: string): Promise<QuineModel> {
   const path = join(dir, "model.json");
   if (!existsSync(path)) throw new Error(`No model found: ${path} does not exist.`);
+  const { ModelJsonSchema } = require("./model-json") as typeof import("./model-json"); // zod, only when a model is read
+  const json = parseJson(readFileSync(path, "utf8"), ModelJsonSchema);
+  if (json.error !== undefined) throw new Error(`The model in ${dir} is damaged or not a neural-quine model: model.json's ${json.error}.`);
+  const { modelTopology, weightsManifest: manifest, userDefinedMetadata } = json.data;
   let layers: tfl.LayersModel;
   try {
-    const json = JSON.parse(readFileSync(path, "utf8")) as tf.io.ModelJSON;
-    const manifest = json.weightsManifest ?? [];
     // Weight files are named by the (untrusted) model.json: only plain file names inside `dir`.
     const buffers = manifest.flatMap((group) => group.paths).map((file) => {
       if (basename(file) !== file) throw new Error(`weight file "${file}" is not a plain file name`);
       return readFileSync(join(dir, file));
     });
     const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
-    layers = await tfl.loadLayersModel(tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: manifest.flatMap((group) => group.weights),
-      weightData,
-      userDefinedMetadata: json.userDefinedMetadata,
-    }));
+    layers = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: manifest.flatMap((group) => group.weights), weightData, userDefinedMetadata }));
   } catch (error) {
     throw new Error(`The model in ${dir} is damaged or not a neural-quine model (${error instanceof Error ? error.message : String(error)}).`);
   }
   try {
-    const vocab = (layers.getUserDefinedMetadata() as { vocab?: unknown } | undefined)?.vocab;
+    const { vocab } = userDefinedMetadata;
     const tensors = layers.getWeights();
-    const shapesOk = tensors.length === 5 && Array.isArray(vocab) && vocab.every((s) => typeof s === "string") &&
+    const ranks = [2, 2, 1, 2, 1]; // kernel, recurrent, bias, outKernel, outBias
+    const shapesOk = tensors.length === 5 && tensors.every((t, i) => t.rank === ranks[i]) &&
       tensors[0].shape[0] === vocab.length && tensors[4].shape[0] === vocab.length;
     if (!shapesOk) throw new Error(`The model in ${dir} is not a neural-quine model: expected an LSTM and a Dense layer over its stored vocabulary.`);
-    const weights = Object.fromEntries(WEIGHT_ORDER.map((name, i) => [name, tf.clone(tensors[i])])) as unknown as LstmWeights;
-    return { vocab: vocab as string[], weights };
+    const [kernel, recurrent, bias, outKernel, outBias] = tensors.map((t) => tf.clone(t));
+    return { vocab, weights: { kernel: kernel as tf.Tensor2D, recurrent: recurrent as tf.Tensor2D, bias: bias as tf.Tensor1D, outKernel: outKernel as tf.Tensor2D, outBias: outBias as tf.Tensor1D } };
   } finally {
     layers.dispose();
   }
