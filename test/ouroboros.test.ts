@@ -2,30 +2,15 @@
 // middle of a generation, hostile programs, and the inspection commands' error paths.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { ROOT } from "../src/paths";
+import { before, describe, test } from "node:test";
 import { lockSync } from "proper-lockfile";
 import { LOCK_STALE_MS, readGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
+import { assertCleanError, CLI, cli, TINY_QUINE, tempDir } from "./helpers";
 
-const CLI = join(ROOT, "dist", "src", "cli.js");
-const TINY = join(ROOT, "test", "fixtures", "tiny-quine.js");
-const scratch = mkdtempSync(join(tmpdir(), "nq-ouroboros-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, NQ_DEBUG: "" } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** A failure a user can cause: exit 1, one "neural-quine: ..." message, no stack trace. */
-function assertCleanError(result: ReturnType<typeof cli>, pattern: RegExp): void {
-  assert.equal(result.status, 1, result.stderr);
-  assert.match(result.stderr, pattern);
-  assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
-}
+const TINY = TINY_QUINE;
+const scratch = tempDir();
 
 function metrics(dir: string, generation: number): GenerationMetrics {
   return JSON.parse(readFileSync(join(dir, `gen-${String(generation).padStart(4, "0")}`, "metrics.json"), "utf8")) as GenerationMetrics;
@@ -249,7 +234,6 @@ test("a hostile program dies with its reason in one sentence, and the lineage st
   const hostile: [string, string][] = [
     ["syntax.js", "this is not javascript (\n"],
     ["throws.js", "throw new Error('no quine here');\n"],
-    ["escape.js", "require('child_process').execSync('touch /tmp/nq-escaped');\n"],
   ];
   for (const [name, text] of hostile) {
     const dir = join(scratch, `hostile-${name}`);
@@ -266,7 +250,27 @@ test("a hostile program dies with its reason in one sentence, and the lineage st
     assert.match(again.stdout, /no new generations/);
     assertCleanError(cli("emit", "0", "--dir", dir), /gen-0000 has no model to decode: it died \(/);
   }
-  assert.ok(!existsSync("/tmp/nq-escaped"), "the program could not run a command");
+});
+
+test("a program that writes a file or runs a command does so standalone, and cannot in the lineage", () => {
+  const escapes: [string, (marker: string) => string, RegExp][] = [
+    ["write-file.js", (marker) => `require("fs").writeFileSync(${JSON.stringify(marker)}, "escaped");\n`, /^forbidden: fs\.writeFileSync/],
+    ["run-command.js", (marker) => `require("child_process").execFileSync("touch", [${JSON.stringify(marker)}]);\n`, /^forbidden: require\("child_process"\)/],
+  ];
+  for (const [name, source, reason] of escapes) {
+    const marker = join(tempDir(), `${name}.escaped`); // a fresh folder: no stale marker can be there
+    const path = program(name, source(marker));
+    // Unwalled, the program does leave its marker: the check below can fail.
+    assert.equal(spawnSync(process.execPath, [path]).status, 0, name);
+    assert.ok(existsSync(marker), `${name} standalone`);
+    rmSync(marker);
+    const dir = join(scratch, `escape-${name}`);
+    assert.equal(cli("bootstrap", "--from", path, "--dir", dir, "--generations", "2").status, 0);
+    const gen0 = metrics(dir, 0);
+    assert.equal(gen0.status, "dead", name);
+    assert.match(gen0.reason ?? "", reason);
+    assert.ok(!existsSync(marker), `${name} escaped the sandbox`);
+  }
 });
 
 test("the inspection commands' error paths: unknown generation, missing directory, bad arguments", () => {

@@ -1,30 +1,20 @@
 // The code quine's trainer: exact memorization, determinism, backends, model files, bad inputs.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { bundleQuine } from "../src/bundle";
-import { QUINE_PATH, ROOT } from "../src/paths";
+import { QUINE_PATH } from "../src/paths";
 import { decodeGreedy } from "../src/quine/sample";
 import { settings, trainUntilExact } from "../src/quine/train";
 import * as rt from "../src/runtime";
+import { cli, tempDir } from "./helpers";
 
-const CLI = join(ROOT, "dist", "src", "cli.js");
 const SMALL = { hidden: 32, maxEpochs: 400 };
 const TEXT = "function hello(name) {\n  return `hello, ${name}!`;\n}\n";
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "nq-test-"));
-}
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, NQ_DEBUG: "" } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 function dispose(model: rt.QuineModel): void {
   tf.dispose(Object.values(model.weights));
