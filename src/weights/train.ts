@@ -119,30 +119,33 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
   if (!stopped) consider(meanSquaredError(net.predict(), params), step); // the final state
   else step++; // count the step that ended training
   params.set(best);
+  const { refineSteps, refined } = refine > 0 && net.predict64 ? refine64(net, net.predict64, refine, anderson) : { refineSteps: 0, refined: false };
+  return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, seconds: (performance.now() - start) / 1000 };
+}
 
+/**
+ * Anderson in float64 from the weights in net.params (the best trained); keeps its result only if,
+ * rounded to the stored float32, it beats the trained weights in float64. Leaves the kept weights in net.params.
+ */
+function refine64(net: QuineNet, predict64: (theta: ArrayLike<number>) => Float64Array, refine: number, anderson: number): { refineSteps: number; refined: boolean } {
+  const params = net.params;
+  const trained = Float64Array.from(params);
+  const mixer = new Anderson(Math.max(anderson, 1), ANDERSON_MIX);
+  let x: Float64Array = Float64Array.from(trained);
+  let xBest = x, xBestLoss = Infinity;
   let refineSteps = 0;
-  let refined = false;
-  if (refine > 0 && net.predict64) {
-    // Anderson in float64 from the best weights; keep its result only if, rounded to the stored
-    // float32, it beats the trained weights in float64.
-    const predict64 = net.predict64;
-    const mixer = new Anderson(Math.max(anderson, 1), ANDERSON_MIX);
-    let x: Float64Array = Float64Array.from(best);
-    let xBest = x, xBestLoss = Infinity;
-    for (; refineSteps < refine; refineSteps++) {
-      const g = predict64(x);
-      const loss = meanSquaredError(g, x);
-      if (loss < xBestLoss) [xBest, xBestLoss] = [x, loss];
-      if (!(loss > 1e-30)) break; // zero or not finite
-      x = mixer.next(x, g);
-    }
-    const trainedLoss = meanSquaredError(predict64(params), params);
-    params.set(xBest);
-    refined = meanSquaredError(predict64(params), params) < trainedLoss;
-    params.set(refined ? xBest : best);
-    best = Float64Array.from(params);
+  for (; refineSteps < refine; refineSteps++) {
+    const g = predict64(x);
+    const loss = meanSquaredError(g, x);
+    if (loss < xBestLoss) [xBest, xBestLoss] = [x, loss];
+    if (!(loss > 1e-30)) break; // zero or not finite
+    x = mixer.next(x, g);
   }
-  return { best, bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, seconds: (performance.now() - start) / 1000 };
+  const trainedLoss = meanSquaredError(predict64(params), params);
+  params.set(xBest);
+  const refined = meanSquaredError(predict64(params), params) < trainedLoss;
+  params.set(refined ? xBest : trained);
+  return { refineSteps, refined };
 }
 
 /** Gradient of mse / mean(θ²) from that of mse: the loss no longer falls when all weights shrink together. */
