@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The neural-quine command line: parses arguments and calls into src/. No logic lives here.
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { join } from "node:path";
 import { bundleQuine, writeQuine } from "./bundle";
 import { QUINE_PATH, ROOT } from "./paths";
@@ -12,8 +12,7 @@ import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./terminal/inspect";
-import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "./ouroboros/bootstrap";
-import { DEFAULT_LIMITS } from "./ouroboros/sandbox";
+import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, sandboxLimits } from "./ouroboros/bootstrap";
 import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";
@@ -23,20 +22,6 @@ const program = new Command("neural-quine")
   .version((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version)
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text.startsWith("error:") ? `neural-quine: ${text}` : text) });
-
-/** Commander argument parser for positive integers. */
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer.");
-  return n;
-}
-
-/** Commander argument parser for positive numbers. */
-function num(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a non-negative number.");
-  return n;
-}
 
 /** Runs a command body; a failure prints one clear sentence and exits non-zero (stack with NQ_DEBUG=1). */
 function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -89,20 +74,18 @@ backendOption(program.command("emit <gen-or-model-dir>")
 // The ouroboros: generations of programs, each emitted by its parent's model (src/ouroboros/).
 const dirOption = (cmd: Command): Command => cmd.option("--dir <dir>", "the generations folder", DEFAULT_DIR);
 
-dirOption(backendOption(program.command("bootstrap")
+dirOption(backendOption(addOptions(program.command("bootstrap")
   .description("run the ouroboros: each generation's program trains on its own text in the sandbox; what it emits is the next program")
-  .option("--generations <n>", "run until the lineage has this many generations (finished ones are kept)", int, DEFAULT_GENERATIONS)
   .option("--from <file>", "start the lineage from this program instead of the bundle quine/quine.js")
-  .option("--timeout <seconds>", "a program's time limit", num, DEFAULT_LIMITS.timeoutMs / 1000)
-  .option("--max-memory <MB>", "a program's memory limit", num, DEFAULT_LIMITS.maxMemoryMb)
-  .option("--json", "print the lineage as JSON on stdout when done")))
-  .action(run(async (opts: { generations: number; from?: string; timeout: number; maxMemory: number; dir: string; json?: boolean; backend: BackendName }) => {
+  .option("--json", "print the lineage as JSON on stdout when done"), BootstrapSettingsSchema, BOOTSTRAP_DEFAULTS)))
+  .action(run(async (opts: { from?: string; dir: string; json?: boolean; backend: BackendName } & Record<string, unknown>) => {
     const started = Date.now();
+    const settings = readOptions(BootstrapSettingsSchema, opts);
     const result = await bootstrap({
       dir: opts.dir,
-      generations: opts.generations,
+      generations: settings.generations,
       from: opts.from,
-      limits: { timeoutMs: opts.timeout * 1000, maxMemoryMb: opts.maxMemory, backend: opts.backend },
+      limits: sandboxLimits(settings, opts.backend),
       onEvent: progressPrinter(process.stderr),
     });
     if (opts.json) process.stdout.write(`${JSON.stringify({ generations: generationsRecords(result.lineage), stopped: result.stopped }, null, 2)}\n`);

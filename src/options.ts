@@ -1,7 +1,7 @@
 // Command-line options generated from a settings schema: each field of a zod object becomes one
 // option (--max-epochs for maxEpochs), its help the field's description, its default the settings
 // object's value; the parsed values are checked by the same schema. So a setting is spelled out once.
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 
 type Shape = Record<string, z.ZodType>;
@@ -32,7 +32,13 @@ export function addOptions(command: Command, schema: z.ZodObject<Shape>, default
     const option = field instanceof z.ZodBoolean
       ? new Option(`--${kebab(name)}`, help)
       : new Option(`--${kebab(name)} <${field instanceof z.ZodNumber ? (field.isInt ? "n" : "x") : "name"}>`, field instanceof z.ZodEnum ? `${help}: ${field.options.join(", ")}` : help);
-    if (field instanceof z.ZodNumber) option.argParser((value: string) => (value.trim() === "" ? NaN : Number(value)));
+    if (field instanceof z.ZodNumber) {
+      option.argParser((value: string) => {
+        const number = Number(value);
+        if (value.trim() === "" || !Number.isFinite(number)) throw new InvalidArgumentError(`expected ${expectation(field)}.`);
+        return number;
+      });
+    }
     if (defaults && defaults[name] !== undefined) option.default(defaults[name]);
     command.addOption(option);
   }

@@ -7,9 +7,10 @@ import { round } from "../format";
 import { check } from "../files/json";
 import { writeFileSafely } from "../files/write";
 import { QUINE_PATH } from "../paths";
-import type { Epoch } from "../runtime";
+import type { BackendName, Epoch } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
-import { runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
+import { z } from "zod";
+import { DEFAULT_LIMITS, runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
 import {
   acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
   writeGeneration, writeLineageSummary, type GenerationMetrics, type StoredGeneration,
@@ -18,6 +19,20 @@ import {
 /** How many generations `bootstrap` runs by default: 0, 1 and 2. */
 export const DEFAULT_GENERATIONS = 3;
 export const DEFAULT_DIR = "generations";
+
+/** bootstrap's settings, the sandbox limits in the units a person gives them; its options are generated from this (src/options.ts). */
+export const BootstrapSettingsSchema = z.object({
+  generations: z.number().int().nonnegative().describe("run until the lineage has this many generations (finished ones are kept)"),
+  timeout: z.number().positive().describe("a program's time limit, in seconds"),
+  maxMemory: z.number().positive().describe("a program's memory limit, in MB"),
+});
+export type BootstrapSettings = z.infer<typeof BootstrapSettingsSchema>;
+export const BOOTSTRAP_DEFAULTS: BootstrapSettings = { generations: DEFAULT_GENERATIONS, timeout: DEFAULT_LIMITS.timeoutMs / 1000, maxMemory: DEFAULT_LIMITS.maxMemoryMb };
+
+/** The sandbox's limits from bootstrap's settings. */
+export function sandboxLimits({ timeout, maxMemory }: BootstrapSettings, backend: BackendName): SandboxLimits {
+  return { timeoutMs: timeout * 1000, maxMemoryMb: maxMemory, backend };
+}
 
 export interface BootstrapOptions {
   dir: string;
