@@ -12,7 +12,8 @@ import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./terminal/inspect";
-import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, sandboxLimits } from "./ouroboros/bootstrap";
+import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";
+import { decodeStoredModel, publicationLimits } from "./ouroboros/publication";
 import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";
@@ -57,16 +58,18 @@ backendOption(addOptions(program.command("train <file>")
 backendOption(program.command("emit <gen-or-model-dir>")
   .description("decode a saved model back to its text, on stdout: a model directory, a generation folder, or a generation number in --dir")
   .option("--dir <dir>", "the generations folder a generation number refers to", DEFAULT_DIR)
-  .option("--check", "instead of printing the text, check that it equals the generation's stored emitted text"))
+  .option("--check", "instead of printing the text, check that the parent's decoder (as bootstrap used it) gives the stored emitted text"))
   .action(run(async (value: string, opts: { dir: string; check?: boolean; backend: BackendName }) => {
     const target = findEmitTarget(value, opts.dir);
-    const { text, minMargin, backend } = await emitModel(target.modelDir, opts.backend);
     if (opts.check) {
-      const { ok, message } = emitCheck(target, text);
+      // As bootstrap recorded it: the parent's own decoder, the same on every machine and backend.
+      // A stored model was accepted when its generation ran, under the limits of that run.
+      const { ok, message } = emitCheck(target, (dir) => decodeStoredModel(dir, { ...publicationLimits, maxParameters: Infinity }).text);
       if (!ok) throw new Error(message);
       process.stdout.write(`${message}\n`);
       return;
     }
+    const { text, minMargin, backend } = await emitModel(target.modelDir, opts.backend);
     process.stdout.write(text);
     process.stderr.write(`backend: ${backend}; ${text.length} characters; smallest margin ${minMargin.toFixed(2)}\n`);
   }));
@@ -86,6 +89,7 @@ dirOption(backendOption(addOptions(program.command("bootstrap")
       generations: settings.generations,
       from: opts.from,
       limits: sandboxLimits(settings, opts.backend),
+      publication: publicationLimitsOf(settings),
       onEvent: progressPrinter(process.stderr),
     });
     if (opts.json) process.stdout.write(`${JSON.stringify({ generations: generationsRecords(result.lineage), stopped: result.stopped }, null, 2)}\n`);

@@ -28,33 +28,32 @@ function program(name: string, text: string): string {
   return path;
 }
 
-// A stand-in program for the lineage's mechanics (store, lock, kill, resume): it prints its own text
-// without learning it, after pretending to train for two seconds (20 passes reported with
-// rt.progress, none published), and changes "mark: one" into "mark: two" on the way, so its
-// generation 0 is mutated and the next ones are exact.
+// A stand-in program for the lineage's mechanics (store, lock, kill, resume): after pretending to
+// train for two seconds (20 passes reported with rt.progress, none published), it publishes a model built, not trained, to spell its text (a shift
+// register: unit j is on at step j and votes for character j), with "mark: one" changed into
+// "mark: two" on the way, so its generation 0 is mutated and the next ones are exact.
 const FAKE = `// mark: one
-const fs = require("fs");
-const tf = require("@tensorflow/tfjs-core");
-const rt = require("neural-quine/runtime");
+const tf = require("@tensorflow/tfjs-core"), rt = require("neural-quine/runtime"), fs = require("fs");
 rt.start().then(async () => {
-  const text = fs.readFileSync(__filename, "utf8").replace(["mark", "one"].join(": "), ["mark", "two"].join(": "));
-  for (let epoch = 1; epoch <= 20; epoch++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    rt.progress({ epoch, loss: 1 / epoch, exact: epoch, minMargin: -1, seconds: epoch / 10 }, 21);
-  }
-  const vocab = ["", ...new Set(text)], H = 2, V = vocab.length;
-  const weights = { kernel: tf.ones([V, 4 * H]), recurrent: tf.ones([H, 4 * H]), bias: tf.zeros([4 * H]), outKernel: tf.ones([H, V]), outBias: tf.zeros([V]) };
-  return rt.publish({ text, model: { vocab, weights }, epochs: 20, seed: 0, exact: true, history: [] });
+  const t = fs.readFileSync(__filename, "utf8").replace("mark: " + "one", "mark: " + "two"), v = ["", ...new Set(t)];
+  for (let e = 1; e <= 20; e++) await new Promise((r) => setTimeout(r, 100)), rt.progress({ epoch: e, loss: 1 / e, exact: e, minMargin: -1, seconds: e / 10 }, 21);
+  const V = v.length, H = t.length + 1, Z = (n) => tf.zeros([n, 3 * H]), on = (a, n, x) => tf.mul(tf.oneHot(tf.tensor1d(a, "int32"), n), x);
+  return rt.publish({ text: t, epochs: 20, seed: 0, exact: true, history: [], model: { vocab: v, weights: {
+    kernel: tf.concat([Z(V), on(v.map((s) => (s ? H : 0)), H, 40)], 1), bias: tf.concat([20, -20, 20, -20].map((x) => tf.fill([H], x))),
+    recurrent: tf.concat([Z(H), on([...Array(H).keys()].map((j) => j + 1), H, 40 / Math.tanh(1))], 1),
+    outKernel: on([...t].map((c) => v.indexOf(c)).concat(0), V, 10), outBias: tf.zeros([V]) } } });
 });
 `;
 const fake = program("fake.js", FAKE);
+// Its model has a unit per character, more weights than a publication may have by default.
+const FAKE_LIMITS = ["--max-parameters", "5000000"];
 
 /** Three generations of the stand-in program (mutated, exact, exact), run once and shared. */
 let fakeDir: string | undefined;
 function fakeLineage(): string {
   if (fakeDir) return fakeDir;
   const dir = join(scratch, "fake");
-  const run = cli("bootstrap", "--from", fake, "--dir", dir, "--generations", "3");
+  const run = cli("bootstrap", "--from", fake, "--dir", dir, "--generations", "3", ...FAKE_LIMITS);
   assert.equal(run.status, 0, run.stderr);
   return (fakeDir = dir);
 }
@@ -206,7 +205,7 @@ test("a damaged generation folder is reported as such, never a crash", () => {
 test("kill -9 in the middle of a generation loses no finished generation, and a rerun continues", async () => {
   const dir = join(scratch, "killed");
   // Its own process group, so that the kill takes the sandboxed program with it.
-  const child = spawn(process.execPath, [CLI, "bootstrap", "--from", fake, "--dir", dir, "--generations", "3"], { detached: true, stdio: "ignore" });
+  const child = spawn(process.execPath, [CLI, "bootstrap", "--from", fake, "--dir", dir, "--generations", "3", ...FAKE_LIMITS], { detached: true, stdio: "ignore" });
   const exited = new Promise((resolve) => child.on("exit", resolve));
   const midway = (): boolean => existsSync(join(dir, "gen-0000")) && existsSync(dir) && readdirSync(dir).some((name) => name.startsWith("gen-0001.tmp-"));
   for (let waited = 0; !midway(); waited += 100) {
@@ -221,7 +220,7 @@ test("kill -9 in the middle of a generation loses no finished generation, and a 
   assert.equal(readGeneration(dir, 0).damage, null);
   assert.ok(!existsSync(join(dir, "gen-0001")), "the unfinished generation is not there under its final name");
 
-  const rerun = cli("bootstrap", "--from", fake, "--dir", dir, "--generations", "2");
+  const rerun = cli("bootstrap", "--from", fake, "--dir", dir, "--generations", "2", ...FAKE_LIMITS);
   assert.equal(rerun.status, 0, rerun.stderr);
   assert.match(rerun.stderr, /took over the lock/);
   assert.match(rerun.stderr, /removed gen-0001\.tmp-\d+/);

@@ -10,6 +10,7 @@ import { QUINE_PATH } from "../paths";
 import type { BackendName, Epoch } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
 import { z } from "zod";
+import { checkPublication, publicationLimits, storeOverflow, type PublicationLimits } from "./publication";
 import { DEFAULT_LIMITS, runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
 import {
   acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
@@ -20,18 +21,32 @@ import {
 export const DEFAULT_GENERATIONS = 3;
 export const DEFAULT_DIR = "generations";
 
-/** bootstrap's settings, the sandbox limits in the units a person gives them; its options are generated from this (src/options.ts). */
+/**
+ * bootstrap's settings: the sandbox's and the publication's limits in the units a person gives them;
+ * its options are generated from this (src/options.ts).
+ */
 export const BootstrapSettingsSchema = z.object({
   generations: z.number().int().nonnegative().describe("run until the lineage has this many generations (finished ones are kept)"),
   timeout: z.number().positive().describe("a program's time limit, in seconds"),
   maxMemory: z.number().positive().describe("a program's memory limit, in MB"),
+  maxParameters: z.number().int().positive().describe("most weights a published model may have"),
+  maxText: z.number().int().positive().describe("most characters a published text, or the decoded one, may have"),
+  maxStoreMb: z.number().positive().describe("most a generation may add to the store, in MB"),
 });
 export type BootstrapSettings = z.infer<typeof BootstrapSettingsSchema>;
-export const BOOTSTRAP_DEFAULTS: BootstrapSettings = { generations: DEFAULT_GENERATIONS, timeout: DEFAULT_LIMITS.timeoutMs / 1000, maxMemory: DEFAULT_LIMITS.maxMemoryMb };
+export const BOOTSTRAP_DEFAULTS: BootstrapSettings = {
+  generations: DEFAULT_GENERATIONS, timeout: DEFAULT_LIMITS.timeoutMs / 1000, maxMemory: DEFAULT_LIMITS.maxMemoryMb,
+  maxParameters: publicationLimits.maxParameters, maxText: publicationLimits.maxTextChars, maxStoreMb: publicationLimits.maxStoreMb,
+};
 
 /** The sandbox's limits from bootstrap's settings. */
 export function sandboxLimits({ timeout, maxMemory }: BootstrapSettings, backend: BackendName): SandboxLimits {
   return { timeoutMs: timeout * 1000, maxMemoryMb: maxMemory, backend };
+}
+
+/** The publication's limits from bootstrap's settings. */
+export function publicationLimitsOf({ maxParameters, maxText, maxStoreMb }: BootstrapSettings): PublicationLimits {
+  return { ...publicationLimits, maxParameters, maxTextChars: maxText, maxStoreMb };
 }
 
 export interface BootstrapOptions {
@@ -39,6 +54,7 @@ export interface BootstrapOptions {
   generations: number; // the lineage's length to reach: generations 0 .. N-1 (finished ones are kept)
   from?: string; // generation 0's program (default: the bundle quine/quine.js)
   limits: SandboxLimits;
+  publication: PublicationLimits; // what a program may publish; the parent decodes the model itself
   onEvent?: (event: BootstrapEvent) => void;
 }
 
@@ -84,7 +100,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<BootstrapRes
     for (let generation = lineage.length; generation < options.generations; generation++) {
       if (parent?.metrics?.status === "dead") break;
       const program = parent ? (parent.emitted as string) : first.text;
-      const metrics = await runGeneration(dir, generation, program, parent?.metrics ?? null, options.limits, emit);
+      const metrics = await runGeneration(dir, generation, program, parent?.metrics ?? null, options, emit);
       ran.push(metrics);
       writeLineageSummary(dir);
       emit({ type: "done", generation, metrics });
@@ -108,10 +124,10 @@ function startingProgram(from: string | undefined): { path: string; text: string
   return { path, text: readFileSync(path, "utf8") };
 }
 
-/** Runs one generation's program in the sandbox and stores the outcome. */
+/** Runs one generation's program in the sandbox, decodes what it published, and stores the outcome. */
 async function runGeneration(
   dir: string, generation: number, program: string, parent: GenerationMetrics | null,
-  limits: SandboxLimits, emit: (event: BootstrapEvent) => void,
+  options: Pick<BootstrapOptions, "limits" | "publication">, emit: (event: BootstrapEvent) => void,
 ): Promise<GenerationMetrics> {
   const staging = stagingPath(dir, generation);
   mkdirSync(staging, { recursive: true });
@@ -129,30 +145,40 @@ async function runGeneration(
   };
   let result: SandboxResult;
   try {
-    result = await runInSandbox(programPath, limits, onLog, onProgress);
+    result = await runInSandbox(programPath, options.limits, onLog, onProgress);
   } catch (error) {
     // The sandbox itself failing is the harness's problem, not the program's: stop, store nothing.
     throw new Error(`The sandbox failed while running ${generationName(generation)}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const wallSeconds = round((Date.now() - started) / 1000, 3);
   const base = {
     generation,
     parent: parent ? parent.generation : null,
     bytes: Buffer.byteLength(program),
-    wallSeconds,
     programHash: sha256(program),
     parentWeightsHash: parent?.weightsHash ?? null,
+    walls: result.walls,
   };
   writeFileSafely(join(staging, "log.txt"), result.stderr);
-  if (result.status === "dead") {
+  const dead = (reason: string): GenerationMetrics => {
     const metrics: GenerationMetrics = {
-      ...base, status: "dead", reason: sentence(result.reason), epochs: 0, charsPerSecond: 0, backend: null, seed: null,
-      emittedHash: null, weightsHash: null, textFixpoint: false, weightsFixpoint: null, changedLines: 0, history: [],
+      ...base, wallSeconds: round((Date.now() - started) / 1000, 3), status: "dead", reason: sentence(reason), epochs: 0,
+      charsPerSecond: 0, backend: null, seed: null, emittedHash: null, weightsHash: null, textFixpoint: false, weightsFixpoint: null,
+      changedLines: 0, history: [], claim: null, decode: null, parameters: null,
     };
     writeGeneration(dir, { metrics, program, emitted: null, model: null });
     return metrics;
-  }
-  const emitted = result.text;
+  };
+  if (result.status === "dead") return dead(result.reason);
+  // The child is what the published model decodes to here, not what the program says it emitted.
+  const checked = checkPublication(program, result.text, result.files, options.publication);
+  if (!checked.ok) return dead(checked.reason);
+  const { emitted, decode, claim, parameters } = checked;
+  const texts = Buffer.byteLength(program) + Buffer.byteLength(emitted);
+  const added = 2 * texts /* the texts, and their diff at most as much again */ + Buffer.byteLength(result.files["model.json"]) +
+    result.files["weights.bin"].byteLength + Buffer.byteLength(result.stderr);
+  const overflow = storeOverflow(added, options.publication);
+  if (overflow) return dead(overflow);
+  const wallSeconds = round((Date.now() - started) / 1000, 3);
   const weightsHash = sha256(result.files["weights.bin"]); // the float32 weights in saved order, as rt.weightsHash
   // The history the program published; if it published none that checks, the passes it reported as it went.
   const published = check(EpochSchema.array(), result.history);
@@ -161,6 +187,7 @@ async function runGeneration(
   const charsSeconds = trainSeconds > 0 ? trainSeconds : wallSeconds;
   const metrics: GenerationMetrics = {
     ...base,
+    wallSeconds,
     status: emitted === program ? "exact" : "mutated",
     reason: null,
     epochs: result.epochs,
@@ -173,6 +200,9 @@ async function runGeneration(
     weightsFixpoint: parent?.weightsHash ? weightsHash === parent.weightsHash : null,
     changedLines: countChangedLines(program, emitted),
     history,
+    claim,
+    decode,
+    parameters,
   };
   writeGeneration(dir, { metrics, program, emitted, model: result.files });
   return metrics;

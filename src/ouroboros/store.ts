@@ -19,12 +19,36 @@ import { z } from "zod";
 import { NOT_JSON, parseJson } from "../files/json";
 import type { ModelFiles } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
+import type { Decoded } from "../runtime/decoder";
+import type { Walls } from "./sandbox";
 
 export const STATUSES = ["exact", "mutated", "dead"] as const;
 export type Status = (typeof STATUSES)[number];
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 in hex");
 const Count = z.number().int().nonnegative();
+
+/** Which sandbox walls stood (./sandbox.ts's Walls). */
+const WallsSchema = z.object({
+  vm2: z.boolean(), permissions: z.boolean(), network: z.boolean(), pid: z.boolean(), unprivileged: z.boolean(),
+  memory: z.boolean(), time: z.boolean(), missing: z.array(z.string()),
+}) satisfies z.ZodType<Walls>;
+
+/** What the program said it emitted, against what its model decodes to in the parent. */
+const ClaimSchema = z.object({
+  matches: z.boolean(),
+  chars: Count,
+  hash: Sha256, // of the claimed text (the text itself is not stored: it is the program's word)
+});
+export type Claim = z.infer<typeof ClaimSchema>;
+
+/** How the parent's decoding of the published model went (its text is emitted.js). */
+const DecodeRecordSchema = z.object({
+  minMargin: z.number(),
+  stopped: z.enum(["end", "length", "time"]),
+  seconds: z.number().nonnegative(),
+}) satisfies z.ZodType<Omit<Decoded, "text">>;
+export type DecodeRecord = z.infer<typeof DecodeRecordSchema>;
 
 /** metrics.json: everything known about one generation. One field here is one field in the file. */
 export const GenerationMetricsSchema = z.object({
@@ -46,6 +70,11 @@ export const GenerationMetricsSchema = z.object({
   weightsFixpoint: z.boolean().nullable(), // weights == parent's weights; null without a parent to compare with
   changedLines: Count, // lines added plus lines removed, emitted against program
   history: z.array(EpochSchema),
+  // null when dead; absent (read as null) in stores written before they were recorded
+  walls: WallsSchema.nullable().default(null), // which sandbox walls stood
+  claim: ClaimSchema.nullable().default(null),
+  decode: DecodeRecordSchema.nullable().default(null), // the parent's decoding
+  parameters: Count.nullable().default(null), // of the published model
 });
 export type GenerationMetrics = z.infer<typeof GenerationMetricsSchema>;
 

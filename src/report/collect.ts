@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
 import { readJsonFile } from "../files/json";
-import { generationName, LineageFileSchema, readLineage as readStore, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
+import type { Walls } from "../ouroboros/sandbox";
+import { generationName, LineageFileSchema, readLineage as readStore, type Claim, type DecodeRecord, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
 import * as rt from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
 
@@ -21,7 +22,10 @@ export interface Generation {
   recordedStatus?: string; // what metrics.json says, when the report had to call it damaged
   reason?: string; // why it died, or what is damaged
   parent: number | null;
-  metrics: Record<string, unknown>; // metrics.json as stored (history aside), or the lineage.json row
+  metrics: Record<string, unknown>; // metrics.json as stored (history, walls, claim and decode aside), or the lineage.json row
+  walls: Walls | null; // which sandbox walls stood
+  claim: Claim | null; // the program's claimed text against its model's decoding
+  decode: DecodeRecord | null; // how the parent's decoding went
   history: rt.Epoch[];
   program?: string;
   emitted?: string;
@@ -84,7 +88,7 @@ function rawMetrics(folder: string): Json {
 async function readGeneration(dir: string, stored: StoredGeneration, row: LineageEntry | undefined): Promise<Generation> {
   const name = generationName(stored.generation);
   const folder = join(dir, name);
-  const { history: rawHistory, ...shown }: Json = stored.metrics ?? { ...row, ...rawMetrics(folder) };
+  const { history: rawHistory, walls: _walls, claim: _claim, decode: _decode, ...shown }: Json = stored.metrics ?? { ...row, ...rawMetrics(folder) };
   const recorded = typeof shown.status === "string" ? shown.status : undefined;
   const generation: Generation = {
     name,
@@ -93,6 +97,9 @@ async function readGeneration(dir: string, stored: StoredGeneration, row: Lineag
     reason: typeof shown.reason === "string" && shown.reason ? shown.reason : undefined,
     parent: typeof shown.parent === "number" ? shown.parent : stored.generation > 0 ? stored.generation - 1 : null,
     metrics: shown,
+    walls: stored.metrics?.walls ?? null,
+    claim: stored.metrics?.claim ?? null,
+    decode: stored.metrics?.decode ?? null,
     history: Array.isArray(rawHistory) ? rawHistory.filter(isEpoch) : [], // a damaged one's: the passes that check
     // A damaged generation still shows the texts that are there.
     program: stored.program ?? readText(join(folder, "program.js")),

@@ -7,6 +7,7 @@ import hljs from "highlight.js/lib/core";
 import javascript from "highlight.js/lib/languages/javascript";
 import { formatSeconds, plural, yesNo as yesNoOr } from "../format";
 import type { Epoch } from "../runtime";
+import { claimText, decodeText, wallsText } from "../terminal/inspect"; // the same words as the terminal's
 import type { Generation, Lineage, WeightRun } from "./collect";
 
 hljs.registerLanguage("javascript", javascript);
@@ -43,7 +44,7 @@ function overview(generations: Generation[]): string {
       <td><a href="#${g.name}">${g.generation}</a></td><td>${badge(g.status)}</td>
       <td class="num">${fmt(m.bytes)}</td><td class="num">${fmt(m.epochs)}</td><td class="num">${seconds(m.wallSeconds)}</td>
       <td>${yesNo(m.textFixpoint)}</td><td>${yesNo(m.weightsFixpoint)}</td><td class="num">${fmt(m.changedLines)}</td>
-      <td class="reason">${escapeHtml(g.reason ?? "")}</td></tr>`;
+      <td class="reason">${escapeHtml(g.reason ?? (g.claim && !g.claim.matches ? "its claimed text differs from what its model decodes to" : ""))}</td></tr>`;
   });
   return `<table class="overview" id="overview">
     <thead><tr><th>gen</th><th>status</th><th>bytes</th><th>epochs</th><th>time</th><th>text fixpoint</th><th>weights fixpoint</th><th>changed lines</th><th>reason</th></tr></thead>
@@ -115,6 +116,9 @@ function generationSection(g: Generation, parent: Generation | undefined): strin
     ? `<div class="live"><button class="decode" type="button">Decode live</button> <span class="verdict" data-verdict="">loads ${escapeHtml(g.model.json)} with TensorFlow.js in this page and decodes it greedily</span><pre class="live-output" hidden></pre></div>`
     : "";
   const reason = g.reason ? `<p class="reason ${g.status}"><strong>${g.status === "dead" ? "Died" : g.status === "damaged" ? "Damaged" : "Note"}:</strong> ${escapeHtml(g.reason)}</p>` : "";
+  const integrity = g.status === "damaged" ? "" : `<p class="integrity${g.claim && !g.claim.matches ? " claim-differs" : ""}">
+    <strong>Decoded by the parent:</strong> ${escapeHtml(decodeText(g.decode))}. <strong>Claim:</strong> ${escapeHtml(claimText(g.claim))}.
+    <br><strong>Sandbox walls:</strong> ${escapeHtml(wallsText(g.walls))}.</p>`;
   const parentName = parent ? `gen-${parent.generation} program.js` : "parent's program.js";
   const diffs = g.status === "dead" && g.emitted === undefined ? "" :
     diffBlock("emitted.js against its program.js", "program.js", g.program, "emitted.js", g.emitted) +
@@ -122,7 +126,7 @@ function generationSection(g: Generation, parent: Generation | undefined): strin
   const positions = g.program === undefined ? 0 : [...g.program].length + 1;
   return `<section class="generation ${g.status}" id="${g.name}"${g.model ? ` data-model="${escapeHtml(g.model.json)}" data-program="${g.name}/program.js"` : ""}${g.model && g.emitted !== undefined ? ` data-emitted="${g.name}/emitted.js"` : ""}>
     <h2>Generation ${g.generation} ${badge(g.status)}${g.recordedStatus ? ` <span class="dim">recorded as ${escapeHtml(g.recordedStatus)}</span>` : ""}</h2>
-    ${reason}${live}
+    ${reason}${integrity}${live}
     <div class="columns"><div><h3>Training</h3>${curve(g.history, positions)}</div><div><h3>Metrics</h3>${metricsTable(g.metrics)}</div></div>
     ${diffs}
     ${programBlock("program.js: the program that ran", g.program, false)}

@@ -26,7 +26,7 @@ export function zeroState(streams: number, hidden: number): LstmState {
  * clamped where it reaches ±1): absolute error < 3e-7, five times faster than Math.tanh, and plain
  * arithmetic, so it gives the same bits on every machine, where Math.tanh and Math.exp need not.
  */
-function tanh(x: number): number {
+export function tanh(x: number): number {
   if (x > 7.90531110763549805) return 1;
   if (x < -7.90531110763549805) return -1;
   const x2 = x * x;
@@ -36,7 +36,7 @@ function tanh(x: number): number {
   return p / q;
 }
 
-const sigmoid = (x: number): number => 0.5 + 0.5 * tanh(0.5 * x);
+export const sigmoid = (x: number): number => 0.5 + 0.5 * tanh(0.5 * x);
 
 /** h [B,H] @ w [H,N] on the backend; returns a fresh Float32Array [B,N]. */
 function matMul(h: Float32Array, rows: number, w: tf.Tensor2D): Float32Array {

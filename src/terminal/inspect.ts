@@ -4,7 +4,11 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { formatSeconds, plural, yesNo } from "../format";
 import type { BootstrapEvent, BootstrapResult } from "../ouroboros/bootstrap";
-import { generationName, lineageEntries, listGenerations, readGeneration, unifiedDiff, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
+import type { Walls } from "../ouroboros/sandbox";
+import {
+  generationName, lineageEntries, listGenerations, readGeneration, unifiedDiff, type Claim, type DecodeRecord,
+  type LineageEntry, type StoredGeneration,
+} from "../ouroboros/store";
 
 // ---- finding generations ------------------------------------------------------------------------
 
@@ -68,6 +72,32 @@ export function generationsTable(lineage: StoredGeneration[]): string {
   return [line(header), ...rows.map(line), ...(notes.length ? ["", ...notes] : [])].join("\n") + "\n";
 }
 
+const WALL_NAMES: (keyof Omit<Walls, "missing">)[] = ["vm2", "permissions", "network", "pid", "unprivileged", "memory", "time"];
+
+/** Which walls stood: "vm2, permissions, … up; network down (why)". */
+export function wallsText(walls: Walls | null): string {
+  if (!walls) return "not recorded";
+  const up = WALL_NAMES.filter((name) => walls[name]);
+  const down = WALL_NAMES.filter((name) => !walls[name]);
+  return [up.length ? `${up.join(", ")} up` : "none up", down.length ? `${down.join(", ")} down` : ""].filter(Boolean).join("; ") +
+    (walls.missing.length ? ` (${walls.missing.map(clause).join("; ")})` : "");
+}
+
+/** Whether the program's claimed text is what its model decodes to. */
+export function claimText(claim: Claim | null): string {
+  if (!claim) return "–";
+  return claim.matches
+    ? "the text the program published is what its model decodes to"
+    : `DIFFERS: the program published a text of ${claim.chars} characters (sha256 ${claim.hash.slice(0, 16)}…) that its model does not decode to`;
+}
+
+/** How the parent's decoding of the published model ended. */
+export function decodeText(decode: DecodeRecord | null): string {
+  if (!decode) return "–";
+  const how = { end: "ended with the end symbol", length: "stopped at the length limit", time: "stopped at the time limit" }[decode.stopped];
+  return `${how} after ${formatSeconds(decode.seconds)}; smallest margin ${decode.minMargin.toFixed(2)}`;
+}
+
 /** What `neural-quine show` prints: the metrics (history summarised), then the program. */
 export function showGeneration(stored: StoredGeneration): string {
   requireIntact(stored);
@@ -85,6 +115,9 @@ export function showGeneration(stored: StoredGeneration): string {
     ["time", `${formatSeconds(m.wallSeconds)} (${m.charsPerSecond} characters per second)`],
     ["backend", m.backend ?? "–"],
     ["seed", m.seed === null ? "–" : String(m.seed)],
+    ["decoded by the parent", decodeText(m.decode)],
+    ["claim", claimText(m.claim)],
+    ["walls", wallsText(m.walls)],
   ];
   const width = Math.max(...fields.map(([name]) => name.length));
   const head = fields.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join("\n");
@@ -157,9 +190,10 @@ function generationTarget(stored: StoredGeneration): EmitTarget {
 }
 
 /** emit --check: does decoding again give the stored emitted text? Returns a one-line verdict. */
-export function emitCheck(target: EmitTarget, decoded: string): { ok: boolean; message: string } {
+export function emitCheck(target: EmitTarget, decode: (modelDir: string) => string): { ok: boolean; message: string } {
   if (!target.stored) throw new Error(`--check compares with a generation's stored emitted text, and ${target.label} is not a generation folder.`);
   const stored = textOf(target.stored, "emitted");
+  const decoded = decode(target.modelDir);
   if (decoded === stored) return { ok: true, message: `${target.label}: the saved weights decode to the stored emitted text (${Buffer.byteLength(decoded)} bytes), byte for byte.` };
   let at = 0;
   while (at < decoded.length && decoded[at] === stored[at]) at++;
@@ -183,7 +217,8 @@ export function describeDone(event: Extract<BootstrapEvent, { type: "done" }>): 
   if (m.status === "dead") return `${name} dead after ${formatSeconds(m.wallSeconds)}: ${m.reason}`;
   const weights = m.weightsFixpoint === null ? "" : `, weights fixpoint ${yesNo(m.weightsFixpoint)}`;
   const changed = m.status === "mutated" ? ` (${m.changedLines} lines changed)` : "";
-  return `${name} ${m.status}${changed} in ${formatSeconds(m.wallSeconds)}: ${m.epochs} epochs, ${m.bytes} bytes, ${m.charsPerSecond} chars/s on ${m.backend}; text fixpoint ${yesNo(m.textFixpoint)}${weights}`;
+  const claim = m.claim && !m.claim.matches ? "; the program's claimed text DIFFERS from what its model decodes to" : "";
+  return `${name} ${m.status}${changed} in ${formatSeconds(m.wallSeconds)}: ${m.epochs} epochs, ${m.bytes} bytes, ${m.charsPerSecond} chars/s on ${m.backend}; text fixpoint ${yesNo(m.textFixpoint)}${weights}${claim}`;
 }
 
 /**

@@ -1,0 +1,182 @@
+// The parent's decoder: what a published model decodes to, computed here rather than taken from
+// the program's word. Plain JavaScript over float64 copies of the float32 weights, with the
+// kernel's own tanh and sigmoid (plain arithmetic, no Math.exp): the same text on every machine
+// and whatever backend trained the model. The files are untrusted: their format, shapes,
+// vocabulary, size and values are checked before any arithmetic, and decoding stops at a length
+// and a time limit.
+import { z } from "zod";
+import { sigmoid, tanh } from "./lstm";
+import type { ModelFiles } from "./model-files";
+
+/** What a published model may be, and how long decoding it may run. */
+export interface DecodeLimits {
+  maxParameters: number; // weights in all five tensors together
+  maxChars: number; // characters decoded before decoding stops ("length")
+  maxSeconds: number; // decoding time before it stops ("time")
+}
+
+/** A model whose files passed the checks: weights as float64 [rows*cols], row-major, tf.layers layout. */
+export interface CheckedModel {
+  vocab: string[]; // index 0 is the boundary symbol
+  hidden: number; // H
+  parameters: number;
+  kernel: Float64Array; // [V,4H], gates i, f, c, o
+  recurrent: Float64Array; // [H,4H]
+  bias: Float64Array; // [4H]
+  outKernel: Float64Array; // [H,V]
+  outBias: Float64Array; // [V]
+}
+
+export interface Decoded {
+  text: string;
+  minMargin: number; // smallest lead of a chosen symbol's logit over the runner-up
+  stopped: "end" | "length" | "time"; // the boundary symbol came, or a limit stopped it
+  seconds: number;
+}
+
+const Null = z.null().optional();
+const LstmLayer = z.object({
+  class_name: z.literal("LSTM"),
+  config: z.object({
+    units: z.number().int().positive(),
+    activation: z.literal("tanh"),
+    recurrent_activation: z.literal("sigmoid"),
+    use_bias: z.literal(true),
+    return_sequences: z.literal(true),
+    go_backwards: z.literal(false).optional(),
+    dropout: z.literal(0).optional(),
+    recurrent_dropout: z.literal(0).optional(),
+    kernel_constraint: Null, recurrent_constraint: Null, bias_constraint: Null,
+  }),
+});
+const DenseLayer = z.object({
+  class_name: z.literal("Dense"),
+  config: z.object({ units: z.number().int().positive(), activation: z.literal("linear"), use_bias: z.literal(true) }),
+});
+const WeightSpec = z.object({ shape: z.array(z.number().int().nonnegative()), dtype: z.literal("float32") });
+
+/** model.json as neural-quine writes it: an LSTM and a Dense layer, one weights file, the vocabulary. */
+export const ModelJsonSchema = z.object({
+  format: z.literal("layers-model"),
+  modelTopology: z.object({
+    class_name: z.literal("Sequential"),
+    config: z.object({ layers: z.tuple([LstmLayer, DenseLayer]) }),
+  }),
+  weightsManifest: z.tuple([z.object({ paths: z.tuple([z.literal("weights.bin")]), weights: z.array(WeightSpec).length(5) })]),
+  userDefinedMetadata: z.looseObject({ vocab: z.array(z.string()).min(2) }),
+});
+
+/** The first problem zod found, as a phrase naming the field. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const path = issue.path.length ? issue.path.join(".") : "the file";
+  return `${path}: ${issue.message}`;
+}
+
+/** Checks a published model's files; a model that is not one we can decode throws one clear sentence. */
+export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "maxParameters">): CheckedModel {
+  let json: unknown;
+  try {
+    json = JSON.parse(files["model.json"]);
+  } catch {
+    throw new Error("model.json is not valid JSON.");
+  }
+  const parsed = ModelJsonSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`model.json is not a neural-quine model (${firstIssue(parsed.error)}).`);
+  const { modelTopology, weightsManifest, userDefinedMetadata } = parsed.data;
+  const vocab = userDefinedMetadata.vocab;
+  const V = vocab.length;
+  const H = modelTopology.config.layers[0].config.units;
+  if (vocab[0] !== "") throw new Error("The model's vocabulary does not start with the boundary symbol \"\".");
+  if (vocab.slice(1).some((symbol) => [...symbol].length !== 1)) throw new Error("The model's vocabulary has an entry that is not one character.");
+  if (new Set(vocab).size !== V) throw new Error("The model's vocabulary has a character twice.");
+  if (modelTopology.config.layers[1].config.units !== V) throw new Error(`The model's output layer has ${modelTopology.config.layers[1].config.units} units for ${V} symbols.`);
+  const expected = [[V, 4 * H], [H, 4 * H], [4 * H], [H, V], [V]];
+  const specs = weightsManifest[0].weights;
+  specs.forEach((spec, i) => {
+    if (spec.shape.join(",") !== expected[i].join(",")) {
+      throw new Error(`The model's weight ${i} has shape [${spec.shape.join(", ")}], expected [${expected[i].join(", ")}] for ${H} units and ${V} symbols.`);
+    }
+  });
+  const parameters = expected.reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
+  if (parameters > limits.maxParameters) {
+    throw new Error(`The model has ${parameters.toLocaleString("en")} parameters, more than the ${limits.maxParameters.toLocaleString("en")} a publication may have.`);
+  }
+  const bytes = files["weights.bin"];
+  if (bytes.byteLength !== parameters * 4) throw new Error(`weights.bin has ${bytes.byteLength} bytes where the model needs ${parameters * 4}.`);
+  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  if (!floats.every(Number.isFinite)) throw new Error("The model's weights hold a value that is not a finite number.");
+  const sizes = expected.map((shape) => shape.reduce((a, b) => a * b, 1));
+  const take = (i: number): Float64Array => {
+    const start = sizes.slice(0, i).reduce((a, b) => a + b, 0);
+    return Float64Array.from(floats.subarray(start, start + sizes[i]));
+  };
+  return { vocab, hidden: H, parameters, kernel: take(0), recurrent: take(1), bias: take(2), outKernel: take(3), outBias: take(4) };
+}
+
+/**
+ * Decodes greedily from the boundary symbol until it comes again, or a limit: [1] symbol in,
+ * logits [V] out, one LSTM step each. `sample`, given, picks each next symbol from the logits
+ * instead of the argmax (evolution's copying errors); greedy decoding is the default.
+ */
+export function decodeModel(model: CheckedModel, limits: Pick<DecodeLimits, "maxChars" | "maxSeconds">,
+  sample?: (logits: Float64Array) => number): Decoded {
+  const { vocab, hidden: H, kernel, recurrent, bias, outKernel, outBias } = model;
+  const V = vocab.length;
+  const h = new Float64Array(H);
+  const c = new Float64Array(H);
+  const z = new Float64Array(4 * H);
+  const logits = new Float64Array(V);
+  const started = Date.now();
+  const chars: string[] = [];
+  let minMargin = Infinity;
+  let stopped: Decoded["stopped"] = "length";
+  for (let token = 0; chars.length <= limits.maxChars; ) {
+    if ((chars.length & 255) === 255 && Date.now() - started > limits.maxSeconds * 1000) {
+      stopped = "time";
+      break;
+    }
+    // z [4H] = x @ kernel + h @ recurrent + bias, with x one-hot: row `token` of the kernel.
+    z.set(kernel.subarray(token * 4 * H, (token + 1) * 4 * H));
+    for (let k = 0; k < H; k++) {
+      const hk = h[k];
+      if (hk === 0) continue;
+      const row = k * 4 * H;
+      for (let n = 0; n < 4 * H; n++) z[n] += hk * recurrent[row + n];
+    }
+    for (let j = 0; j < H; j++) {
+      const i = sigmoid(z[j] + bias[j]);
+      const f = sigmoid(z[H + j] + bias[H + j]);
+      const g = tanh(z[2 * H + j] + bias[2 * H + j]);
+      const o = sigmoid(z[3 * H + j] + bias[3 * H + j]);
+      c[j] = f * c[j] + i * g;
+      h[j] = o * tanh(c[j]);
+    }
+    // logits [V] = h @ outKernel + outBias
+    logits.set(outBias);
+    for (let k = 0; k < H; k++) {
+      const hk = h[k];
+      if (hk === 0) continue;
+      const row = k * V;
+      for (let v = 0; v < V; v++) logits[v] += hk * outKernel[row + v];
+    }
+    let best = 0;
+    let second = -Infinity;
+    for (let v = 1; v < V; v++) {
+      if (logits[v] > logits[best]) {
+        second = logits[best];
+        best = v;
+      } else if (logits[v] > second) second = logits[v];
+    }
+    minMargin = Math.min(minMargin, logits[best] - second);
+    const next = sample ? sample(logits) : best;
+    if (next === 0) {
+      stopped = "end";
+      break;
+    }
+    if (chars.length === limits.maxChars) break;
+    chars.push(vocab[next]);
+    token = next;
+  }
+  return { text: chars.join(""), minMargin, stopped, seconds: (Date.now() - started) / 1000 };
+}
