@@ -167,7 +167,8 @@ function trainUntilExact(source, options = {}) {
     starts.h.set(state.h.subarray(0, (B - 1) * s.hidden), s.hidden);
     starts.c.set(state.c.subarray(0, (B - 1) * s.hidden), s.hidden);
     const seconds2 = (Date.now() - start) / 1e3;
-    history.push({ epoch, loss, exact, minMargin, seconds: seconds2 });
+    const record = { epoch, loss, exact, minMargin, seconds: seconds2 };
+    history.push(record);
     if (exact > best.exact || exact === best.exact && minMargin > best.minMargin) {
       tf.dispose(best.weights);
       best = { exact, minMargin, weights: vars.map((v) => v.clone()) };
@@ -182,8 +183,7 @@ function trainUntilExact(source, options = {}) {
     }
     if (result || Date.now() - lastLog > 1e3 || epoch === 1) {
       lastLog = Date.now();
-      const rate = Math.round(epoch * N / seconds2);
-      rt.log(`epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${N}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds2.toFixed(1)}s`);
+      rt.progress(record, N);
     }
     if (!result && (epoch === s.maxEpochs || seconds2 > s.maxSeconds)) {
       vars.forEach((v, i) => v.assign(best.weights[i]));

@@ -18,11 +18,13 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { QUINE_PATH, ROOT } from "../src/bundle";
+import { QUINE_PATH, ROOT } from "../src/paths";
 import { encode, makeVocab } from "../src/quine/data";
 import { decodeGreedy } from "../src/quine/sample";
 import { settings, trainUntilExact } from "../src/quine/train";
+import { readJsonFile } from "../src/files/json";
 import * as rt from "../src/runtime";
+import { TrainingRecordSchema } from "../src/runtime/epoch";
 import { writeReadmeSection } from "./readme-section";
 
 const BASELINE_STEPS = 8; // timed model.fit steps, after one untimed warm-up step
@@ -157,24 +159,24 @@ async function benchBundle(): Promise<Result> {
   writeFileSync(hook, `process.on("exit", () => { const { user, system } = process.cpuUsage(); require("fs").writeFileSync(${JSON.stringify(usageFile)}, JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, cpuSeconds: (user + system) / 1e6 })); });\n`);
   const run = await runNode(["--require", hook, QUINE_PATH], { NQ_MODEL_DIR: join(dir, "model") });
   const exact = run.status === 0 && run.stdout === text;
-  // The trainer's last progress line: "epoch E  loss ..  exact ..  margin ..  R chars/s  Ss".
-  const last = [...run.stderr.matchAll(/^epoch (\d+) .* (\d+) chars\/s\s+([\d.]+)s$/gm)].pop();
-  if (!last) throw new Error("the bundle printed no training progress.");
+  if (run.status !== 0) throw new Error(`the bundle failed (exit status ${run.status}).`);
+  const training = readJsonFile(join(dir, "model", "training.json"), TrainingRecordSchema, "the bundle's training.json");
+  const trainSeconds = training.history.at(-1)?.seconds ?? NaN;
   const decoded = exact ? lastJson<{ decodeSeconds: number; baselineCharsPerSecond: number }>(
     await runNode([__filename, "--decode", join(dir, "model"), QUINE_PATH]), "decoding the bundle's model") : { decodeSeconds: NaN, baselineCharsPerSecond: NaN };
-  const charsPerSecond = Number(last[2]);
+  const charsPerSecond = Math.round((training.epochs * ([...text].length + 1)) / trainSeconds);
   const usage = JSON.parse(readFileSync(usageFile, "utf8")) as { maxRSS: number; cpuSeconds: number };
   return {
     text: TEXTS[0].name,
     bytes: Buffer.byteLength(text),
     exact,
-    epochs: Number(last[1]),
+    epochs: training.epochs,
     wallSeconds: run.seconds,
     cpuSeconds: usage.cpuSeconds,
-    trainSeconds: Number(last[3]),
+    trainSeconds,
     charsPerSecond,
     peakMB: usage.maxRSS / 1024,
-    backend: /^backend: (\w+)/m.exec(run.stderr)?.[1] ?? "?",
+    backend: training.backend,
     kernel: rt.kernelName(), // the child chose as this process does: NQ_KERNEL, else wasm where it runs
     ...decoded,
     ratio: charsPerSecond / decoded.baselineCharsPerSecond,

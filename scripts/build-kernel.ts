@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "../src/bundle";
+import { ROOT } from "../src/paths";
 
 export const KERNEL_SOURCE = join(ROOT, "src", "runtime", "wasm", "lstm.as.ts");
 export const KERNEL_BINARY_MODULE = join(ROOT, "src", "runtime", "wasm", "binary.ts");

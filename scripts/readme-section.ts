@@ -2,7 +2,7 @@
 // the scripts that measure them rewrite just that part.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../src/bundle";
+import { ROOT } from "../src/paths";
 
 export function writeReadmeSection(name: string, markdown: string, file = join(ROOT, "README.md")): void {
   const begin = `<!-- ${name}:begin -->`;

@@ -4,9 +4,7 @@
 import { buildSync } from "esbuild";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-
-export const ROOT = join(__dirname, __dirname.includes(`${join("dist", "src")}`) ? "../.." : "..");
-export const QUINE_PATH = join(ROOT, "quine", "quine.js");
+import { QUINE_PATH, ROOT } from "./paths";
 
 /** The bundle's text, built from src/quine/main.ts; the same sources always give the same bytes. */
 export function bundleQuine(): string {

@@ -1,21 +1,23 @@
 #!/usr/bin/env node
 // The neural-quine command line: parses arguments and calls into src/. No logic lives here.
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { join } from "node:path";
-import { bundleQuine, QUINE_PATH, ROOT, writeQuine } from "./bundle";
-import { emitModel, memorizeFile } from "./memorize";
+import { bundleQuine, writeQuine } from "./bundle";
+import { QUINE_PATH, ROOT } from "./paths";
+import { emitModel, memorizeFile, SettingsSchema } from "./memorize";
+import { addOptions, readOptions } from "./options";
+import { COMMON_DEFAULTS, WeightSettingsSchema } from "./weights/settings";
 import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
-} from "./ouroboros/inspect";
+} from "./terminal/inspect";
 import { evolve, evolveProgressLine } from "./evolution/evolve";
 import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual } from "./evolution/inspect";
-import { evolveSettings, type EvolveSettings } from "./evolution/settings";
+import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { statisticsTable } from "./evolution/statistics";
-import { bootstrap, DEFAULT_DIR, DEFAULT_GENERATIONS } from "./ouroboros/lineage";
+import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";
 import { decodeStoredModel, publicationLimits } from "./ouroboros/publication";
-import { DEFAULT_LIMITS } from "./ouroboros/sandbox";
 import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";
@@ -25,20 +27,6 @@ const program = new Command("neural-quine")
   .version((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version)
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text.startsWith("error:") ? `neural-quine: ${text}` : text) });
-
-/** Commander argument parser for positive integers. */
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer.");
-  return n;
-}
-
-/** Commander argument parser for positive numbers. */
-function num(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a non-negative number.");
-  return n;
-}
 
 /** Runs a command body; a failure prints one clear sentence and exits non-zero (stack with NQ_DEBUG=1). */
 function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -60,17 +48,12 @@ function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args
 const backendOption = (cmd: Command): Command =>
   cmd.option("--backend <name>", "TensorFlow.js backend: auto, node, wasm or cpu", parseBackend, "auto" as BackendName);
 
-backendOption(program.command("train <file>")
+backendOption(addOptions(program.command("train <file>")
   .description("train an LSTM on a UTF-8 text file until greedy decoding gives it back exactly; save the model")
   .option("--out <dir>", "where model.json, weights.bin and metrics.json go (default: <file>.model)")
-  .option("--seed <n>", "random seed for initialisation", int, settings.seed)
-  .option("--margin <x>", "logit lead the right character must have at every position", num, settings.margin)
-  .option("--hidden <n>", "LSTM units", int, settings.hidden)
-  .option("--max-epochs <n>", "give up after this many passes over the text", int, settings.maxEpochs)
-  .option("--max-seconds <n>", "give up after this much training time", num, settings.maxSeconds)
-  .option("--json", "print the metrics as JSON on stdout"))
-  .action(run(async (file: string, opts: { out?: string; seed: number; margin: number; hidden: number; maxEpochs: number; maxSeconds: number; json?: boolean; backend: BackendName }) => {
-    const { out, metrics } = await memorizeFile(file, opts.out, opts);
+  .option("--json", "print the metrics as JSON on stdout"), SettingsSchema, settings))
+  .action(run(async (file: string, opts: { out?: string; json?: boolean; backend: BackendName } & Record<string, unknown>) => {
+    const { out, metrics } = await memorizeFile(file, opts.out, readOptions(SettingsSchema, opts), opts.backend);
     if (opts.json) process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
     else process.stdout.write(`${metrics.exact ? "exact" : "NOT exact"}: ${metrics.characters} characters in ${metrics.epochs} epochs, ${metrics.trainSeconds.toFixed(1)} s on ${metrics.backend} (${metrics.charsPerSecond} chars/s); smallest margin ${metrics.minMargin.toFixed(2)}; weights ${metrics.weightsHash.slice(0, 16)}; saved to ${out}\n`);
     if (!metrics.exact) throw new Error(`Training did not reach an exact model within its budget; the best model so far is saved in ${out}.`);
@@ -98,24 +81,19 @@ backendOption(program.command("emit <gen-or-model-dir>")
 // The ouroboros: generations of programs, each emitted by its parent's model (src/ouroboros/).
 const dirOption = (cmd: Command): Command => cmd.option("--dir <dir>", "the generations folder", DEFAULT_DIR);
 
-dirOption(backendOption(program.command("bootstrap")
+dirOption(backendOption(addOptions(program.command("bootstrap")
   .description("run the ouroboros: each generation's program trains on its own text in the sandbox; what it emits is the next program")
-  .option("--generations <n>", "run until the lineage has this many generations (finished ones are kept)", int, DEFAULT_GENERATIONS)
   .option("--from <file>", "start the lineage from this program instead of the bundle quine/quine.js")
-  .option("--timeout <seconds>", "a program's time limit", num, DEFAULT_LIMITS.timeoutMs / 1000)
-  .option("--max-memory <MB>", "a program's memory limit", num, DEFAULT_LIMITS.maxMemoryMb)
-  .option("--max-parameters <n>", "most weights a published model may have", int, publicationLimits.maxParameters)
-  .option("--max-text <chars>", "most characters a published text, or the decoded one, may have", int, publicationLimits.maxTextChars)
-  .option("--max-store-mb <MB>", "most a generation may add to the store", num, publicationLimits.maxStoreMb)
-  .option("--json", "print the lineage as JSON on stdout when done")))
-  .action(run(async (opts: { generations: number; from?: string; timeout: number; maxMemory: number; maxParameters: number; maxText: number; maxStoreMb: number; dir: string; json?: boolean; backend: BackendName }) => {
+  .option("--json", "print the lineage as JSON on stdout when done"), BootstrapSettingsSchema, BOOTSTRAP_DEFAULTS)))
+  .action(run(async (opts: { from?: string; dir: string; json?: boolean; backend: BackendName } & Record<string, unknown>) => {
     const started = Date.now();
+    const settings = readOptions(BootstrapSettingsSchema, opts);
     const result = await bootstrap({
       dir: opts.dir,
-      generations: opts.generations,
+      generations: settings.generations,
       from: opts.from,
-      limits: { timeoutMs: opts.timeout * 1000, maxMemoryMb: opts.maxMemory, backend: opts.backend },
-      publication: { ...publicationLimits, maxParameters: opts.maxParameters, maxTextChars: opts.maxText, maxStoreMb: opts.maxStoreMb },
+      limits: sandboxLimits(settings, opts.backend),
+      publication: publicationLimitsOf(settings),
       onEvent: progressPrinter(process.stderr),
     });
     if (opts.json) process.stdout.write(`${JSON.stringify({ generations: generationsRecords(result.lineage), stopped: result.stopped }, null, 2)}\n`);
@@ -156,31 +134,11 @@ dirOption(program.command("diff <gen> [other]")
   }));
 
 // Evolution: populations of self-replicating programs under copying errors and selection (src/evolution/).
-/** evolve pins a backend that gives the same weights on any machine: wasm or cpu (not auto, not node). */
-function pinnedBackend(value: string): EvolveSettings["backend"] {
-  if (value !== "wasm" && value !== "cpu") throw new InvalidArgumentError("expected wasm or cpu.");
-  return value;
-}
-
-program.command("evolve")
+addOptions(program.command("evolve")
   .description("run (or resume) a population: each individual trains on itself in the sandbox; the parent samples its children from the model")
-  .option("--from <file>", "the ancestor program", evolveSettings.from)
-  .option("--population <K>", "individuals kept per generation", int, evolveSettings.population)
-  .option("--generations <G>", "run until generations 0 .. G-1 exist (finished ones are kept)", int, evolveSettings.generations)
-  .option("--children <C>", "children per individual per generation (one training, C samplings)", int, evolveSettings.children)
-  .option("--temperature <T>", "sampling temperature of the parent's decoding; 0 = greedy", num, evolveSettings.temperature)
-  .option("--mutation-rate <M>", "point mutations per character after decoding", num, evolveSettings.mutationRate)
-  .option("--seed <n>", "the run's seed: every copying error derives from it", int, evolveSettings.seed)
-  .option("--dir <dir>", "the population store", evolveSettings.dir)
-  .option("--workers <W>", "sandboxes running at once", int, evolveSettings.workers)
-  .option("--backend <name>", "TensorFlow.js backend, pinned for the run: wasm or cpu", pinnedBackend, evolveSettings.backend)
-  .option("--timeout <seconds>", "a program's time limit", num, evolveSettings.timeoutSeconds)
-  .option("--max-memory <MB>", "a program's memory limit", num, evolveSettings.maxMemoryMb)
-  .option("--json", "print the statistics as JSON on stdout when done")
-  .action(run(async (opts: { from: string; population: number; generations: number; children: number; temperature: number; mutationRate: number; seed: number; dir: string; workers: number; backend: EvolveSettings["backend"]; timeout: number; maxMemory: number; json?: boolean }) => {
-    if (opts.population < 1 || opts.children < 1) throw new Error("--population and --children must be at least 1.");
-    if (opts.mutationRate > 1) throw new Error("--mutation-rate is a probability per character: at most 1.");
-    const settings = { ...evolveSettings, ...opts, workers: Math.max(1, opts.workers), timeoutSeconds: opts.timeout, maxMemoryMb: opts.maxMemory };
+  .option("--json", "print the statistics as JSON on stdout when done"), EvolveSettingsSchema, evolveSettings)
+  .action(run(async (opts: { json?: boolean } & Record<string, unknown>) => {
+    const settings = readOptions(EvolveSettingsSchema, opts);
     const result = await evolve(settings, (event) => process.stderr.write(evolveProgressLine(event)));
     if (opts.json) process.stdout.write(`${JSON.stringify(result.statistics, null, 2)}\n`);
     else process.stdout.write(statisticsTable(result.statistics));
@@ -225,26 +183,11 @@ program.command("build")
   }));
 
 // weights: networks that predict their own weights (src/weights/, docs/weights.md).
-backendOption(program.command("weights")
+backendOption(addOptions(program.command("weights")
   .description("train a weight quine, a network that predicts its own weights; write metrics.json and image.png")
-  .requiredOption("--variant <name>", "coords, coords-bn, coords-in, onehot, recurrent or vanilla")
-  .option("--size <n>", "N of the N×N trainable layer; hidden units (recurrent) or width (vanilla); default per variant", int)
-  .option("--epochs <n>", "training steps (default per variant: the original's)", int)
-  .option("--optimizer <name>", "rmsprop, adam, adamax or sgd (default per variant)")
-  .option("--lr <x>", "learning rate (default per variant, or the optimizer's PyTorch default)", num)
-  .option("--regenerate <k>", "every K-th step replaces the weights by their own predictions; 0 = never (default per variant)", int)
-  .option("--anderson <m>", "Anderson acceleration of regeneration over the last M steps; 0 = plain (default per variant)", int)
-  .option("--tries <n>", "networks to try (seeds seed, seed+1, …) until one reaches the target (default per variant)", int)
-  .option("--target <x>", "relative error (RMSE / RMS of the weights) that ends the search over networks (default per variant)", num)
-  .option("--patience <n>", "stop a run once its relative error has not improved by 1% in N steps; 0 = never (default per variant)", int)
-  .option("--refine <n>", "float64 fixed-point refinement steps at the end (default per variant)", int)
-  .option("--objective <name>", "mse, or relative (mse / mean(weights²)) for optimizer steps (default per variant)")
-  .option("--accumulate-gradients", "never zero the gradients, as the original onehot script (each step uses their running sum)")
-  .option("--cell <type>", "recurrent only: lstm or gru", "lstm")
-  .option("--seed <n>", "random seed", int, 1337)
   .option("--out <dir>", "output folder (default: generations/weights-<variant>-<size>)")
-  .option("--json", "print the metrics record as JSON on stdout"))
-  .action(run(async (opts: { variant: string; size?: number; epochs?: number; optimizer?: string; lr?: number; regenerate?: number; anderson?: number; tries?: number; target?: number; patience?: number; refine?: number; objective?: string; accumulateGradients?: boolean; cell: string; seed: number; out?: string; json?: boolean; backend: BackendName }) => {
+  .option("--json", "print the metrics record as JSON on stdout"), WeightSettingsSchema, COMMON_DEFAULTS))
+  .action(run(async (opts: { out?: string; json?: boolean; backend: BackendName } & Record<string, unknown>) => {
     const { runWeightQuine } = require("./weights") as typeof import("./weights"); // loaded only for this command
     const { metrics, dir } = await runWeightQuine({ ...opts, log: (line) => process.stderr.write(`${line}\n`) });
     if (opts.json) process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);

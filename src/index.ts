@@ -2,5 +2,6 @@
 export { trainUntilExact, settings, type Settings, type Trained, type Epoch } from "./quine/train";
 export { decodeGreedy } from "./quine/sample";
 export { readTextFile, memorizeFile, emitModel } from "./memorize";
-export { bundleQuine, writeQuine, QUINE_PATH } from "./bundle";
+export { bundleQuine, writeQuine } from "./bundle";
+export { QUINE_PATH } from "./paths";
 export * from "./runtime";

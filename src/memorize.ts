@@ -1,10 +1,40 @@
 // Memorizing any text file: check it is text, train until exact, save the model and its metrics;
 // and the reverse, decoding a saved model back to its text.
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { describeIssue } from "./files/json";
+import { writeFileSafely } from "./files/write";
 import { basename, join } from "node:path";
+import { z } from "zod";
 import * as rt from "./runtime";
-import { trainUntilExact, type Settings, type Trained } from "./quine/train";
+import type { Epoch as RecordedEpoch } from "./runtime/epoch";
+import { trainUntilExact, type Epoch, type Settings } from "./quine/train";
 import { decodeGreedy } from "./quine/sample";
+
+/**
+ * The trainer's settings (src/quine/train.ts), checked from outside: the bundle cannot carry a
+ * schema library. `train`'s options and their help are generated from this (src/options.ts).
+ */
+export const SettingsSchema = z.object({
+  hidden: z.number().int().positive().describe("LSTM units"),
+  streams: z.number().int().positive().describe("parallel pieces of the text"),
+  window: z.number().int().positive().describe("steps per truncated-BPTT window (one optimizer step each)"),
+  shift: z.number().int().nonnegative().describe("steps by which the windows' boundaries move each pass"),
+  learningRate: z.number().positive().describe("Adam's learning rate"),
+  patience: z.number().int().positive().describe("passes without a new best before the window grows"),
+  grow: z.number().int().positive().describe("window factor then"),
+  clipNorm: z.number().positive().describe("global gradient norm"),
+  settled: z.number().nonnegative().describe("loss weight of positions already right by twice the margin"),
+  margin: z.number().nonnegative().describe("logit lead the right character must have at every position"),
+  seed: z.number().int().nonnegative().describe("random seed for initialisation"),
+  maxEpochs: z.number().int().positive().describe("give up after this many passes over the text"),
+  maxSeconds: z.number().positive().describe("give up after this much training time, in seconds"),
+});
+
+// Compile-time checks that the schemas and the trainer's own types describe the same records.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const settingsMatch: Same<z.infer<typeof SettingsSchema>, Settings> = true;
+const epochsMatch: Same<RecordedEpoch, Epoch> = true;
+void [settingsMatch, epochsMatch];
 
 /** Most distinct characters one model represents (its vocabulary, boundary symbol aside). */
 export const MAX_SYMBOLS = 1024;
@@ -64,17 +94,18 @@ export interface Metrics {
   weightsHash: string;
   minMargin: number;
   settings: Settings;
-  history: Trained["history"];
+  history: Epoch[];
 }
 
 /** Trains a model on a text file until exact and saves model.json, weights.bin and metrics.json in `out`. */
-export async function memorizeFile(path: string, out: string | undefined, options: Partial<Settings> & { backend?: rt.BackendName }): Promise<{ out: string; metrics: Metrics }> {
+export async function memorizeFile(path: string, out: string | undefined, settings: Partial<Settings>, backendName: rt.BackendName = "auto"): Promise<{ out: string; metrics: Metrics }> {
   const wallStart = Date.now();
   const text = readTextFile(path);
-  const backend = await rt.initBackend(options.backend ?? "auto");
+  const checked = SettingsSchema.partial().safeParse(settings);
+  if (!checked.success) throw new Error(`Bad settings: ${describeIssue(checked.error)}.`);
+  const backend = await rt.initBackend(backendName);
   rt.log(`backend: ${backend}`);
-  const { backend: _backend, ...settings } = options;
-  const trained = trainUntilExact(text, settings);
+  const trained = trainUntilExact(text, checked.data);
   const dir = out ?? `${basename(path)}.model`;
   await rt.saveModel(dir, trained.model);
   const characters = [...text].length;
@@ -97,7 +128,7 @@ export async function memorizeFile(path: string, out: string | undefined, option
     settings: trained.settings,
     history: trained.history,
   };
-  writeFileSync(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+  writeFileSafely(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
   tfDispose(trained.model);
   return { out: dir, metrics };
 }

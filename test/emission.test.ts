@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
-import { ROOT } from "../src/bundle";
+import { ROOT } from "../src/paths";
 import type { GenerationMetrics } from "../src/ouroboros/store";
 import { decodeGreedy } from "../src/quine/sample";
 import { trainUntilExact } from "../src/quine/train";

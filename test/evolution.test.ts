@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { ROOT } from "../src/bundle";
+import { ROOT } from "../src/paths";
 import { evolve } from "../src/evolution/evolve";
 import { readPopulation, type Generation, type ProgramRun } from "../src/evolution/population-store";
 import { compareFitness, select } from "../src/evolution/select";

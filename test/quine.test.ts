@@ -1,29 +1,20 @@
 // The code quine's trainer: exact memorization, determinism, backends, model files, bad inputs.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { bundleQuine, QUINE_PATH, ROOT } from "../src/bundle";
+import { bundleQuine } from "../src/bundle";
+import { QUINE_PATH } from "../src/paths";
 import { decodeGreedy } from "../src/quine/sample";
-import { trainUntilExact } from "../src/quine/train";
+import { settings, trainUntilExact } from "../src/quine/train";
 import * as rt from "../src/runtime";
+import { cli, tempDir } from "./helpers";
 
-const CLI = join(ROOT, "dist", "src", "cli.js");
 const SMALL = { hidden: 32, maxEpochs: 400 };
 const TEXT = "function hello(name) {\n  return `hello, ${name}!`;\n}\n";
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "nq-test-"));
-}
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, NQ_DEBUG: "" } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 function dispose(model: rt.QuineModel): void {
   tf.dispose(Object.values(model.weights));
@@ -130,6 +121,8 @@ test("CLI: train then emit round-trips a file, with metrics", () => {
   assert.equal(metrics.backend, "wasm");
   assert.equal(metrics.kernel, "wasm"); // where WebAssembly SIMD runs (Node ≥ 16)
   assert.match(metrics.weightsHash, /^[0-9a-f]{64}$/);
+  assert.deepEqual(Object.keys(metrics.settings).sort(), Object.keys(settings).sort(), "the trainer's settings, nothing else (no out, json, backend)");
+  assert.equal(metrics.settings.hidden, 32);
   assert.match(trained.stderr, /backend: wasm/);
   assert.match(trained.stderr, /epoch \d+ +loss [\d.]+ +exact \d+\/\d+ +margin/);
   for (const backend of ["wasm", "cpu"]) {
@@ -145,6 +138,10 @@ test("CLI: bad inputs end with one clear sentence and a non-zero exit", () => {
     writeFileSync(join(dir, name), data);
     return join(dir, name);
   };
+  const writeIn = (folder: string, name: string, data: string) => {
+    mkdirSync(join(dir, folder));
+    return write(join(folder, name), data);
+  };
   const cases: [string[], RegExp][] = [
     [["train", join(dir, "missing.txt")], /File not found/],
     [["train", write("empty.txt", "")], /is empty/],
@@ -155,7 +152,9 @@ test("CLI: bad inputs end with one clear sentence and a non-zero exit", () => {
     [["train", write("ok.txt", "ok\n"), "--backend", "gpu"], /Unknown backend "gpu"/],
     [["train", write("ok2.txt", "ok\n"), "--seed", "-3"], /non-negative integer/],
     [["emit", tempDir()], /No model found/],
+    [["train", write("ok3.txt", "ok\n"), "--hidden", "0"], /^neural-quine: --hidden must be a positive integer, not 0\.\n$/],
     [["emit", join(write("model.json", "{not json"), "..")], /damaged or not a neural-quine model/],
+    [["emit", join(writeIn("foreign", "model.json", JSON.stringify({ modelTopology: {}, weightsManifest: [] })), "..")], /model\.json's field "userDefinedMetadata": expected object, received undefined\.\n$/],
   ];
   for (const [args, message] of cases) {
     const result = cli(...args);

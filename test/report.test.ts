@@ -3,19 +3,14 @@
 // package, driven by playwright-core) opens it from a local static server, and the page decodes a
 // model live with TensorFlow.js in the browser.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { ROOT } from "../src/bundle";
+import { cli, tempDir, TINY_QUINE } from "./helpers";
 import { readGeneration, writeGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
-import { historyFromLog } from "../src/report/lineage";
 import { serveSite } from "../src/report/site";
 
-const CLI = join(ROOT, "dist", "src", "cli.js");
-const TINY_QUINE = join(ROOT, "test", "fixtures", "tiny-quine.js");
 const CHROMIUM = process.env.NQ_CHROMIUM ?? "/usr/bin/chromium";
 // Without Chromium the browser test is skipped on a developer's machine, never in CI.
 const NO_BROWSER = !existsSync(CHROMIUM) && !process.env.CI
@@ -23,17 +18,6 @@ const NO_BROWSER = !existsSync(CHROMIUM) && !process.env.CI
   : false;
 const DEAD_REASON = "SyntaxError: Unexpected token '}' (line 3).";
 
-const temps: string[] = [];
-function tempDir(): string {
-  temps.push(mkdtempSync(join(tmpdir(), "nq-report-")));
-  return temps[temps.length - 1];
-}
-after(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", cwd: ROOT, env: { ...process.env, NQ_DEBUG: "" } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 let bootstrapped: string; // a lineage of two generations of the tiny quine, from the real bootstrap
 let mixed: string; // its copy, with generation 1 damaged and a dead generation 2
@@ -111,14 +95,6 @@ test("report refuses a missing folder and a foreign --out with one sentence", ()
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /^neural-quine: .* is not empty and was not written by neural-quine report: choose another --out\.\n$/);
   assert.equal(readFileSync(join(foreign, "notes.txt"), "utf8"), "mine");
-});
-
-test("a program that published no history gets its curve from its logged progress lines", () => {
-  const log = "backend: wasm\nepoch 1  loss 3.2100  exact 12/85  margin -1.00  5645 chars/s  0.1s\nepoch 2  loss 0.0431  exact true\nwarning: other text\n";
-  assert.deepEqual(historyFromLog(log), [
-    { epoch: 1, loss: 3.21, exact: 12, seconds: 0.1 },
-    { epoch: 2, loss: 0.0431, exact: true, seconds: 0 },
-  ]);
 });
 
 test("in Chromium: the overview, a diff, and decode live giving the program back exactly", { skip: NO_BROWSER, timeout: 300_000 }, async () => {

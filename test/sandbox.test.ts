@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ROOT, QUINE_PATH } from "../src/bundle";
+import { ROOT, QUINE_PATH } from "../src/paths";
 import { DEFAULT_LIMITS, probeWalls, runInSandbox, type SandboxLimits, type SandboxResult, type WallMode } from "../src/ouroboros/sandbox";
 
 const FIXTURES = join(ROOT, "test", "fixtures");
@@ -33,7 +33,7 @@ async function assertDead(program: string, mode: WallMode, reasons: Reasons, lim
   rmSync(MARKER, { force: true });
   const lines: string[] = [];
   const path = program.startsWith("/") ? program : join(FIXTURES, program);
-  const result = await runInSandbox(path, limits, (line) => lines.push(line), mode);
+  const result = await runInSandbox(path, limits, { onLog: (line) => lines.push(line), mode });
   assert.equal(result.status, "dead", `${program} should die, got ${JSON.stringify(result).slice(0, 300)}`);
   if (result.status === "dead") {
     assert.match(result.reason, mode === "outer" ? reasons.outer : reasons.vm2);
@@ -203,7 +203,7 @@ function hostileSuite(mode: WallMode): void {
     await assertDead("syntax-error.js", mode, same(/^does not parse: /));
     await assertDead("throws.js", mode, same(/^threw Error: this generation gives up/));
     await assertDead("no-publish.js", mode, same(/^ended without publishing a result/));
-    const missing = await runInSandbox(join(FIXTURES, "no-such-program.js"), QUICK, undefined, mode);
+    const missing = await runInSandbox(join(FIXTURES, "no-such-program.js"), QUICK, { mode });
     assert.equal(missing.status, "dead");
   });
 
@@ -215,7 +215,7 @@ function hostileSuite(mode: WallMode): void {
 
   test("a well-behaved program publishes, and its progress lines come through", async () => {
     const lines: string[] = [];
-    const result = await runInSandbox(join(FIXTURES, "publishes-at-once.js"), QUICK, (line) => lines.push(line), mode);
+    const result = await runInSandbox(join(FIXTURES, "publishes-at-once.js"), QUICK, { onLog: (line) => lines.push(line), mode });
     assert.equal(result.status, "ok", result.status === "dead" ? result.reason : "");
     if (result.status !== "ok") return;
     assert.deepEqual([result.text, result.seed, result.epochs, result.exact], ["a", 7, 0, false]);
@@ -250,7 +250,7 @@ test("the tiny quine runs unchanged standalone and in the sandbox, and its progr
   assert.equal(standalone.stdout, source);
 
   const lines: string[] = [];
-  const result = await runInSandbox(TINY_QUINE, { ...QUICK, timeoutMs: 300_000 }, (line) => lines.push(line));
+  const result = await runInSandbox(TINY_QUINE, { ...QUICK, timeoutMs: 300_000 }, { onLog: (line) => lines.push(line) });
   assert.equal(result.status, "ok", result.status === "dead" ? result.reason : "");
   if (result.status !== "ok") return;
   assert.equal(result.text, source);
@@ -269,9 +269,11 @@ test("the tiny quine runs unchanged standalone and in the sandbox, and its progr
 
 test("the bundled quine runs unchanged in the sandbox (stopped after its first epochs)", async () => {
   const lines: string[] = [];
-  const result = await runInSandbox(QUINE_PATH, { ...QUICK, timeoutMs: 20_000 }, (line) => lines.push(line));
+  const epochs: number[] = [];
+  const result = await runInSandbox(QUINE_PATH, { ...QUICK, timeoutMs: 20_000 }, { onLog: (line) => lines.push(line), onProgress: (e) => epochs.push(e.epoch) });
   assert.equal(result.status, "dead");
   if (result.status === "dead") assert.match(result.reason, /^ran out of time/);
   assert.equal(lines[0], "backend: wasm");
-  assert.match(lines[1] ?? "", /^epoch 1 .* chars\/s/);
+  assert.equal(epochs[0], 1, "its progress comes as records, the first pass first");
+  assert.match(result.stderr, /^epoch 1 .* chars\/s/m);
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { QUINE_PATH } from "../src/bundle";
+import { QUINE_PATH } from "../src/paths";
 
 test("node quine/quine.js prints exactly its own source (progress on stderr only)", () => {
   const run = spawnSync(process.execPath, [QUINE_PATH], { maxBuffer: 1 << 26 });

@@ -11,11 +11,12 @@
 //
 // An individual's model and emitted text live in its program's folder (one training per program);
 // its diff against its parent is computed from the two programs when asked for.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ModelFiles } from "../runtime";
-import { generationName, listGenerations, removeLeftovers, sha256, writeFileAtomic } from "../ouroboros/store";
+import { renameSafely, writeFileSafely } from "../files/write";
+import { generationName, listGenerations, removeLeftovers, sha256 } from "../ouroboros/store";
 import { RunRecordSchema, type RunRecord } from "./settings";
 import { StatisticsSchema } from "./statistics";
 
@@ -108,7 +109,7 @@ export function readRunRecord(dir: string): RunRecord | null {
 }
 
 export function writeRunRecord(dir: string, record: RunRecord): void {
-  writeFileAtomic(join(dir, "evolution.json"), `${JSON.stringify(record, null, 2)}\n`);
+  writeFileSafely(join(dir, "evolution.json"), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** A program's folder read back and checked; a phrase if it is damaged, null if it was never run. */
@@ -138,15 +139,15 @@ export function programStaging(dir: string, hash: string): string {
 export function writeProgram(dir: string, run: ProgramRun, emitted: string | null, model: ModelFiles | null): void {
   const tmp = programStaging(dir, run.programHash);
   const final = programPath(dir, run.programHash);
-  if (emitted !== null) writeFileSync(join(tmp, "emitted.js"), emitted);
+  if (emitted !== null) writeFileSafely(join(tmp, "emitted.js"), emitted);
   if (model) {
     mkdirSync(join(tmp, "model"), { recursive: true });
-    writeFileSync(join(tmp, "model", "model.json"), model["model.json"]);
-    writeFileSync(join(tmp, "model", "weights.bin"), model["weights.bin"]);
+    writeFileSafely(join(tmp, "model", "model.json"), model["model.json"]);
+    writeFileSafely(join(tmp, "model", "weights.bin"), model["weights.bin"]);
   }
-  writeFileSync(join(tmp, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSafely(join(tmp, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
   rmSync(final, { recursive: true, force: true }); // a damaged earlier folder, reported before it was run again
-  renameSync(tmp, final);
+  renameSafely(tmp, final);
 }
 
 /** One generation read back, or a phrase saying why it cannot be used. */
@@ -170,6 +171,6 @@ export function writeGeneration(dir: string, generation: Generation): void {
   if (existsSync(final)) throw new Error(`${final} already exists: a generation is never overwritten.`);
   const tmp = `${final}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, "generation.json"), `${JSON.stringify(GenerationSchema.parse(generation), null, 2)}\n`);
-  renameSync(tmp, final);
+  writeFileSafely(join(tmp, "generation.json"), `${JSON.stringify(GenerationSchema.parse(generation), null, 2)}\n`);
+  renameSafely(tmp, final);
 }

@@ -19,14 +19,14 @@ function sentence(reason: string): string {
 }
 
 /** Runs a program in the sandbox, checks and decodes its publication, and stores the run. The sandbox failing itself throws. */
-export async function runProgram(dir: string, program: string, settings: Pick<EvolveSettings, "backend" | "timeoutSeconds" | "maxMemoryMb">): Promise<StoredProgram> {
+export async function runProgram(dir: string, program: string, settings: Pick<EvolveSettings, "backend" | "timeout" | "maxMemory">): Promise<StoredProgram> {
   const hash = sha256(program);
   const staging = programStaging(dir, hash);
   mkdirSync(staging, { recursive: true });
   const path = join(staging, "program.js");
   writeFileSync(path, program);
   const started = Date.now();
-  const result = await runInSandbox(path, { timeoutMs: settings.timeoutSeconds * 1000, maxMemoryMb: settings.maxMemoryMb, backend: settings.backend });
+  const result = await runInSandbox(path, { timeoutMs: settings.timeout * 1000, maxMemoryMb: settings.maxMemory, backend: settings.backend });
   const base: ProgramRun = {
     programHash: hash, chars: [...program].length, bytes: Buffer.byteLength(program), status: "dead", reason: null,
     backend: settings.backend, seconds: 0, epochs: null, emittedHash: null, distanceToSelf: null, minMargin: null,

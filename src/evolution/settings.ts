@@ -4,25 +4,40 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { ROOT } from "../bundle";
+import { ROOT } from "../paths";
 import { publicationLimits } from "../ouroboros/publication";
 
-export const evolveSettings = {
-  from: join(ROOT, "evolution", "ancestor.js"), // generation 0's program, copied `population` times
-  dir: "population", // the population store
-  population: 8, // K: individuals kept per generation
-  generations: 10, // run until generations 0 .. G-1 exist (finished ones are kept)
-  children: 4, // C: children per individual per generation (one training, C samplings)
-  temperature: 0.1, // T: the parent decodes a model by sampling at this temperature; 0 = greedy
-  mutationRate: 0.0005, // M: point mutations (substitution, insertion, deletion) per character
-  seed: 1, // every draw of the run derives from it (with the generation and the child's number)
-  workers: availableParallelism(), // sandboxes running at once
-  backend: "wasm" as const, // pinned for the run: the same program trains to the same weights
-  timeoutSeconds: 600, // a program's time limit (dying of it depends on the machine: keep it generous)
-  maxMemoryMb: 2048, // a program's memory limit
-};
+/** Every knob of a run: each field's description is its --option's help (src/options.ts). */
+export const EvolveSettingsSchema = z.object({
+  from: z.string().min(1).describe("the ancestor program: generation 0 holds `population` copies of it"),
+  dir: z.string().min(1).describe("the population store"),
+  population: z.number().int().positive().describe("K: individuals kept per generation"),
+  generations: z.number().int().positive().describe("run until generations 0 .. G-1 exist (finished ones are kept)"),
+  children: z.number().int().positive().describe("C: children per individual per generation (one training, C samplings)"),
+  temperature: z.number().nonnegative().describe("T: the parent samples each child from the model at this temperature; 0 = greedy"),
+  mutationRate: z.number().min(0).max(1).describe("M: point mutations (substitution, insertion, deletion) per character after decoding"),
+  seed: z.number().int().describe("the run's seed: every copying error derives from it, the generation and the child's number"),
+  workers: z.number().int().positive().describe("sandboxes running at once"),
+  backend: z.enum(["wasm", "cpu"]).describe("TensorFlow.js backend, pinned for the run, so the same program trains to the same weights"),
+  timeout: z.number().positive().describe("a program's time limit, in seconds (dying of it depends on the machine: keep it generous)"),
+  maxMemory: z.number().positive().describe("a program's memory limit, in MB"),
+});
+export type EvolveSettings = z.infer<typeof EvolveSettingsSchema>;
 
-export type EvolveSettings = Omit<typeof evolveSettings, "backend"> & { backend: "wasm" | "cpu" };
+export const evolveSettings: EvolveSettings = {
+  from: join(ROOT, "evolution", "ancestor.js"),
+  dir: "population",
+  population: 8,
+  generations: 10,
+  children: 4,
+  temperature: 0.1,
+  mutationRate: 0.0005,
+  seed: 1,
+  workers: availableParallelism(),
+  backend: "wasm",
+  timeout: 600,
+  maxMemory: 2048,
+};
 
 /** What a program may publish: the ouroboros's limits. */
 export const evolvePublication = publicationLimits;
@@ -36,12 +51,12 @@ export const RunRecordSchema = z.object({
   mutationRate: z.number().min(0).max(1),
   seed: z.number().int(),
   backend: z.enum(["wasm", "cpu"]),
-  timeoutSeconds: z.number().positive(),
-  maxMemoryMb: z.number().positive(),
+  timeout: z.number().positive(),
+  maxMemory: z.number().positive(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
 export function runRecord(settings: EvolveSettings, ancestorHash: string): RunRecord {
-  const { population, children, temperature, mutationRate, seed, backend, timeoutSeconds, maxMemoryMb } = settings;
-  return { ancestorHash, population, children, temperature, mutationRate, seed, backend, timeoutSeconds, maxMemoryMb };
+  const { population, children, temperature, mutationRate, seed, backend, timeout, maxMemory } = settings;
+  return { ancestorHash, population, children, temperature, mutationRate, seed, backend, timeout, maxMemory };
 }

@@ -13,6 +13,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { NodeVM, VMScript } from "vm2";
 import * as runtime from "../runtime";
 import type { Publication, QuineModel } from "../runtime";
+import { EpochSchema } from "../runtime/epoch";
+import { check } from "../files/json";
 import { FLOOD_REASON, MESSAGES_PER_SECOND, type ChildMessage } from "./sandbox-messages";
 
 /** The modules a program may require; everything else is forbidden. */
@@ -202,11 +204,12 @@ function watched<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-/** The runtime a program gets: TensorFlow.js helpers as they are, with start, log and publish talking to the parent. */
-function runtimeFor(backend: string, log: (line: unknown) => void): Record<string, unknown> {
+/** The runtime a program gets: TensorFlow.js helpers as they are, with start, log, progress and publish talking to the parent. */
+function runtimeFor(backend: string, { log, progress }: ProgramOutput): Record<string, unknown> {
   return {
     ...withHostArguments(runtime),
     log,
+    progress,
     start: () => {
       log(`backend: ${backend}`);
       return watched(Promise.resolve(backend));
@@ -228,14 +231,19 @@ function runtimeFor(backend: string, log: (line: unknown) => void): Record<strin
   };
 }
 
-/** The program's progress lines: one line each, capped, to stderr and to the parent. */
-function progressLog(): (line: unknown) => void {
+/** What a program says as it runs: `log` a line of text, `progress` a training pass (a record); each to stderr and to the parent. */
+interface ProgramOutput {
+  log: (line: unknown) => void;
+  progress: (record: unknown, positions: unknown) => void;
+}
+
+function programOutput(): ProgramOutput {
   const parent = process.ppid;
   let windowStart = Date.now();
   let linesInWindow = 0;
-  return (line) => {
-    // Training runs synchronously, so "disconnect" cannot fire while it does; progress lines come
-    // every second or so, and a changed ppid means the parent died (kill -9): stop, don't train on.
+  const guard = (): void => {
+    // Training runs synchronously, so "disconnect" cannot fire while it does; progress comes every
+    // second or so, and a changed ppid means the parent died (kill -9): stop, don't train on.
     if (process.ppid !== parent) process.exit(1);
     // A flood in one synchronous loop would pile up here, unsent (the channel writes between turns
     // of the event loop): stop it at the source, and throw to break the loop.
@@ -244,9 +252,24 @@ function progressLog(): (line: unknown) => void {
       die(FLOOD_REASON);
       throw new Error(FLOOD_REASON);
     }
-    const text = firstLine(String(line));
-    process.stderr.write(`${text}\n`);
-    void send({ type: "log", line: text });
+  };
+  return {
+    log(line) {
+      guard();
+      const text = firstLine(String(line));
+      process.stderr.write(`${text}\n`);
+      void send({ type: "log", line: text });
+    },
+    progress(record, positions) {
+      guard();
+      const epoch = check(EpochSchema, record); // also copies the record out of the program's realm
+      if (epoch.error !== undefined) {
+        die(`rt.progress was given a bad record: ${epoch.error}.`);
+        throw new Error("rt.progress was given a bad record.");
+      }
+      process.stderr.write(`${runtime.progressLine(epoch.data, Number(positions))}\n`);
+      void send({ type: "progress", epoch: epoch.data });
+    },
   };
 }
 
@@ -355,10 +378,10 @@ async function main(): Promise<void> {
   }
   // Nothing in this process needs the network once the backend is up: take the easy door away too.
   delete (globalThis as { fetch?: unknown }).fetch;
-  const log = progressLog();
-  const runtimeForProgram = runtimeFor(backend, log);
+  const output = programOutput();
+  const runtimeForProgram = runtimeFor(backend, output);
   if (realm === "node") runInThisRealm(programPath, text, runtimeForProgram);
-  else runInVm2(programPath, text, runtimeForProgram, log);
+  else runInVm2(programPath, text, runtimeForProgram, output.log);
 }
 
 process.on("disconnect", () => process.exit(1)); // the parent is gone: nobody to report to

@@ -1,11 +1,13 @@
 // What the sandbox's child process may say to its parent over the IPC channel, described once: the
 // child builds these messages, the parent checks every one it receives against this schema. The
 // child runs an untrusted program, and without the inner wall the program can send anything itself.
-//   { type: "log", line }       a progress line from the program
+//   { type: "log", line }       a line of text from the program
+//   { type: "progress", epoch } a training pass, as a record (rt.progress)
 //   { type: "result", ... }     what the program published (text, model files, epochs, ...)
 //   { type: "dead", reason }    the program broke a rule, threw, did not parse or ended without a result
 // A new kind of message is one more member of the union.
 import { z } from "zod";
+import { EpochSchema } from "../runtime/epoch";
 
 /** Lines and reasons are one sentence: the child caps them at 300 characters, the parent refuses more than this. */
 export const LINE_MAX = 1000;
@@ -15,6 +17,8 @@ export const MESSAGES_PER_SECOND = 1000;
 export const FLOOD_REASON = `broke a rule: sent more than ${MESSAGES_PER_SECOND} messages in a second.`;
 
 const LogMessage = z.object({ type: z.literal("log"), line: z.string().max(LINE_MAX) });
+
+const ProgressMessage = z.object({ type: z.literal("progress"), epoch: EpochSchema });
 
 const ResultMessage = z.object({
   type: z.literal("result"),
@@ -29,5 +33,5 @@ const ResultMessage = z.object({
 
 const DeadMessage = z.object({ type: z.literal("dead"), reason: z.string().max(LINE_MAX) });
 
-export const ChildMessage = z.discriminatedUnion("type", [LogMessage, ResultMessage, DeadMessage]);
+export const ChildMessage = z.discriminatedUnion("type", [LogMessage, ProgressMessage, ResultMessage, DeadMessage]);
 export type ChildMessage = z.infer<typeof ChildMessage>;

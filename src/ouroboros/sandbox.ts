@@ -1,12 +1,13 @@
 // The sandbox: runs an untrusted program (a generation's emitted text, or a file from anyone) so
 // that it can use TensorFlow.js and read its own source, and nothing else.
 //
-//   runInSandbox(programPath, limits, onLog?) → Promise<SandboxResult>
+//   runInSandbox(programPath, limits, { onLog?, onProgress?, mode? }) → Promise<SandboxResult>
 //     limits = { timeoutMs, maxMemoryMb, backend }  (DEFAULT_LIMITS: 60 min, 4096 MB, auto)
 //     resolves { status: "ok", text, files, epochs, seed, exact, history, backend, stderr, walls }
 //           or { status: "dead", reason, stderr, walls }    reason: one sentence, e.g. "forbidden: require(...)"
 //     walls: which walls stood around this run (see Walls); probeWalls() tells before any run.
-//     onLog receives the program's progress lines (rt.log, console) as they come.
+//     onLog receives the program's lines of text (rt.log, console), onProgress its training passes
+//     (rt.progress, a record checked by the schema), as they come.
 //     It rejects only when the harness itself is broken (e.g. dist/ not built), never for a program.
 //
 // Two walls, each meant to hold alone (the tests run every hostile program with both, with the
@@ -25,7 +26,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import type { BackendName } from "../runtime";
+import type { BackendName, Epoch } from "../runtime";
 import { ChildMessage, FLOOD_REASON, MESSAGES_PER_SECOND } from "./sandbox-messages";
 
 export interface SandboxLimits {
@@ -249,8 +250,15 @@ function tailKeeper(limit: number): { add(chunk: Buffer): void; text(): string }
   };
 }
 
-/** Runs a program file (its text is untrusted) in the sandbox; `onLog` gets its progress lines as they come. */
-export function runInSandbox(programPath: string, limits: SandboxLimits, onLog?: (line: string) => void, mode: WallMode = "both"): Promise<SandboxResult> {
+/** What a caller hears of a run as it goes, and (tests only) which walls it has. */
+export interface SandboxListeners {
+  onLog?: (line: string) => void; // the program's lines of text
+  onProgress?: (epoch: Epoch) => void; // its training passes
+  mode?: WallMode; // default "both"
+}
+
+/** Runs a program file (its text is untrusted) in the sandbox. */
+export function runInSandbox(programPath: string, limits: SandboxLimits, { onLog, onProgress, mode = "both" }: SandboxListeners = {}): Promise<SandboxResult> {
   if (!existsSync(CHILD)) {
     return Promise.reject(new Error(`The sandbox is not built: ${CHILD} is missing (run \`npx tsc -p tsconfig.build.json\`).`));
   }
@@ -288,6 +296,7 @@ export function runInSandbox(programPath: string, limits: SandboxLimits, onLog?:
       if (!message.success) return stop(`broke a rule: sent a malformed message (${message.error.issues[0]?.message ?? "not a message"}).`);
       if (verdict || killedFor) return;
       if (message.data.type === "log") return onLog?.(message.data.line);
+      if (message.data.type === "progress") return onProgress?.(message.data.epoch);
       verdict = message.data;
       setTimeout(() => stop("did not end after its verdict."), EXIT_GRACE_MS).unref();
     });

@@ -1,7 +1,7 @@
 // The generations store: one folder per generation, written whole or not at all.
 //
 //   <dir>/lineage.json        summary of all generations (derived from the folders, rewritten after each one)
-//   <dir>/.lock               {pid, started} while a bootstrap run holds the directory
+//   <dir>/.lock/              while a bootstrap run holds the directory (proper-lockfile; stale after LOCK_STALE_MS)
 //   <dir>/gen-0000/           program.js, emitted.js, model/, diff.patch, metrics.json
 //
 // A generation is written into gen-XXXX.tmp-<pid>/ and renamed into place as the very last step.
@@ -10,71 +10,89 @@
 // next start. Folders can still be damaged afterwards (a deleted or edited file): readGeneration
 // reports that as a reason, never as a crash.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, closeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { structuredPatch, createTwoFilesPatch } from "diff";
+import { lockSync } from "proper-lockfile";
+import { renameSafely, writeFileSafely } from "../files/write";
+import { z } from "zod";
+import { NOT_JSON, parseJson } from "../files/json";
 import type { ModelFiles } from "../runtime";
+import { EpochSchema } from "../runtime/epoch";
 import type { Decoded } from "../runtime/decoder";
 import type { Walls } from "./sandbox";
 
-export type Status = "exact" | "mutated" | "dead";
+export const STATUSES = ["exact", "mutated", "dead"] as const;
+export type Status = (typeof STATUSES)[number];
 
-/** One training pass, as the program reported it. */
-export interface HistoryEntry {
-  epoch: number;
-  loss: number;
-  exact: number | boolean;
-  minMargin: number;
-  seconds: number;
-}
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 in hex");
+const Count = z.number().int().nonnegative();
+
+/** Which sandbox walls stood (./sandbox.ts's Walls). */
+const WallsSchema = z.object({
+  vm2: z.boolean(), permissions: z.boolean(), network: z.boolean(), pid: z.boolean(), files: z.boolean(), unprivileged: z.boolean(),
+  memory: z.boolean(), time: z.boolean(), missing: z.array(z.string()),
+}) satisfies z.ZodType<Walls>;
 
 /** What the program said it emitted, against what its model decodes to in the parent. */
-export interface Claim {
-  matches: boolean;
-  chars: number;
-  hash: string; // sha256 of the claimed text (the text itself is not stored: it is the program's word)
-}
+const ClaimSchema = z.object({
+  matches: z.boolean(),
+  chars: Count,
+  hash: Sha256, // of the claimed text (the text itself is not stored: it is the program's word)
+});
+export type Claim = z.infer<typeof ClaimSchema>;
 
 /** How the parent's decoding of the published model went (its text is emitted.js). */
-export type DecodeRecord = Omit<Decoded, "text">;
+const DecodeRecordSchema = z.object({
+  minMargin: z.number(),
+  stopped: z.enum(["end", "length", "time"]),
+  seconds: z.number().nonnegative(),
+}) satisfies z.ZodType<Omit<Decoded, "text">>;
+export type DecodeRecord = z.infer<typeof DecodeRecordSchema>;
 
-/** metrics.json: everything known about one generation. */
-export interface GenerationMetrics {
-  generation: number;
-  status: Status;
-  reason: string | null; // why a dead generation died, in one sentence
-  parent: number | null;
-  bytes: number; // of the program
-  epochs: number;
-  wallSeconds: number;
-  charsPerSecond: number;
-  backend: string | null;
-  seed: number | null;
-  programHash: string;
-  emittedHash: string | null;
-  weightsHash: string | null;
-  parentWeightsHash: string | null;
-  textFixpoint: boolean; // emitted text == program
-  weightsFixpoint: boolean | null; // weights == parent's weights; null without a parent to compare with
-  changedLines: number; // lines added plus lines removed, emitted against program
-  history: HistoryEntry[];
-  walls: Walls | null; // which sandbox walls stood (null in stores written before they were recorded)
-  claim: Claim | null; // null when dead, or in older stores
-  decode: DecodeRecord | null; // the parent's decoding; null when dead, or in older stores
-  parameters: number | null; // of the published model
-}
+/** metrics.json: everything known about one generation. One field here is one field in the file. */
+export const GenerationMetricsSchema = z.object({
+  generation: Count,
+  status: z.enum(STATUSES),
+  reason: z.string().nullable(), // why a dead generation died, in one sentence
+  parent: Count.nullable(),
+  bytes: Count, // of the program
+  epochs: Count,
+  wallSeconds: z.number().nonnegative(),
+  charsPerSecond: z.number().nonnegative(),
+  backend: z.string().nullable(),
+  seed: z.number().nullable(),
+  programHash: Sha256,
+  emittedHash: Sha256.nullable(),
+  weightsHash: Sha256.nullable(),
+  parentWeightsHash: Sha256.nullable(),
+  textFixpoint: z.boolean(), // emitted text == program
+  weightsFixpoint: z.boolean().nullable(), // weights == parent's weights; null without a parent to compare with
+  changedLines: Count, // lines added plus lines removed, emitted against program
+  history: z.array(EpochSchema),
+  // null when dead; absent (read as null) in stores written before they were recorded
+  walls: WallsSchema.nullable().default(null), // which sandbox walls stood
+  claim: ClaimSchema.nullable().default(null),
+  decode: DecodeRecordSchema.nullable().default(null), // the parent's decoding
+  parameters: Count.nullable().default(null), // of the published model
+});
+export type GenerationMetrics = z.infer<typeof GenerationMetricsSchema>;
 
 /** One row of lineage.json. A damaged folder appears with status "damaged" and nulls. */
-export interface LineageEntry {
-  generation: number;
-  status: Status | "damaged";
-  bytes: number | null;
-  epochs: number | null;
-  wallSeconds: number | null;
-  textFixpoint: boolean | null;
-  weightsFixpoint: boolean | null;
-  changedLines: number | null;
-}
+export const LineageEntrySchema = z.object({
+  generation: Count,
+  status: z.enum([...STATUSES, "damaged"]),
+  bytes: Count.nullable(),
+  epochs: Count.nullable(),
+  wallSeconds: z.number().nonnegative().nullable(),
+  textFixpoint: z.boolean().nullable(),
+  weightsFixpoint: z.boolean().nullable(),
+  changedLines: Count.nullable(),
+});
+export type LineageEntry = z.infer<typeof LineageEntrySchema>;
+
+/** lineage.json: the rows, derived from the folders, and when they were. */
+export const LineageFileSchema = z.object({ generations: z.array(LineageEntrySchema), updated: z.iso.datetime() });
 
 /** A generation as read back from its folder; `damage` says what is wrong with it, if anything. */
 export interface StoredGeneration {
@@ -123,13 +141,6 @@ export function countChangedLines(before: string, after: string): number {
   return changed;
 }
 
-/** Writes a file atomically: a temporary file next to it, then a rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 // ---- listing and reading ----------------------------------------------------------------------
 
 /** The generation numbers present in `dir` (finished folders only), ascending. */
@@ -142,31 +153,12 @@ export function listGenerations(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
-const METRIC_FIELDS: Record<string, string[]> = {
-  number: ["generation", "bytes", "epochs", "wallSeconds", "charsPerSecond", "changedLines"],
-  string: ["status", "programHash"],
-  boolean: ["textFixpoint"],
-  object: ["history"],
-};
-
 /** Parses metrics.json, or says in a phrase why it cannot be used. */
 function parseMetrics(text: string, generation: number): GenerationMetrics | string {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return "metrics.json is not valid JSON";
-  }
-  if (typeof json !== "object" || json === null) return "metrics.json does not hold a record";
-  const record = json as Record<string, unknown>;
-  for (const [type, fields] of Object.entries(METRIC_FIELDS)) {
-    for (const field of fields) {
-      if (typeof record[field] !== type || record[field] === null) return `metrics.json lacks a valid "${field}"`;
-    }
-  }
-  if (!["exact", "mutated", "dead"].includes(record.status as string)) return `metrics.json has an unknown status "${String(record.status)}"`;
-  if (record.generation !== generation) return `metrics.json says it is generation ${String(record.generation)}`;
-  return record as unknown as GenerationMetrics;
+  const parsed = parseJson(text, GenerationMetricsSchema);
+  if (parsed.error !== undefined) return parsed.error === NOT_JSON ? "metrics.json is not valid JSON" : `metrics.json is not a generation's record (${parsed.error})`;
+  if (parsed.data.generation !== generation) return `metrics.json says it is generation ${parsed.data.generation}`;
+  return parsed.data;
 }
 
 /** Reads one generation folder, checking that every file it should hold is there and matches its recorded hash. */
@@ -237,85 +229,53 @@ export function writeGeneration(dir: string, generation: NewGeneration): string 
   if (existsSync(final)) throw new Error(`${final} already exists: a generation is never overwritten.`);
   const tmp = stagingPath(dir, generation.metrics.generation);
   mkdirSync(tmp, { recursive: true }); // may already hold program.js, written there to be run
-  writeFileSync(join(tmp, "program.js"), generation.program);
-  if (generation.emitted !== null) writeFileSync(join(tmp, "emitted.js"), generation.emitted);
+  writeFileSafely(join(tmp, "program.js"), generation.program);
+  if (generation.emitted !== null) writeFileSafely(join(tmp, "emitted.js"), generation.emitted);
   if (generation.model) {
     mkdirSync(join(tmp, "model"));
-    writeFileSync(join(tmp, "model", "model.json"), generation.model["model.json"]);
-    writeFileSync(join(tmp, "model", "weights.bin"), generation.model["weights.bin"]);
+    writeFileSafely(join(tmp, "model", "model.json"), generation.model["model.json"]);
+    writeFileSafely(join(tmp, "model", "weights.bin"), generation.model["weights.bin"]);
   }
-  writeFileSync(join(tmp, "diff.patch"), generation.emitted === null ? "" : unifiedDiff(generation.program, generation.emitted));
-  writeFileSync(join(tmp, "metrics.json"), `${JSON.stringify(generation.metrics, null, 2)}\n`);
-  renameSync(tmp, final);
+  writeFileSafely(join(tmp, "diff.patch"), generation.emitted === null ? "" : unifiedDiff(generation.program, generation.emitted));
+  writeFileSafely(join(tmp, "metrics.json"), `${JSON.stringify(generation.metrics, null, 2)}\n`);
+  renameSafely(tmp, final);
   return final;
 }
 
 /** Rewrites lineage.json from the generation folders. */
 export function writeLineageSummary(dir: string): void {
-  const summary = { generations: lineageEntries(readLineage(dir)), updated: new Date().toISOString() };
-  writeFileAtomic(join(dir, "lineage.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  const summary: z.infer<typeof LineageFileSchema> = { generations: lineageEntries(readLineage(dir)), updated: new Date().toISOString() };
+  writeFileSafely(join(dir, "lineage.json"), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
-/** Removes what a killed run left half-written: gen-XXXX.tmp-<pid>/ folders and *.tmp-<pid> files. */
+/** Removes what a killed run left half-written: gen-XXXX.tmp-<pid>/ folders and write-file-atomic's lineage.json.<hash> files. */
 export function removeLeftovers(dir: string): string[] {
-  const leftovers = readdirSync(dir).filter((name) => /\.tmp-\d+$/.test(name));
+  const leftovers = readdirSync(dir).filter((name) => /\.tmp-\d+$|^lineage\.json\.[0-9a-f]+$/.test(name));
   for (const name of leftovers) rmSync(join(dir, name), { recursive: true, force: true });
   return leftovers;
 }
 
 // ---- the lock -------------------------------------------------------------------------------------
 
-interface LockRecord {
-  pid: number;
-  started: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
-  }
-}
-
-function readLock(path: string): LockRecord | null {
-  try {
-    const record = JSON.parse(readFileSync(path, "utf8")) as Partial<LockRecord>;
-    return typeof record.pid === "number" ? { pid: record.pid, started: String(record.started) } : null;
-  } catch {
-    return null; // half-written or unreadable: treated as stale
-  }
-}
+/** A lock not refreshed for this long is stale: its run died (proper-lockfile refreshes it every LOCK_STALE_MS / 2). */
+export const LOCK_STALE_MS = 30_000;
 
 /**
- * Takes `<dir>/.lock` for this process. Another live run holding it is an error; a lock left by a
- * dead process is taken over, and `note` says so. Returns a function that releases the lock.
+ * Takes `<dir>/.lock` for this process (proper-lockfile: a folder made atomically, its time refreshed
+ * while the run lives, safe on network file systems and not fooled by a reused PID). Another live run
+ * holding it is an error; a stale one is taken over, and `note` says so.
  */
 export function acquireLock(dir: string): { release: () => void; note: string | null } {
-  const path = join(dir, ".lock");
-  let note: string | null = null;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      // "wx": create exclusively, so of two runs starting at once exactly one gets the lock.
-      const fd = openSync(path, "wx");
-      writeFileSync(fd, `${JSON.stringify({ pid: process.pid, started: new Date().toISOString() })}\n`);
-      closeSync(fd);
-      const release = (): void => {
-        if (readLock(path)?.pid === process.pid) rmSync(path, { force: true });
-      };
-      return { release, note };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const holder = readLock(path);
-    if (holder && isAlive(holder.pid)) {
-      throw new Error(`${dir} is in use by another bootstrap run (pid ${holder.pid}, started ${holder.started}); wait for it to finish or stop it first.`);
-    }
-    note = holder
-      ? `took over the lock of an earlier run (pid ${holder.pid}, started ${holder.started}) that is no longer running`
-      : "took over an unreadable lock file left by an earlier run";
-    rmSync(path, { force: true });
+  const lockfilePath = join(dir, ".lock");
+  const options = { lockfilePath, stale: LOCK_STALE_MS, realpath: false };
+  const age = existsSync(lockfilePath) ? Date.now() - statSync(lockfilePath).mtimeMs : null;
+  let release: () => void;
+  try {
+    release = lockSync(dir, options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+    throw new Error(`${dir} is in use by another bootstrap run (its lock was refreshed ${Math.round((age ?? 0) / 1000)} s ago); wait for it to finish or stop it first.`);
   }
-  throw new Error(`Could not take the lock ${path}: another run keeps taking it.`);
+  const note = age === null ? null : `took over the lock of an earlier run that stopped refreshing it ${Math.round(age / 1000)} s ago`;
+  return { release, note };
 }

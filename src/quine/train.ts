@@ -133,7 +133,8 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     starts.h.set(state.h.subarray(0, (B - 1) * s.hidden), s.hidden);
     starts.c.set(state.c.subarray(0, (B - 1) * s.hidden), s.hidden);
     const seconds = (Date.now() - start) / 1000;
-    history.push({ epoch, loss, exact, minMargin, seconds });
+    const record = { epoch, loss, exact, minMargin, seconds };
+    history.push(record);
     if (exact > best.exact || (exact === best.exact && minMargin > best.minMargin)) {
       tf.dispose(best.weights);
       best = { exact, minMargin, weights: vars.map((v) => v.clone()) };
@@ -149,8 +150,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     }
     if (result || Date.now() - lastLog > 1000 || epoch === 1) {
       lastLog = Date.now();
-      const rate = Math.round((epoch * N) / seconds);
-      rt.log(`epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${N}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds.toFixed(1)}s`);
+      rt.progress(record, N);
     }
     if (!result && (epoch === s.maxEpochs || seconds > s.maxSeconds)) {
       vars.forEach((v, i) => v.assign(best.weights[i]));

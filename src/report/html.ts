@@ -5,8 +5,10 @@ import { createTwoFilesPatch } from "diff";
 import { html as diffToHtml } from "diff2html";
 import hljs from "highlight.js/lib/core";
 import javascript from "highlight.js/lib/languages/javascript";
-import { claimText, decodeText, formatSeconds, wallsText } from "../ouroboros/inspect";
-import type { EpochRecord, Generation, Lineage, WeightRun } from "./lineage";
+import { formatSeconds, plural, yesNo as yesNoOr } from "../format";
+import type { Epoch } from "../runtime";
+import { claimText, decodeText, wallsText } from "../terminal/inspect"; // the same words as the terminal's
+import type { Generation, Lineage, WeightRun } from "./collect";
 
 hljs.registerLanguage("javascript", javascript);
 
@@ -14,7 +16,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const yesNo = (value: unknown): string => (value === true ? "yes" : value === false ? "no" : "—");
+const yesNo = (value: unknown): string => yesNoOr(value, "—");
 
 function fmt(value: unknown): string {
   if (value === undefined || value === null) return "—";
@@ -31,8 +33,6 @@ function fmt(value: unknown): string {
 function seconds(value: unknown): string {
   return typeof value === "number" ? formatSeconds(value) : "—";
 }
-
-export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 const badge = (status: string): string => `<span class="badge ${escapeHtml(status)}">${escapeHtml(status)}</span>`;
 
@@ -64,7 +64,7 @@ function diffBlock(title: string, oldName: string, oldText: string | undefined, 
 }
 
 /** The training curve as an inline SVG: loss (log scale, left) and exact positions (right) per epoch. */
-export function curve(history: EpochRecord[], positions: number, fromLog = false): string {
+export function curve(history: Epoch[], positions: number): string {
   if (history.length === 0) return `<p class="note">No training history was recorded for this generation.</p>`;
   const W = 640, H = 220, left = 56, right = 56, top = 14, bottom = 34;
   const plotW = W - left - right, plotH = H - top - bottom;
@@ -74,22 +74,21 @@ export function curve(history: EpochRecord[], positions: number, fromLog = false
   const losses = history.map((e) => Math.max(e.loss, 1e-6));
   const lo = Math.log10(Math.min(...losses)), hi = Math.log10(Math.max(...losses));
   const yLoss = (loss: number): number => top + (hi === lo ? plotH / 2 : ((hi - Math.log10(Math.max(loss, 1e-6))) / (hi - lo)) * plotH);
-  const counts = history.filter((e): e is EpochRecord & { exact: number } => typeof e.exact === "number");
-  const maxExact = Math.max(positions, ...counts.map((e) => e.exact), 1);
+  const maxExact = Math.max(positions, ...history.map((e) => e.exact), 1);
   const yExact = (exact: number): number => top + plotH - (exact / maxExact) * plotH;
   const line = (points: string[], cls: string): string => `<polyline class="${cls}" points="${points.join(" ")}"/>`;
   const lossLine = line(history.map((e) => `${x(e.epoch).toFixed(1)},${yLoss(e.loss).toFixed(1)}`), "loss");
-  const exactLine = counts.length ? line(counts.map((e) => `${x(e.epoch).toFixed(1)},${yExact(e.exact).toFixed(1)}`), "exact") : "";
+  const exactLine = line(history.map((e) => `${x(e.epoch).toFixed(1)},${yExact(e.exact).toFixed(1)}`), "exact");
   const text = (tx: number, ty: number, anchor: string, cls: string, s: string): string =>
     `<text x="${tx}" y="${ty}" text-anchor="${anchor}" class="${cls}">${escapeHtml(s)}</text>`;
   return `<figure class="curve"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="training curve">
     <rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" class="frame"/>
     ${lossLine}${exactLine}
     ${text(left - 6, top + 10, "end", "loss", fmt(10 ** hi))}${text(left - 6, top + plotH, "end", "loss", fmt(10 ** lo))}
-    ${counts.length ? `${text(W - right + 6, top + 10, "start", "exact", String(maxExact))}${text(W - right + 6, top + plotH, "start", "exact", "0")}` : ""}
+    ${text(W - right + 6, top + 10, "start", "exact", String(maxExact))}${text(W - right + 6, top + plotH, "start", "exact", "0")}
     ${text(left, H - 12, "start", "axis", `epoch ${firstEpoch}`)}${text(W - right, H - 12, "end", "axis", `epoch ${lastEpoch}`)}
     ${text(left + plotW / 2, H - 12, "middle", "axis", "epochs")}
-  </svg><figcaption><span class="key loss">loss (log scale, left)</span>${counts.length ? ` <span class="key exact">exact positions of ${maxExact} (right)</span>` : ""}${fromLog ? `<br>read from the progress lines in log.txt: the program published no history` : ""}</figcaption></figure>`;
+  </svg><figcaption><span class="key loss">loss (log scale, left)</span> <span class="key exact">exact positions of ${maxExact} (right)</span></figcaption></figure>`;
 }
 
 /** A metrics record as a table of two name/value pairs per row; long hashes shortened (in full on hover). */
@@ -128,7 +127,7 @@ function generationSection(g: Generation, parent: Generation | undefined): strin
   return `<section class="generation ${g.status}" id="${g.name}"${g.model ? ` data-model="${escapeHtml(g.model.json)}" data-program="${g.name}/program.js"` : ""}${g.model && g.emitted !== undefined ? ` data-emitted="${g.name}/emitted.js"` : ""}>
     <h2>Generation ${g.generation} ${badge(g.status)}${g.recordedStatus ? ` <span class="dim">recorded as ${escapeHtml(g.recordedStatus)}</span>` : ""}</h2>
     ${reason}${integrity}${live}
-    <div class="columns"><div><h3>Training</h3>${curve(g.history, positions, g.historyFromLog)}</div><div><h3>Metrics</h3>${metricsTable(g.metrics)}</div></div>
+    <div class="columns"><div><h3>Training</h3>${curve(g.history, positions)}</div><div><h3>Metrics</h3>${metricsTable(g.metrics)}</div></div>
     ${diffs}
     ${programBlock("program.js: the program that ran", g.program, false)}
   </section>`;

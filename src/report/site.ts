@@ -8,9 +8,10 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
-import { ROOT } from "../bundle";
-import { plural, renderPage } from "./html";
-import { collectLineage, type Lineage } from "./lineage";
+import { plural } from "../format";
+import { ROOT } from "../paths";
+import { renderPage } from "./html";
+import { collectLineage, type Lineage } from "./collect";
 
 /** Left in every report folder, so a later report may replace it (and nothing else). */
 const MARKER = ".neural-quine-report";

@@ -1,21 +1,37 @@
 // neural-quine/runtime: what a quine program runs on, outside its own text, like TensorFlow.js:
-// the backend, the fused LSTM kernel, model files, and the program's only ways out: `log` for
-// progress, `publish` for its result. A sandbox hands a program its own `start`, `log` and
-// `publish` in place of these (see src/ouroboros/sandbox).
+// the backend, the fused LSTM kernel, model files, and the program's only ways out: `progress` for
+// a training pass (a record), `log` for free text, `publish` for its result. A sandbox hands a
+// program its own `start`, `progress`, `log` and `publish` in place of these (see src/ouroboros/sandbox).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { getBackend } from "@tensorflow/tfjs-core";
 import { initBackend, parseBackend } from "./backend";
 // tfjs-core's CommonJS build registers no gradients; tfjs-layers's registers tfjs-core's (tf.grads of
 // matMul, logSoftmax, ... that training needs). Not the chained ops (tensor.flatten()...): nothing
 // here may rely on those, under tsx or plain Node alike.
 import "@tensorflow/tfjs-layers";
+import type { Epoch } from "./epoch";
 import { saveModel, type QuineModel } from "./model-files";
 
 export * from "./backend";
 export * from "./lstm";
 export * from "./model-files";
+export type { Epoch } from "./epoch";
 
-/** Progress, to stderr. */
+/** Free text, to stderr. */
 export function log(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+/** A pass as the line a person reads: `positions` (how many the text has) gives "exact 12/85" and the rate. */
+export function progressLine({ epoch, loss, exact, minMargin, seconds }: Epoch, positions: number): string {
+  const rate = Math.round((epoch * positions) / seconds);
+  return `epoch ${epoch}  loss ${loss.toFixed(4)}  exact ${exact}/${positions}  margin ${minMargin.toFixed(2)}  ${rate} chars/s  ${seconds.toFixed(1)}s`;
+}
+
+/** A training pass, as a record; standalone it is a line on stderr. `positions`: how many the text has. */
+export function progress(record: Epoch, positions: number): void {
+  log(progressLine(record, positions));
 }
 
 /** Starts TensorFlow.js on the backend named by NQ_BACKEND (default auto) and says which it got. */
@@ -35,8 +51,13 @@ export interface Publication {
   history: unknown[];
 }
 
-/** Writes the decoded text to stdout (and the model to NQ_MODEL_DIR when set). */
+/** Writes the decoded text to stdout; with NQ_MODEL_DIR set, the model there too, and training.json (TrainingRecordSchema, ./epoch.ts). */
 export async function publish(result: Publication): Promise<void> {
-  if (process.env.NQ_MODEL_DIR) await saveModel(process.env.NQ_MODEL_DIR, result.model);
+  const dir = process.env.NQ_MODEL_DIR;
+  if (dir) {
+    await saveModel(dir, result.model);
+    const { epochs, seed, exact, history } = result;
+    writeFileSync(join(dir, "training.json"), `${JSON.stringify({ epochs, seed, exact, backend: getBackend(), history })}\n`);
+  }
   process.stdout.write(result.text);
 }

@@ -2,10 +2,12 @@
 // plus the vocabulary in userDefinedMetadata) and weights.bin. `tf.loadLayersModel` reads them as a
 // model whose predict() computes the same logits as our fused kernel.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { parseJson } from "../files/json";
+import { writeFileSafely } from "../files/write";
 import type { LstmWeights } from "./lstm";
 
 /** A trained character model: its symbols (index 0 marks start and end) and its weights. */
@@ -73,48 +75,42 @@ export async function modelFiles(model: QuineModel): Promise<ModelFiles> {
   return files;
 }
 
-/** Writes model.json and weights.bin into `dir`, each atomically (a temporary file, then a rename). */
+/** Writes model.json and weights.bin into `dir`, each atomically and durably (../files/write.ts). */
 export async function saveModel(dir: string, model: QuineModel | ModelFiles): Promise<void> {
   const files = "vocab" in model ? await modelFiles(model) : model;
   mkdirSync(dir, { recursive: true });
-  for (const name of ["weights.bin", "model.json"] as const) {
-    const tmp = join(dir, `.${name}.tmp-${process.pid}`);
-    writeFileSync(tmp, files[name]);
-    renameSync(tmp, join(dir, name));
-  }
+  for (const name of ["weights.bin", "model.json"] as const) writeFileSafely(join(dir, name), files[name]);
 }
 
 /** Reads a model written by saveModel (or any tf.layers LSTM+Dense model with a vocab); a damaged or foreign one throws one clear sentence. */
 export async function loadModel(dir: string): Promise<QuineModel> {
   const path = join(dir, "model.json");
   if (!existsSync(path)) throw new Error(`No model found: ${path} does not exist.`);
+  const { ModelJsonSchema } = require("./model-json") as typeof import("./model-json"); // zod, only when a model is read
+  const json = parseJson(readFileSync(path, "utf8"), ModelJsonSchema);
+  if (json.error !== undefined) throw new Error(`The model in ${dir} is damaged or not a neural-quine model: model.json's ${json.error}.`);
+  const { modelTopology, weightsManifest: manifest, userDefinedMetadata } = json.data;
   let layers: tfl.LayersModel;
   try {
-    const json = JSON.parse(readFileSync(path, "utf8")) as tf.io.ModelJSON;
-    const manifest = json.weightsManifest ?? [];
     // Weight files are named by the (untrusted) model.json: only plain file names inside `dir`.
     const buffers = manifest.flatMap((group) => group.paths).map((file) => {
       if (basename(file) !== file) throw new Error(`weight file "${file}" is not a plain file name`);
       return readFileSync(join(dir, file));
     });
     const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
-    layers = await tfl.loadLayersModel(tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: manifest.flatMap((group) => group.weights),
-      weightData,
-      userDefinedMetadata: json.userDefinedMetadata,
-    }));
+    layers = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: manifest.flatMap((group) => group.weights), weightData, userDefinedMetadata }));
   } catch (error) {
     throw new Error(`The model in ${dir} is damaged or not a neural-quine model (${error instanceof Error ? error.message : String(error)}).`);
   }
   try {
-    const vocab = (layers.getUserDefinedMetadata() as { vocab?: unknown } | undefined)?.vocab;
+    const { vocab } = userDefinedMetadata;
     const tensors = layers.getWeights();
-    const shapesOk = tensors.length === 5 && Array.isArray(vocab) && vocab.every((s) => typeof s === "string") &&
+    const ranks = [2, 2, 1, 2, 1]; // kernel, recurrent, bias, outKernel, outBias
+    const shapesOk = tensors.length === 5 && tensors.every((t, i) => t.rank === ranks[i]) &&
       tensors[0].shape[0] === vocab.length && tensors[4].shape[0] === vocab.length;
     if (!shapesOk) throw new Error(`The model in ${dir} is not a neural-quine model: expected an LSTM and a Dense layer over its stored vocabulary.`);
-    const weights = Object.fromEntries(WEIGHT_ORDER.map((name, i) => [name, tf.clone(tensors[i])])) as unknown as LstmWeights;
-    return { vocab: vocab as string[], weights };
+    const [kernel, recurrent, bias, outKernel, outBias] = tensors.map((t) => tf.clone(t));
+    return { vocab, weights: { kernel: kernel as tf.Tensor2D, recurrent: recurrent as tf.Tensor2D, bias: bias as tf.Tensor1D, outKernel: outKernel as tf.Tensor2D, outBias: outBias as tf.Tensor1D } };
   } finally {
     layers.dispose();
   }

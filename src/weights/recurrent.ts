@@ -10,11 +10,10 @@
 // one pass take seconds; plain loops make it tens of milliseconds. The gradient is the full gradient
 // of the self-replication loss: through the weights, through the targets and through the inputs
 // (which are parameters too).
-import type { QuineNet } from "./variants";
+import type { QuineNet } from "./net";
 import type { Random } from "./random";
+import type { Cell } from "./settings";
 
-export const CELLS = ["lstm", "gru"] as const;
-export type Cell = (typeof CELLS)[number];
 
 const LAYERS = 2;
 const NORM_EPS = 1e-5;

@@ -14,8 +14,9 @@
 // improved by 1% in P steps. Refinement then continues the Anderson
 // iteration in float64 from the best weights, so the float32 weights finally stored are the float64
 // fixed point rounded, not a point where float32 arithmetic stalled.
-import type { QuineNet } from "./variants";
-import { makeOptimizer, type OptimizerName } from "./optim";
+import type { QuineNet } from "./net";
+import { makeOptimizer } from "./optim";
+import type { WeightSettings } from "./settings";
 import { Anderson } from "./anderson";
 
 // ---- verdict thresholds ---------------------------------------------------------------------------
@@ -36,26 +37,10 @@ const ANDERSON_MIX = 0.5;
 
 export type Verdict = "zero quine" | "non-trivial" | "failed";
 export type StopReason = "epochs" | "fixed point" | "plateau" | "diverged";
-export const OBJECTIVES = ["mse", "relative"] as const;
-export type Objective = (typeof OBJECTIVES)[number];
-
-export interface TrainSettings {
-  epochs: number;
-  optimizer: OptimizerName;
-  lr: number;
-  regenerate: number;
-  /** Anderson memory for regeneration steps; 0 = plain regeneration. */
-  anderson: number;
-  /** Float64 Anderson refinement steps at the end (for nets with predict64); 0 = none. */
-  refine: number;
-  /** Stop once the best relative error has not improved by 1% in this many steps; 0 = never. */
-  patience: number;
-  objective: Objective;
-  /** Step with the running sum of all gradients so far, as the original onehot script did by never zeroing them. */
-  accumulateGradients: boolean;
-  /** Called about once a second. */
+/** The run's settings training uses (./settings.ts), and a progress callback, called about once a second. */
+export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "accumulateGradients"> & {
   onProgress?: (p: { step: number; loss: number; bestLoss: number; seconds: number }) => void;
-}
+};
 
 export interface TrainResult {
   /** The best weights seen (lowest loss); also left in net.params. */
@@ -134,30 +119,33 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
   if (!stopped) consider(meanSquaredError(net.predict(), params), step); // the final state
   else step++; // count the step that ended training
   params.set(best);
+  const { refineSteps, refined } = refine > 0 && net.predict64 ? refine64(net, net.predict64, refine, anderson) : { refineSteps: 0, refined: false };
+  return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, seconds: (performance.now() - start) / 1000 };
+}
 
+/**
+ * Anderson in float64 from the weights in net.params (the best trained); keeps its result only if,
+ * rounded to the stored float32, it beats the trained weights in float64. Leaves the kept weights in net.params.
+ */
+function refine64(net: QuineNet, predict64: (theta: ArrayLike<number>) => Float64Array, refine: number, anderson: number): { refineSteps: number; refined: boolean } {
+  const params = net.params;
+  const trained = Float64Array.from(params);
+  const mixer = new Anderson(Math.max(anderson, 1), ANDERSON_MIX);
+  let x: Float64Array = Float64Array.from(trained);
+  let xBest = x, xBestLoss = Infinity;
   let refineSteps = 0;
-  let refined = false;
-  if (refine > 0 && net.predict64) {
-    // Anderson in float64 from the best weights; keep its result only if, rounded to the stored
-    // float32, it beats the trained weights in float64.
-    const predict64 = net.predict64;
-    const mixer = new Anderson(Math.max(anderson, 1), ANDERSON_MIX);
-    let x: Float64Array = Float64Array.from(best);
-    let xBest = x, xBestLoss = Infinity;
-    for (; refineSteps < refine; refineSteps++) {
-      const g = predict64(x);
-      const loss = meanSquaredError(g, x);
-      if (loss < xBestLoss) [xBest, xBestLoss] = [x, loss];
-      if (!(loss > 1e-30)) break; // zero or not finite
-      x = mixer.next(x, g);
-    }
-    const trainedLoss = meanSquaredError(predict64(params), params);
-    params.set(xBest);
-    refined = meanSquaredError(predict64(params), params) < trainedLoss;
-    params.set(refined ? xBest : best);
-    best = Float64Array.from(params);
+  for (; refineSteps < refine; refineSteps++) {
+    const g = predict64(x);
+    const loss = meanSquaredError(g, x);
+    if (loss < xBestLoss) [xBest, xBestLoss] = [x, loss];
+    if (!(loss > 1e-30)) break; // zero or not finite
+    x = mixer.next(x, g);
   }
-  return { best, bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, seconds: (performance.now() - start) / 1000 };
+  const trainedLoss = meanSquaredError(predict64(params), params);
+  params.set(xBest);
+  const refined = meanSquaredError(predict64(params), params) < trainedLoss;
+  params.set(refined ? xBest : trained);
+  return { refineSteps, refined };
 }
 
 /** Gradient of mse / mean(θ²) from that of mse: the loss no longer falls when all weights shrink together. */

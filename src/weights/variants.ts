@@ -18,19 +18,13 @@ import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core's node build leaves out the gradient functions; the tfjs-layers bundle registers them all.
 import "@tensorflow/tfjs-layers";
 import { Random } from "./random";
-import { recurrentQuine, type Cell } from "./recurrent";
-import { FIXED_POINT_TOLERANCE, type TrainSettings } from "./train";
-
-export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla"] as const;
-export type VariantName = (typeof VARIANTS)[number];
+import { recurrentQuine } from "./recurrent";
+import type { Cell, VariantName, WeightSettings } from "./settings";
+import type { QuineNet } from "./net";
+import { FIXED_POINT_TOLERANCE } from "./train";
 
 /** Default settings per variant: the ones that reach the targets of docs/weights.md. */
-export interface VariantDefaults extends Pick<TrainSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective"> {
-  size: number;
-  /** Networks to try, and the relative error at which that search stops. */
-  tries: number;
-  target: number;
-}
+export type VariantDefaults = Pick<WeightSettings, "size" | "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "tries" | "target">;
 const PLAIN = { anderson: 0, tries: 1, refine: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
 const FIXED_POINT = { ...PLAIN, regenerate: 1, anderson: 10, tries: 10, refine: 100 } as const;
 export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
@@ -50,27 +44,6 @@ const NORM_EPS = 1e-5;
 /** SELU constants (Klambauer et al. 2017), as tf.selu uses them. */
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
-
-/** What the trainer needs from a network that predicts its own parameters. */
-export interface QuineNet {
-  /** The architecture in one line, with tensor shapes. */
-  readonly summary: string;
-  /** Every trainable parameter, flattened; both the weights and the targets. Updated in place by the trainer. */
-  readonly params: Float32Array | Float64Array;
-  /** Rows × columns for drawing the parameters as an image. */
-  readonly layout: [number, number];
-  /** Arithmetic used in training: "float32" (tfjs) or "float64" (hand-written). */
-  readonly precision: "float32" | "float64";
-  /** The network's prediction of each of its parameters, in the training arithmetic. */
-  predict(): ArrayLike<number>;
-  /** Self-replication loss mean((prediction − params)²) and its gradient with respect to params (through both sides). */
-  lossAndGrad(): { loss: number; grad: ArrayLike<number> };
-  /** The prediction recomputed in float64 from the same stored numbers, for reporting; extra holds variant-specific numbers. */
-  evaluate(): { predicted: Float64Array; extra: Record<string, number> };
-  /** The prediction in float64 for any weights θ (float64 refinement of a fixed point); absent for recurrent. */
-  predict64?(theta: ArrayLike<number>): Float64Array;
-  dispose(): void;
-}
 
 export interface NetOptions {
   variant: VariantName;

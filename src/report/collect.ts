@@ -5,18 +5,12 @@
 // load it in the page.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { z } from "zod";
+import { readJsonFile } from "../files/json";
 import type { Walls } from "../ouroboros/sandbox";
-import { generationName, readLineage as readStore, type Claim, type DecodeRecord, type StoredGeneration } from "../ouroboros/store";
+import { generationName, LineageFileSchema, readLineage as readStore, type Claim, type DecodeRecord, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
 import * as rt from "../runtime";
-
-/** One pass over the text, as the trainer records it. */
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  exact: number | boolean; // positions right, or (some programs) whether decoding was exact
-  minMargin?: number;
-  seconds?: number;
-}
+import { EpochSchema } from "../runtime/epoch";
 
 export type GenerationStatus = "exact" | "mutated" | "dead" | "damaged";
 
@@ -32,8 +26,7 @@ export interface Generation {
   walls: Walls | null; // which sandbox walls stood
   claim: Claim | null; // the program's claimed text against its model's decoding
   decode: DecodeRecord | null; // how the parent's decoding went
-  history: EpochRecord[];
-  historyFromLog: boolean; // the program published no history: it is read from its logged progress lines
+  history: rt.Epoch[];
   program?: string;
   emitted?: string;
   model?: { json: string; weights: string }; // paths of a model that loads, relative to the folder
@@ -55,12 +48,12 @@ export interface Lineage {
 
 const GEN_FOLDER = /^gen-\d+$/; // a generation's folder, searched by the store, not for weight runs
 
-type Json = Record<string, unknown>;
+const JsonObject = z.record(z.string(), z.unknown());
+type Json = z.infer<typeof JsonObject>;
 
+/** A JSON object from a file (shown field by field, whatever it holds); throws if it is not one. */
 function readJson(path: string): Json {
-  const value: unknown = JSON.parse(readFileSync(path, "utf8"));
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
-  return value as Json;
+  return readJsonFile(path, JsonObject);
 }
 
 function readText(path: string): string | undefined {
@@ -69,32 +62,7 @@ function readText(path: string): string | undefined {
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-function isEpoch(value: unknown): value is EpochRecord {
-  const e = value as EpochRecord;
-  return typeof e === "object" && e !== null && typeof e.epoch === "number" && typeof e.loss === "number";
-}
-
-/**
- * The history a program logged, for one that published none: its stderr (log.txt) lines such as
- * "epoch 12  loss 0.0431  exact 2150/2162" or "... exact false".
- */
-export function historyFromLog(log: string): EpochRecord[] {
-  const history: EpochRecord[] = [];
-  for (const line of log.split("\n")) {
-    const epoch = /\bepoch (\d+)\b/.exec(line);
-    const loss = /\bloss (-?[\d.]+(?:e[-+]?\d+)?)/i.exec(line);
-    if (!epoch || !loss) continue;
-    const exact = /\bexact (\d+|true|false)\b/.exec(line)?.[1];
-    const seconds = /\b([\d.]+)s\b/.exec(line);
-    history.push({
-      epoch: Number(epoch[1]),
-      loss: Number(loss[1]),
-      exact: exact === undefined ? false : exact === "true" ? true : exact === "false" ? false : Number(exact),
-      seconds: seconds ? Number(seconds[1]) : 0,
-    });
-  }
-  return history;
-}
+const isEpoch = (value: unknown): value is rt.Epoch => EpochSchema.safeParse(value).success;
 
 /** The checks the store does not make: that the model loads as a neural-quine model, as the browser will load it. */
 async function checkModel(dir: string): Promise<string | undefined> {
@@ -117,10 +85,10 @@ function rawMetrics(folder: string): Json {
 }
 
 /** One generation, as the store reads it (its damage check included), plus the model check. */
-async function readGeneration(dir: string, stored: StoredGeneration, row: Json | undefined): Promise<Generation> {
+async function readGeneration(dir: string, stored: StoredGeneration, row: LineageEntry | undefined): Promise<Generation> {
   const name = generationName(stored.generation);
   const folder = join(dir, name);
-  const { history: rawHistory, walls: _walls, claim: _claim, decode: _decode, ...shown } = (stored.metrics ?? { ...row, ...rawMetrics(folder) }) as Json;
+  const { history: rawHistory, walls: _walls, claim: _claim, decode: _decode, ...shown }: Json = stored.metrics ?? { ...row, ...rawMetrics(folder) };
   const recorded = typeof shown.status === "string" ? shown.status : undefined;
   const generation: Generation = {
     name,
@@ -132,17 +100,11 @@ async function readGeneration(dir: string, stored: StoredGeneration, row: Json |
     walls: stored.metrics?.walls ?? null,
     claim: stored.metrics?.claim ?? null,
     decode: stored.metrics?.decode ?? null,
-    history: Array.isArray(rawHistory) ? rawHistory.filter(isEpoch) : [],
-    historyFromLog: false,
+    history: Array.isArray(rawHistory) ? rawHistory.filter(isEpoch) : [], // a damaged one's: the passes that check
     // A damaged generation still shows the texts that are there.
     program: stored.program ?? readText(join(folder, "program.js")),
     emitted: stored.emitted ?? readText(join(folder, "emitted.js")),
   };
-  const log = readText(join(folder, "log.txt"));
-  if (generation.history.length === 0 && log) {
-    generation.history = historyFromLog(log);
-    generation.historyFromLog = generation.history.length > 0;
-  }
   let damage = stored.damage ?? undefined;
   const hasModel = existsSync(join(folder, "model", "model.json"));
   if (existsSync(folder) && (generation.status !== "dead" || hasModel)) {
@@ -198,14 +160,12 @@ export async function collectLineage(dir: string, skip: string[] = []): Promise<
   if (!existsSync(dir)) throw new Error(`No generations folder at ${dir}.`);
   if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder.`);
   await rt.initBackend("auto"); // only to check that models load; nothing heavy is computed
-  let rows: Json[] = [];
+  let rows: LineageEntry[] = [];
   let updated: string | undefined;
   try {
-    const lineage = readJson(join(dir, "lineage.json"));
-    rows = Array.isArray(lineage.generations) ? lineage.generations.filter((r): r is Json => typeof r === "object" && r !== null) : [];
-    updated = typeof lineage.updated === "string" ? lineage.updated : undefined;
+    ({ generations: rows, updated } = readJsonFile(join(dir, "lineage.json"), LineageFileSchema));
   } catch {
-    // No or an unreadable lineage.json: the generation folders are the record anyway.
+    // No, an unreadable or a foreign lineage.json: the generation folders are the record anyway.
   }
   const generations: Generation[] = [];
   for (const stored of readStore(dir)) {

@@ -2,12 +2,13 @@
 // the emit check, and the progress lines bootstrap prints while it works.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { BootstrapEvent, BootstrapResult } from "./lineage";
-import type { Walls } from "./sandbox";
+import { formatSeconds, plural, yesNo } from "../format";
+import type { BootstrapEvent, BootstrapResult } from "../ouroboros/bootstrap";
+import type { Walls } from "../ouroboros/sandbox";
 import {
   generationName, lineageEntries, listGenerations, readGeneration, unifiedDiff, type Claim, type DecodeRecord,
   type LineageEntry, type StoredGeneration,
-} from "./store";
+} from "../ouroboros/store";
 
 // ---- finding generations ------------------------------------------------------------------------
 
@@ -57,15 +58,6 @@ export function requireIntact(stored: StoredGeneration): void {
 /** generations --json: lineage.json's rows, plus what is wrong with a damaged one. */
 export function generationsRecords(lineage: StoredGeneration[]): (LineageEntry & { damage: string | null })[] {
   return lineageEntries(lineage).map((entry, i) => ({ ...entry, damage: lineage[i].damage }));
-}
-
-const yesNo = (value: boolean | null): string => (value === null ? "–" : value ? "yes" : "no");
-
-/** Seconds as "42.1 s" or "3 min 07 s". */
-export function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes} min ${String(Math.round(seconds - minutes * 60)).padStart(2, "0")} s`;
 }
 
 /** The table `neural-quine generations` prints. */
@@ -253,9 +245,9 @@ export function progressPrinter(stream: NodeJS.WriteStream, everySeconds = 10): 
       clearStatus();
       stream.write(`${describeDone(event)}\n`);
     } else {
-      const status = event.epoch === null
+      const status = event.type === "log"
         ? `${generationName(event.generation)}  ${clean(event.line)}  ${formatSeconds(event.seconds)}`
-        : `${generationName(event.generation)}  epoch ${event.epoch}  exact ${event.exact ?? "?"}  ${formatSeconds(event.seconds)}`;
+        : `${generationName(event.generation)}  epoch ${event.epoch.epoch}  exact ${event.epoch.exact}/${event.positions}  ${formatSeconds(event.seconds)}`;
       if (tty) {
         stream.write(`\r\x1b[K${status.slice(0, (stream.columns || 80) - 1)}`);
         statusShown = true;
@@ -269,7 +261,7 @@ export function progressPrinter(stream: NodeJS.WriteStream, everySeconds = 10): 
 
 /** The closing lines of a bootstrap run. */
 export function bootstrapSummary(result: BootstrapResult, dir: string, seconds: number): string {
-  const lines = [`${result.ran.length === 0 ? "no new generations" : `${result.ran.length} generation${result.ran.length === 1 ? "" : "s"} run`} in ${formatSeconds(seconds)}; ${dir} holds ${result.lineage.length}:`, "", generationsTable(result.lineage).trimEnd()];
+  const lines = [`${result.ran.length === 0 ? "no new generations" : `${plural(result.ran.length, "generation")} run`} in ${formatSeconds(seconds)}; ${dir} holds ${result.lineage.length}:`, "", generationsTable(result.lineage).trimEnd()];
   if (result.stopped) lines.push("", `The lineage cannot go on: ${result.stopped}`);
   return `${lines.join("\n")}\n`;
 }

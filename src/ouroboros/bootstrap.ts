@@ -1,19 +1,53 @@
 // The ouroboros: generation k runs its program in the sandbox; the program trains a model on its own
 // text and emits what greedy decoding gives back; that text is generation k+1's program. The harness
 // never hands a program the expected output: the program's only input is its own file.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { QUINE_PATH } from "../bundle";
-import { checkPublication, storeOverflow, type PublicationLimits } from "./publication";
-import { probeWalls, runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
+import { round } from "../format";
+import { check } from "../files/json";
+import { writeFileSafely } from "../files/write";
+import { QUINE_PATH } from "../paths";
+import type { BackendName, Epoch } from "../runtime";
+import { EpochSchema } from "../runtime/epoch";
+import { z } from "zod";
+import { checkPublication, publicationLimits, storeOverflow, type PublicationLimits } from "./publication";
+import { DEFAULT_LIMITS, probeWalls, runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
 import {
   acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
-  writeGeneration, writeLineageSummary, type GenerationMetrics, type HistoryEntry, type StoredGeneration,
+  writeGeneration, writeLineageSummary, type GenerationMetrics, type StoredGeneration,
 } from "./store";
 
 /** How many generations `bootstrap` runs by default: 0, 1 and 2. */
 export const DEFAULT_GENERATIONS = 3;
 export const DEFAULT_DIR = "generations";
+
+/**
+ * bootstrap's settings: the sandbox's and the publication's limits in the units a person gives them;
+ * its options are generated from this (src/options.ts).
+ */
+export const BootstrapSettingsSchema = z.object({
+  generations: z.number().int().nonnegative().describe("run until the lineage has this many generations (finished ones are kept)"),
+  timeout: z.number().positive().describe("a program's time limit, in seconds"),
+  maxMemory: z.number().positive().describe("a program's memory limit, in MB"),
+  maxParameters: z.number().int().positive().describe("most weights a published model may have"),
+  maxText: z.number().int().positive().describe("most characters a published text, or the decoded one, may have"),
+  maxStoreMb: z.number().positive().describe("most a generation may add to the store, in MB"),
+});
+export type BootstrapSettings = z.infer<typeof BootstrapSettingsSchema>;
+export const BOOTSTRAP_DEFAULTS: BootstrapSettings = {
+  generations: DEFAULT_GENERATIONS, timeout: DEFAULT_LIMITS.timeoutMs / 1000, maxMemory: DEFAULT_LIMITS.maxMemoryMb,
+  maxParameters: publicationLimits.maxParameters, maxText: publicationLimits.maxTextChars, maxStoreMb: publicationLimits.maxStoreMb,
+};
+
+/** The sandbox's limits from bootstrap's settings. */
+export function sandboxLimits({ timeout, maxMemory }: BootstrapSettings, backend: BackendName): SandboxLimits {
+  return { timeoutMs: timeout * 1000, maxMemoryMb: maxMemory, backend };
+}
+
+/** The publication's limits from bootstrap's settings. */
+export function publicationLimitsOf({ maxParameters, maxText, maxStoreMb }: BootstrapSettings): PublicationLimits {
+  return { ...publicationLimits, maxParameters, maxTextChars: maxText, maxStoreMb };
+}
 
 export interface BootstrapOptions {
   dir: string;
@@ -27,7 +61,8 @@ export interface BootstrapOptions {
 export type BootstrapEvent =
   | { type: "note"; message: string }
   | { type: "start"; generation: number; bytes: number }
-  | { type: "log"; generation: number; line: string; seconds: number; epoch: number | null; exact: string | null }
+  | { type: "log"; generation: number; line: string; seconds: number }
+  | { type: "progress"; generation: number; epoch: Epoch; positions: number; seconds: number }
   | { type: "done"; generation: number; metrics: GenerationMetrics };
 
 export interface BootstrapResult {
@@ -99,17 +134,20 @@ async function runGeneration(
   const staging = stagingPath(dir, generation);
   mkdirSync(staging, { recursive: true });
   const programPath = join(staging, "program.js");
-  writeFileSync(programPath, program);
+  writeFileSafely(programPath, program);
   emit({ type: "start", generation, bytes: Buffer.byteLength(program) });
   const started = Date.now();
-  const onLog = (line: string): void => {
-    const epoch = /\bepoch (\d+)/.exec(line);
-    const exact = /\bexact (\S+)/.exec(line);
-    emit({ type: "log", generation, line, seconds: (Date.now() - started) / 1000, epoch: epoch ? Number(epoch[1]) : null, exact: exact ? exact[1] : null });
+  const seconds = (): number => (Date.now() - started) / 1000;
+  const positions = [...program].length + 1; // what the program trains on: its text and the boundary
+  const progress: Epoch[] = [];
+  const onLog = (line: string): void => emit({ type: "log", generation, line, seconds: seconds() });
+  const onProgress = (epoch: Epoch): void => {
+    progress.push(epoch);
+    emit({ type: "progress", generation, epoch, positions, seconds: seconds() });
   };
   let result: SandboxResult;
   try {
-    result = await runInSandbox(programPath, options.limits, onLog);
+    result = await runInSandbox(programPath, options.limits, { onLog, onProgress });
   } catch (error) {
     // The sandbox itself failing is the harness's problem, not the program's: stop, store nothing.
     throw new Error(`The sandbox failed while running ${generationName(generation)}: ${error instanceof Error ? error.message : String(error)}`);
@@ -122,7 +160,7 @@ async function runGeneration(
     parentWeightsHash: parent?.weightsHash ?? null,
     walls: result.walls,
   };
-  writeFileSync(join(staging, "log.txt"), result.stderr);
+  writeFileSafely(join(staging, "log.txt"), result.stderr);
   const dead = (reason: string): GenerationMetrics => {
     const metrics: GenerationMetrics = {
       ...base, wallSeconds: round((Date.now() - started) / 1000, 3), status: "dead", reason: sentence(reason), epochs: 0,
@@ -144,16 +182,18 @@ async function runGeneration(
   if (overflow) return dead(overflow);
   const wallSeconds = round((Date.now() - started) / 1000, 3);
   const weightsHash = sha256(result.files["weights.bin"]); // the float32 weights in saved order, as rt.weightsHash
-  const history = (result.history as HistoryEntry[]).filter((h) => typeof h === "object" && h !== null);
-  const trainSeconds = history.at(-1)?.seconds;
-  const seconds = typeof trainSeconds === "number" && trainSeconds > 0 ? trainSeconds : wallSeconds;
+  // The history the program published; if it published none that checks, the passes it reported as it went.
+  const published = check(EpochSchema.array(), result.history);
+  const history = published.error === undefined && published.data.length > 0 ? published.data : progress;
+  const trainSeconds = history.at(-1)?.seconds ?? 0;
+  const charsSeconds = trainSeconds > 0 ? trainSeconds : wallSeconds;
   const metrics: GenerationMetrics = {
     ...base,
     wallSeconds,
     status: emitted === program ? "exact" : "mutated",
     reason: null,
     epochs: result.epochs,
-    charsPerSecond: Math.round((([...program].length + 1) * result.epochs) / seconds),
+    charsPerSecond: Math.round((positions * result.epochs) / charsSeconds),
     backend: result.backend,
     seed: result.seed,
     emittedHash: sha256(emitted),
@@ -174,8 +214,4 @@ async function runGeneration(
 function sentence(reason: string): string {
   const line = reason.split("\n")[0].trim() || "it died without saying why";
   return /[.!?…]$/.test(line) ? line : `${line}.`;
-}
-
-function round(x: number, digits: number): number {
-  return Number(x.toFixed(digits));
 }

@@ -1,0 +1,23 @@
+// How numbers and flags read in the terminal and in the report: one spelling for both.
+
+/** Seconds as "42.1 s" or "3 min 07 s". */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${String(Math.round(seconds - minutes * 60)).padStart(2, "0")} s`;
+}
+
+/** "yes", "no", or `none` for anything that is not a boolean (null: not known). */
+export function yesNo(value: unknown, none = "–"): string {
+  return value === true ? "yes" : value === false ? "no" : none;
+}
+
+/** `x` rounded to `digits` decimals, as a number (for metrics files). */
+export function round(x: number, digits = 3): number {
+  return Number(x.toFixed(digits));
+}
+
+/** "1 generation", "3 generations". */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}

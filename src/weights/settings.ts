@@ -1,0 +1,34 @@
+// A weight-quine run's settings, defined once: this schema gives their type, their check, the
+// `weights` command's options and help (src/options.ts) and the settings recorded in metrics.json.
+// Defaults depend on the variant (VARIANT_DEFAULTS in ./variants.ts), apart from COMMON_DEFAULTS.
+import { z } from "zod";
+import { OPTIMIZERS } from "./optim";
+
+export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla"] as const;
+export type VariantName = (typeof VARIANTS)[number];
+export const CELLS = ["lstm", "gru"] as const;
+export type Cell = (typeof CELLS)[number];
+export const OBJECTIVES = ["mse", "relative"] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+
+export const WeightSettingsSchema = z.object({
+  variant: z.enum(VARIANTS).describe("the network"),
+  size: z.number().int().positive().describe("N of the N×N trainable layer; hidden units (recurrent) or width (vanilla); default per variant"),
+  epochs: z.number().int().positive().describe("training steps (default per variant: the original's)"),
+  optimizer: z.enum(OPTIMIZERS).describe("the optimizer (default per variant)"),
+  lr: z.number().positive().describe("learning rate (default per variant, or the optimizer's PyTorch default)"),
+  regenerate: z.number().int().nonnegative().describe("every K-th step replaces the weights by their own predictions; 0 = never (default per variant)"),
+  anderson: z.number().int().nonnegative().describe("Anderson acceleration of regeneration over the last M steps; 0 = plain (default per variant)"),
+  tries: z.number().int().positive().describe("networks to try (seeds seed, seed+1, …) until one reaches the target (default per variant)"),
+  target: z.number().nonnegative().describe("relative error (RMSE / RMS of the weights) that ends the search over networks (default per variant)"),
+  patience: z.number().int().nonnegative().describe("stop a run once its relative error has not improved by 1% in N steps; 0 = never (default per variant)"),
+  refine: z.number().int().nonnegative().describe("float64 fixed-point refinement steps at the end (default per variant)"),
+  objective: z.enum(OBJECTIVES).describe("mse, or relative (mse / mean(weights²)) for optimizer steps (default per variant)"),
+  accumulateGradients: z.boolean().describe("never zero the gradients, as the original onehot script (each step uses their running sum)"),
+  cell: z.enum(CELLS).describe("recurrent only: the cell"),
+  seed: z.number().int().nonnegative().describe("random seed"),
+});
+export type WeightSettings = z.infer<typeof WeightSettingsSchema>;
+
+/** The defaults that do not depend on the variant. */
+export const COMMON_DEFAULTS = { accumulateGradients: false, cell: "lstm", seed: 1337 } as const satisfies Partial<WeightSettings>;
