@@ -17,6 +17,7 @@ import { byteEntropy, generationStatistics, highOrderEntropy, levenshtein, shann
 import { expNonPositive, makeChild, mutate, sampleAtTemperature, seededRandom, seedFor } from "../src/evolution/variation";
 import { sha256 } from "../src/ouroboros/store";
 import { decodeModel, type CheckedModel } from "../src/runtime/decoder";
+import { ageLock } from "./helpers";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");
 const scratch = mkdtempSync(join(tmpdir(), "nq-evolution-"));
@@ -247,6 +248,7 @@ describe("a population of stand-in replicators", () => {
     process.kill(-(child.pid as number), "SIGKILL");
     await exited;
     assert.ok(existsSync(join(two, "gen-0000")), "generation 0 was written before the kill");
+    ageLock(two); // as if the lock's stale timeout had passed since the kill
     const resumed = cli(...runArgs(two, 2));
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, /continuing after gen-000/);

@@ -2,10 +2,11 @@
 // ends in one clear sentence, scratch folders (removed after the run) and the fixtures' paths.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
+import { LOCK_STALE_MS } from "../src/ouroboros/store";
 import { ROOT } from "../src/paths";
 
 export const CLI = join(ROOT, "dist", "src", "cli.js");
@@ -37,4 +38,10 @@ after(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })
 export function tempDir(): string {
   temps.push(mkdtempSync(join(tmpdir(), "nq-test-")));
   return temps[temps.length - 1];
+}
+
+/** Makes `dir`'s lock look as a run killed with -9 leaves it: not refreshed for longer than LOCK_STALE_MS. */
+export function ageLock(dir: string): void {
+  const past = new Date(Date.now() - LOCK_STALE_MS - 5000);
+  utimesSync(join(dir, ".lock"), past, past);
 }

@@ -274,7 +274,7 @@ export function acquireLock(dir: string): { release: () => void; note: string | 
     release = lockSync(dir, options);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
-    throw new Error(`${dir} is in use by another bootstrap run (its lock was refreshed ${Math.round((age ?? 0) / 1000)} s ago); wait for it to finish or stop it first.`);
+    throw new Error(`${dir} is in use by another run (its lock was refreshed ${Math.round((age ?? 0) / 1000)} s ago); wait for it to finish or stop it first.`);
   }
   const note = age === null ? null : `took over the lock of an earlier run that stopped refreshing it ${Math.round(age / 1000)} s ago`;
   return { release, note };
