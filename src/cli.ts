@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { join } from "node:path";
 import { bundleQuine, QUINE_PATH, ROOT, writeQuine } from "./bundle";
-import { emitModel, memorizeFile } from "./memorize";
+import { analyzeFile, emitModel, memorizeFile } from "./memorize";
 import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
@@ -71,13 +71,26 @@ backendOption(program.command("train <file>")
     if (!metrics.exact) throw new Error(`Training did not reach an exact model within its budget; the best model so far is saved in ${out}.`);
   }));
 
+program.command("analyze <file>")
+  .description("which positions of a text need the longest context to predict, and how hard training will find it")
+  .option("--top <n>", "how many of the hardest positions to list", int, 10)
+  .option("--json", "print the analysis as JSON")
+  .action(run(async (file: string, opts: { top: number; json?: boolean }) => {
+    process.stdout.write(analyzeFile(file, opts.top, opts.json));
+  }));
+
 backendOption(program.command("emit <gen-or-model-dir>")
   .description("decode a saved model back to its text, on stdout: a model directory, a generation folder, or a generation number in --dir")
   .option("--dir <dir>", "the generations folder a generation number refers to", DEFAULT_DIR)
+  .option("--max-chars <n>", "stop decoding after this many characters (default: twice the length the model was trained on, plus 1000)", int)
   .option("--check", "instead of printing the text, check that it equals the generation's stored emitted text"))
-  .action(run(async (value: string, opts: { dir: string; check?: boolean; backend: BackendName }) => {
+  .action(run(async (value: string, opts: { dir: string; maxChars?: number; check?: boolean; backend: BackendName }) => {
     const target = findEmitTarget(value, opts.dir);
-    const { text, minMargin, backend } = await emitModel(target.modelDir, opts.backend);
+    const { text, minMargin, backend, stopped } = await emitModel(target.modelDir, opts.backend, opts.maxChars);
+    if (stopped && !opts.check) {
+      process.stdout.write(text);
+      throw new Error(stopped);
+    }
     if (opts.check) {
       const { ok, message } = emitCheck(target, text);
       if (!ok) throw new Error(message);

@@ -9,6 +9,7 @@ import { initBackend, parseBackend } from "./backend";
 import "@tensorflow/tfjs-layers";
 import { saveModel, type QuineModel } from "./model-files";
 
+export * from "./analyze";
 export * from "./backend";
 export * from "./lstm";
 export * from "./model-files";
@@ -37,6 +38,6 @@ export interface Publication {
 
 /** Writes the decoded text to stdout (and the model to NQ_MODEL_DIR when set). */
 export async function publish(result: Publication): Promise<void> {
-  if (process.env.NQ_MODEL_DIR) await saveModel(process.env.NQ_MODEL_DIR, result.model);
+  if (process.env.NQ_MODEL_DIR) await saveModel(process.env.NQ_MODEL_DIR, { ...result.model, textLength: [...result.text].length });
   process.stdout.write(result.text);
 }

@@ -8,10 +8,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { LstmWeights } from "./lstm";
 
-/** A trained character model: its symbols (index 0 marks start and end) and its weights. */
+/** A trained character model: its symbols (index 0 marks start and end), its weights and, when known, the length (code points) of the text it was trained on. */
 export interface QuineModel {
   vocab: string[];
   weights: LstmWeights;
+  textLength?: number;
 }
 
 /** Everything a model's files hold, in memory: what `saveModel` writes and a sandbox hands over. */
@@ -36,7 +37,7 @@ function toLayersModel(model: QuineModel): tfl.LayersModel {
     ],
   });
   layers.setWeights(WEIGHT_ORDER.map((name) => model.weights[name]));
-  layers.setUserDefinedMetadata({ vocab: model.vocab });
+  layers.setUserDefinedMetadata(model.textLength === undefined ? { vocab: model.vocab } : { vocab: model.vocab, textLength: model.textLength });
   return layers;
 }
 
@@ -108,13 +109,20 @@ export async function loadModel(dir: string): Promise<QuineModel> {
     throw new Error(`The model in ${dir} is damaged or not a neural-quine model (${error instanceof Error ? error.message : String(error)}).`);
   }
   try {
-    const vocab = (layers.getUserDefinedMetadata() as { vocab?: unknown } | undefined)?.vocab;
+    const metadata = layers.getUserDefinedMetadata() as { vocab?: unknown; textLength?: unknown } | undefined;
+    const vocab = metadata?.vocab;
+    // Older models record no text length; a recorded one must be a length.
+    const textLength = metadata?.textLength;
+    const lengthOk = textLength === undefined || (typeof textLength === "number" && Number.isSafeInteger(textLength) && textLength >= 0);
+    if (!lengthOk) {
+      throw new Error(`The model in ${dir} is damaged: its recorded text length is not a non-negative integer.`);
+    }
     const tensors = layers.getWeights();
     const shapesOk = tensors.length === 5 && Array.isArray(vocab) && vocab.every((s) => typeof s === "string") &&
       tensors[0].shape[0] === vocab.length && tensors[4].shape[0] === vocab.length;
     if (!shapesOk) throw new Error(`The model in ${dir} is not a neural-quine model: expected an LSTM and a Dense layer over its stored vocabulary.`);
     const weights = Object.fromEntries(WEIGHT_ORDER.map((name, i) => [name, tf.clone(tensors[i])])) as unknown as LstmWeights;
-    return { vocab: vocab as string[], weights };
+    return typeof textLength === "number" ? { vocab: vocab as string[], weights, textLength } : { vocab: vocab as string[], weights };
   } finally {
     layers.dispose();
   }
