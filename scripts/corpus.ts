@@ -7,6 +7,7 @@
 //   npm run corpus                       every text, 5 min cap each, 1 h budget
 //   npm run corpus -- --quick            4 small texts of different kinds, 60 s cap, 5 min budget
 //   npm run corpus -- --pick             choose the texts again by the fixed rule (rewrites the manifest)
+//   npm run corpus -- --render --readme  the tables again from docs/corpus.json (--resume continues a run)
 //   npm run corpus -- --only dts,css --seeds 1,2,3 --set hidden=192 --out /tmp/x   experiments
 //
 // Each text trains in a fresh child process of this script (`--child`), as a user's `train` would.
@@ -233,13 +234,13 @@ function summaryOf(results: Result[], cap: number) {
 }
 
 function markdown(results: Result[], summary: ReturnType<typeof summaryOf>, header: string): string {
-  const rows = results.map((r) => `| ${r.text} | ${r.kind} | ${r.bytes} | ${r.seed} | ${r.note && !r.note.startsWith("not exact") ? r.note : r.exact ? "yes" : "**no**"} | ${r.epochs || "–"} | ${r.seconds ? fmt(r.seconds) : "–"} | ${r.longestContext} | ${r.beyondWindow} |`);
+  const rows = results.map((r) => `| ${r.text} | ${r.kind} | ${r.bytes} | ${r.seed} | ${r.note && !r.note.startsWith("not exact") ? r.note : r.exact ? "yes" : "**no**"} | ${r.epochs || "–"} | ${r.seconds ? fmt(r.seconds) : "–"} | ${r.cpuSeconds ? fmt(r.cpuSeconds) : "–"} | ${r.longestContext} | ${r.beyondWindow} |`);
   const s = summary;
   return [
     header,
     "",
-    "| text | kind | bytes | seed | exact | epochs | seconds | hardest context | positions beyond window |",
-    "|---|---|--:|--:|:-:|--:|--:|--:|--:|",
+    "| text | kind | bytes | seed | exact | epochs | seconds | CPU s | hardest context | positions beyond window |",
+    "|---|---|--:|--:|:-:|--:|--:|--:|--:|--:|",
     ...rows,
     "",
     `**Summary:** ${s.exact}/${s.runs} runs exact within the ${s.cap} s cap (${fmt(100 * s.shareExact, 0)}%)${s.skipped ? `, ${s.skipped} not run` : ""}; time to exact: median ${fmt(s.medianSeconds)} s, 90th percentile ${fmt(s.p90Seconds)} s, worst ${fmt(s.worstSeconds)} s (∞: not exact within the cap). Worst text ≤ 4 kB: ${fmt(s.worstUpTo4kB)} s (target 60 s); worst ≤ 10 kB: ${fmt(s.worstUpTo10kB)} s (target 180 s).`,
@@ -263,6 +264,16 @@ async function main(args: string[]): Promise<void> {
     const entries = pick();
     writeAtomic(MANIFEST, `${JSON.stringify(entries, null, 2)}\n`);
     process.stdout.write(`wrote ${MANIFEST}: ${entries.length} texts (${Object.keys(QUOTAS).map((k) => `${entries.filter((e) => e.kind === k).length} ${k}`).join(", ")})\n`);
+    return;
+  }
+  if (args.includes("--render")) {
+    // Tables again from a run's JSON (e.g. after the table's format changed); --readme also rewrites the README's section.
+    const out = option(args, "--out") ?? join(ROOT, "docs", "corpus");
+    const run = JSON.parse(readFileSync(`${out}.json`, "utf8")) as { header: string; cap: number; results: Result[] };
+    const doc = markdown(run.results, summaryOf(run.results, run.cap), run.header);
+    writeAtomic(`${out}.md`, doc);
+    if (args.includes("--readme")) writeReadmeSection("corpus", doc.replace(/^# .*\n/, ""));
+    process.stdout.write(doc);
     return;
   }
   const quick = args.includes("--quick");
@@ -292,11 +303,12 @@ async function main(args: string[]): Promise<void> {
     `dependencies by the fixed rule in scripts/corpus.ts (manifest: bench/corpus.json), each trained in a fresh process until`,
     `greedy decoding gives it back exactly, capped at ${cap} s each, ${budget} s for the whole run; seeds ${seeds.join(", ")}.`,
     `Settings: ${JSON.stringify({ ...settings, ...overrides, maxSeconds: cap })}.`,
+    `Seconds: wall-clock training time (the cap is wall-clock); CPU s: the training process's CPU time, which a busy machine inflates far less.`,
     `Hardest context: the longest left context (characters) that decides a position (\`neural-quine analyze\`); positions beyond window: how many need more than the ${window}-step BPTT window.`,
   ].join("\n");
   const save = () => {
     const summary = summaryOf(results, cap);
-    writeAtomic(`${out}.json`, `${JSON.stringify({ machine, cap, budget, seeds, settings: { ...settings, ...overrides }, summary, results }, null, 2)}\n`);
+    writeAtomic(`${out}.json`, `${JSON.stringify({ machine, cap, budget, seeds, settings: { ...settings, ...overrides }, summary, header, results }, null, 2)}\n`);
     writeAtomic(`${out}.md`, markdown(results, summary, header));
     return summary;
   };
