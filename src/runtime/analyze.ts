@@ -73,8 +73,8 @@ function suffixAutomaton(x: ArrayLike<number>): { next: Map<number, number>[]; l
 }
 
 /**
- * Analyzes `text`: every position's deciding context and the `top` hardest positions (longest
- * context first, then earliest). Linear in the text's length (times log of its alphabet).
+ * Analyzes `text`: every position's deciding context and the `top` hardest places (longest
+ * context first, then earliest; one position per context start). Linear in the text's length (times log of its alphabet).
  */
 export function analyzeText(text: string, top = 10): TextAnalysis {
   const chars = [...text];
@@ -115,8 +115,12 @@ export function analyzeText(text: string, top = 10): TextAnalysis {
     const competitors = [...next[v]].map(([code, to]) => ({ symbol: symbolOf(code), count: count[to] })).sort((a, b) => b.count - a.count);
     return { index: i, line, column: i - lineStarts[line - 1] + 1, context: contexts[i], symbol: i < n ? chars[i] : "", competitors };
   };
+  // One position per deciding context: a run of positions decided by the same context start (the
+  // characters of a long repeated line) is one hard place, shown by its hardest position.
   const ranked = Array.from({ length: n + 1 }, (_, i) => i).sort((a, b) => contexts[b] - contexts[a] || a - b);
-  return { symbols: n, contexts, longest, over, hardest: ranked.slice(0, top).map(need) };
+  const starts = new Set<number>();
+  const hardest = ranked.filter((i) => starts.size < top && !starts.has(i - contexts[i]) && starts.add(i - contexts[i])).map(need);
+  return { symbols: n, contexts, longest, over, hardest };
 }
 
 /** Line and column (1-based, code points) of each symbol index in `text`, for naming positions. */
