@@ -216,7 +216,8 @@ function quantile(xs: number[], p: number): number {
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "∞");
 
 function summaryOf(results: Result[], cap: number) {
-  const ran = results.filter((r) => !r.note || r.note.startsWith("not exact"));
+  // A text skipped (its hash changed) or left out by the budget is no run; a crash is a failed one.
+  const ran = results.filter((r) => !r.note?.startsWith("skipped") && !r.note?.startsWith("not run"));
   const times = ran.map((r) => (r.exact ? r.seconds : Infinity));
   const worstUpTo = (bytes: number) => Math.max(-Infinity, ...ran.filter((r) => r.bytes <= bytes).map((r) => (r.exact ? r.seconds : Infinity)));
   return {
@@ -290,7 +291,8 @@ async function main(args: string[]): Promise<void> {
   // --quick: the smallest text of each of four kinds.
   const chosen = quick
     ? (["js", "dts", "readme", "bundle"] as Kind[]).map((k) => manifest.filter((e) => e.kind === k).sort((a, b) => a.length - b.length)[0])
-    : manifest.filter((e) => !only || only.some((o) => e.kind === o || nameOf(e).includes(o)));
+    : manifest.filter((e) => !only || only.some((o) => e.kind === o || nameOf(e).includes(o)))
+      .sort((a, b) => a.length - b.length); // smallest first: a run cut short by its budget still covers every kind
   const window = overrides.window ?? settings.window;
   const resumed = args.includes("--resume") && existsSync(`${out}.json`) ? (JSON.parse(readFileSync(`${out}.json`, "utf8")) as { results: Result[] }).results : [];
   const results: Result[] = [];
