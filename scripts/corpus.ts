@@ -261,10 +261,11 @@ function option(args: string[], name: string): string | undefined {
 }
 
 async function main(args: string[]): Promise<void> {
+  const manifestPath = option(args, "--manifest") ?? MANIFEST;
   if (args.includes("--pick")) {
     const entries = pick();
-    writeAtomic(MANIFEST, `${JSON.stringify(entries, null, 2)}\n`);
-    process.stdout.write(`wrote ${MANIFEST}: ${entries.length} texts (${Object.keys(QUOTAS).map((k) => `${entries.filter((e) => e.kind === k).length} ${k}`).join(", ")})\n`);
+    writeAtomic(manifestPath, `${JSON.stringify(entries, null, 2)}\n`);
+    process.stdout.write(`wrote ${manifestPath}: ${entries.length} texts (${Object.keys(QUOTAS).map((k) => `${entries.filter((e) => e.kind === k).length} ${k}`).join(", ")})\n`);
     return;
   }
   if (args.includes("--render")) {
@@ -283,11 +284,11 @@ async function main(args: string[]): Promise<void> {
   const budget = Number(option(args, "--budget") ?? (quick ? 300 : 3600));
   const seeds = (option(args, "--seeds") ?? String(settings.seed)).split(",").map(Number);
   const overrides = Object.fromEntries((option(args, "--set")?.split(",") ?? []).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)])) as Partial<Settings>;
-  const official = !quick && !only && !option(args, "--out") && !option(args, "--set");
+  const official = !quick && !only && !option(args, "--out") && !option(args, "--set") && manifestPath === MANIFEST;
   const out = option(args, "--out") ?? join(ROOT, "docs", quick ? "corpus-quick" : "corpus");
   const verbose = args.includes("--verbose");
 
-  const manifest = JSON.parse(readFileSync(MANIFEST, "utf8")) as Entry[];
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Entry[];
   // --quick: the smallest text of each of four kinds.
   const chosen = quick
     ? (["js", "dts", "readme", "bundle"] as Kind[]).map((k) => manifest.filter((e) => e.kind === k).sort((a, b) => a.length - b.length)[0])
