@@ -55,6 +55,8 @@ interface Result {
   longestContext: number; // from rt.analyzeText: the hardest position's deciding context
   beyondWindow: number; // positions whose context exceeds the trainer's window
   note?: string; // skipped, crashed, over budget
+  bestRight?: number; // most positions right (by the margin) in any pass: how close a failed run came
+  positions?: number;
 }
 
 // ---- picking: the fixed rule ------------------------------------------------------------------
@@ -185,7 +187,8 @@ async function child(spec: string): Promise<void> {
   if ("problem" in got) throw new Error(got.problem);
   const trained = trainUntilExact(got.text, { ...overrides, seed, maxSeconds: cap });
   const { user, system } = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ exact: trained.exact, epochs: trained.epochs, seconds: trained.seconds, cpuSeconds: (user + system) / 1e6 })}\n`);
+  const bestRight = Math.max(0, ...trained.history.map((e) => e.exact));
+  process.stdout.write(`${JSON.stringify({ exact: trained.exact, epochs: trained.epochs, seconds: trained.seconds, cpuSeconds: (user + system) / 1e6, bestRight, positions: [...got.text].length + 1 })}\n`);
 }
 
 /** Runs this script as a child; resolves with its last stdout line (or undefined) and its stderr tail. */
@@ -235,7 +238,7 @@ function summaryOf(results: Result[], cap: number) {
 }
 
 function markdown(results: Result[], summary: ReturnType<typeof summaryOf>, header: string): string {
-  const rows = results.map((r) => `| ${r.text} | ${r.kind} | ${r.bytes} | ${r.seed} | ${r.note && !r.note.startsWith("not exact") ? r.note : r.exact ? "yes" : "**no**"} | ${r.epochs || "–"} | ${r.seconds ? fmt(r.seconds) : "–"} | ${r.cpuSeconds ? fmt(r.cpuSeconds) : "–"} | ${r.longestContext} | ${r.beyondWindow} |`);
+  const rows = results.map((r) => `| ${r.text} | ${r.kind} | ${r.bytes} | ${r.seed} | ${r.note && !r.note.startsWith("not exact") ? r.note : r.exact ? "yes" : `**no**${r.bestRight ? ` (${r.bestRight}/${r.positions})` : ""}`} | ${r.epochs || "–"} | ${r.seconds ? fmt(r.seconds) : "–"} | ${r.cpuSeconds ? fmt(r.cpuSeconds) : "–"} | ${r.longestContext} | ${r.beyondWindow} |`);
   const s = summary;
   return [
     header,
