@@ -8,6 +8,7 @@
 //   npm run corpus -- --quick            4 small texts of different kinds, 60 s cap, 5 min budget
 //   npm run corpus -- --pick             choose the texts again by the fixed rule (rewrites the manifest)
 //   npm run corpus -- --render --readme  the tables again from docs/corpus.json (--resume continues a run)
+//   npm run corpus -- --compare before.json after.json   two runs side by side
 //   npm run corpus -- --only dts,css --seeds 1,2,3 --set hidden=192 --out /tmp/x   experiments
 //
 // Each text trains in a fresh child process of this script (`--child`), as a user's `train` would.
@@ -269,6 +270,16 @@ async function main(args: string[]): Promise<void> {
     const entries = pick();
     writeAtomic(manifestPath, `${JSON.stringify(entries, null, 2)}\n`);
     process.stdout.write(`wrote ${manifestPath}: ${entries.length} texts (${Object.keys(QUOTAS).map((k) => `${entries.filter((e) => e.kind === k).length} ${k}`).join(", ")})\n`);
+    return;
+  }
+  if (args.includes("--compare")) {
+    // Two runs on the same texts, side by side (e.g. a recipe before and after): Markdown on stdout.
+    const [before, after] = [option(args, "--compare"), args[args.indexOf("--compare") + 2]].map((file) =>
+      (JSON.parse(readFileSync(file ?? "", "utf8")) as { results: Result[] }).results);
+    const cell = (r?: Result) => (!r ? "–" : r.note && !r.note.startsWith("not exact") ? r.note.split(":")[0]
+      : `${r.exact ? "yes" : `no (${r.bestRight ?? "?"}/${r.positions ?? "?"})`}, ${r.epochs} ep, ${fmt(r.seconds)} s, ${fmt(r.cpuSeconds)} CPU s`);
+    const rows = after.map((r) => `| ${r.text} | ${r.bytes} | ${r.longestContext} | ${cell(before.find((b) => b.text === r.text && b.seed === r.seed))} | ${cell(r)} |`);
+    process.stdout.write(["| text | bytes | hardest context | before | after |", "|---|--:|--:|---|---|", ...rows, ""].join("\n"));
     return;
   }
   if (args.includes("--render")) {
