@@ -184,6 +184,7 @@ function trainUntilExact(source, options = {}) {
     if (B > 1 && N - exact <= s.final) {
       ({ B, S, inputs, targets, mask } = layout(1));
       starts = rt.zeroState(1, s.hidden);
+      window = S;
     }
     if (exact === N) {
       const decoded2 = decodeGreedy(model, N);

@@ -148,10 +148,12 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       window = Math.min(S, window * s.grow);
     }
     // The last few wrong positions: train on the decoding trajectory itself, one stream from the
-    // start, where no context is cut off and every state is the one decoding will see.
+    // start through the whole text, where no context is cut off and every state is the one
+    // decoding will see.
     if (B > 1 && N - exact <= s.final) {
       ({ B, S, inputs, targets, mask } = layout(1));
       starts = rt.zeroState(1, s.hidden);
+      window = S;
     }
     if (exact === N) {
       // Training says every position is right; only decoding, from scratch and in one stream, decides.
