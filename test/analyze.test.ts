@@ -2,8 +2,15 @@
 // with the context they need and the continuations that compete; on random texts it agrees with a
 // brute-force search of the definition.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { ROOT } from "../src/bundle";
 import { analyzeText, difficultySummary } from "../src/runtime/analyze";
+
+const CLI = join(ROOT, "dist", "src", "cli.js");
 
 /** The definition, by brute force: the shortest context (start boundary included) always followed by the same symbol. */
 function bruteContexts(text: string): number[] {
@@ -70,4 +77,19 @@ test("code points, not UTF-16 units: a character outside the BMP is one symbol",
   assert.equal(a.symbols, 7);
   const z = a.hardest.find((h) => h.symbol === "z");
   assert.equal(z?.column, 7);
+});
+
+test("CLI: analyze lists the hard positions; train predicts the difficulty and, when it gives up, names the positions still wrong", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nq-analyze-"));
+  const file = join(dir, "two.txt");
+  const line = "the same long line of text, word for word, ";
+  writeFileSync(file, `${line}A\n${line}B\n`);
+  const analyzed = spawnSync(process.execPath, [CLI, "analyze", file, "--top", "2"], { encoding: "utf8" });
+  assert.equal(analyzed.status, 0, analyzed.stderr);
+  assert.match(analyzed.stdout, /predicted difficulty: moderate: 90 characters; the longest context needed is 44 \(line 1, column 44\)/);
+  assert.match(analyzed.stdout, /\n {2}1:44 +context +44 +"A", competing: "A" ×1, "B" ×1\n {2}2:44 +context +44 +"B"/);
+  const trained = spawnSync(process.execPath, [CLI, "train", file, "--hidden", "8", "--max-epochs", "3", "--out", join(dir, "model")], { encoding: "utf8" });
+  assert.notEqual(trained.status, 0);
+  assert.match(trained.stderr, /^backend: \w+\npredicted difficulty: moderate/);
+  assert.match(trained.stderr, /positions still wrong \(\d+, line:column and the context each needs\): \d+:\d+ \(context \d+\)/);
 });
