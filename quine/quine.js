@@ -49,16 +49,8 @@ function decodeGreedy(model, limit) {
   let text = "";
   let minMargin = Infinity;
   for (let token = 0, n = 0; n <= limit; n++) {
-    const logits = stepper.next(token);
-    let best = 0;
-    let second = -Infinity;
-    for (let v = 1; v < logits.length; v++) {
-      if (logits[v] > logits[best]) {
-        second = logits[best];
-        best = v;
-      } else second = Math.max(second, logits[v]);
-    }
-    minMargin = Math.min(minMargin, logits[best] - second);
+    const { best, margin } = rt.greedyChoice(stepper.next(token));
+    minMargin = Math.min(minMargin, margin);
     if (best === 0) break;
     text += model.vocab[best];
     token = best;
@@ -89,6 +81,8 @@ var settings = {
   // loss weight of positions already right by twice the margin
   margin: 1,
   // logit lead the right symbol must have everywhere
+  final: 8,
+  // wrong positions at most for the final phase: one stream, the decoding trajectory
   seed: 1,
   maxEpochs: 3e3,
   maxSeconds: 1800
@@ -98,21 +92,24 @@ function trainUntilExact(source, options = {}) {
   const vocab = makeVocab(source);
   const ids = encode(source, vocab);
   const N = ids.length + 1;
-  const B = Math.min(s.streams, N);
-  const S = Math.ceil(N / B);
-  const inputs = new Int32Array(B * S);
-  const targets = new Int32Array(B * S);
-  const mask = new Float32Array(B * S);
-  for (let p = 0; p < N; p++) {
-    const at = Math.floor(p / S) * S + p % S;
-    inputs[at] = p ? ids[p - 1] : 0;
-    targets[at] = p < N - 1 ? ids[p] : 0;
-    mask[at] = 1;
-  }
+  const layout = (B2) => {
+    const S2 = Math.ceil(N / B2);
+    const inputs2 = new Int32Array(B2 * S2);
+    const targets2 = new Int32Array(B2 * S2);
+    const mask2 = new Float32Array(B2 * S2);
+    for (let p = 0; p < N; p++) {
+      const at = Math.floor(p / S2) * S2 + p % S2;
+      inputs2[at] = p ? ids[p - 1] : 0;
+      targets2[at] = p < N - 1 ? ids[p] : 0;
+      mask2[at] = 1;
+    }
+    return { B: B2, S: S2, inputs: inputs2, targets: targets2, mask: mask2 };
+  };
+  let { B, S, inputs, targets, mask } = layout(Math.min(s.streams, N));
   const windowsOf = (first, window2) => {
     const windows = [];
     for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
-      t1 = Math.min(S, t0 ? t0 + window2 : first);
+      t1 = Math.min(S, t0 ? t0 + window2 : first || 1);
       const pick = (a) => a.filter((_, i) => i % S >= t0 && i % S < t1);
       windows.push({ inputs: pick(inputs), targets: pick(targets), mask: pick(mask) });
     }
@@ -176,6 +173,11 @@ function trainUntilExact(source, options = {}) {
     } else if (++sinceBest === s.patience) {
       sinceBest = 0;
       window = Math.min(S, window * s.grow);
+    }
+    if (B > 1 && N - exact <= s.final) {
+      ({ B, S, inputs, targets, mask } = layout(1));
+      starts = rt.zeroState(1, s.hidden);
+      window = S;
     }
     if (exact === N) {
       const decoded2 = decodeGreedy(model, N);

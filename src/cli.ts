@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The neural-quine command line: parses arguments and calls into src/. No logic lives here.
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { join } from "node:path";
 import { bundleQuine, writeQuine } from "./bundle";
 import { QUINE_PATH, ROOT } from "./paths";
-import { emitModel, memorizeFile, SettingsSchema } from "./memorize";
+import { analyzeFile, emitModel, memorizeFile, SettingsSchema } from "./memorize";
 import { addOptions, readOptions } from "./options";
 import { COMMON_DEFAULTS, WeightSettingsSchema } from "./weights/settings";
 import {
@@ -42,6 +42,13 @@ function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args
   };
 }
 
+/** Commander's parser for a count given on the command line. */
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer.");
+  return n;
+}
+
 // ---- commands -------------------------------------------------------------------------------
 
 // The code quine: memorize a text, decode it back, build the bundle.
@@ -59,11 +66,20 @@ backendOption(addOptions(program.command("train <file>")
     if (!metrics.exact) throw new Error(`Training did not reach an exact model within its budget; the best model so far is saved in ${out}.`);
   }));
 
+program.command("analyze <file>")
+  .description("which positions of a text need the longest context to predict, and how hard training will find it")
+  .option("--top <n>", "how many of the hardest positions to list", positiveInt, 10)
+  .option("--json", "print the analysis as JSON")
+  .action(run(async (file: string, opts: { top: number; json?: boolean }) => {
+    process.stdout.write(analyzeFile(file, opts.top, opts.json));
+  }));
+
 backendOption(program.command("emit <gen-or-model-dir>")
   .description("decode a saved model back to its text, on stdout: a model directory, a generation folder, or a generation number in --dir")
   .option("--dir <dir>", "the generations folder a generation number refers to", DEFAULT_DIR)
+  .option("--max-chars <n>", "stop decoding after this many characters (default: twice the length the model was trained on, plus 1000)", positiveInt)
   .option("--check", "instead of printing the text, check that the parent's decoder (as bootstrap used it) gives the stored emitted text"))
-  .action(run(async (value: string, opts: { dir: string; check?: boolean; backend: BackendName }) => {
+  .action(run(async (value: string, opts: { dir: string; maxChars?: number; check?: boolean; backend: BackendName }) => {
     const target = findEmitTarget(value, opts.dir);
     if (opts.check) {
       // As bootstrap recorded it: the parent's own decoder, the same on every machine and backend.
@@ -73,8 +89,9 @@ backendOption(program.command("emit <gen-or-model-dir>")
       process.stdout.write(`${message}\n`);
       return;
     }
-    const { text, minMargin, backend } = await emitModel(target.modelDir, opts.backend);
+    const { text, minMargin, backend, stopped } = await emitModel(target.modelDir, opts.backend, opts.maxChars);
     process.stdout.write(text);
+    if (stopped) throw new Error(stopped);
     process.stderr.write(`backend: ${backend}; ${text.length} characters; smallest margin ${minMargin.toFixed(2)}\n`);
   }));
 

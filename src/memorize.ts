@@ -7,7 +7,7 @@ import { basename, join } from "node:path";
 import { z } from "zod";
 import * as rt from "./runtime";
 import type { Epoch as RecordedEpoch } from "./runtime/epoch";
-import { trainUntilExact, type Epoch, type Settings } from "./quine/train";
+import { settings as defaults, trainUntilExact, type Epoch, type Settings } from "./quine/train";
 import { decodeGreedy } from "./quine/sample";
 
 /**
@@ -25,6 +25,7 @@ export const SettingsSchema = z.object({
   clipNorm: z.number().positive().describe("global gradient norm"),
   settled: z.number().nonnegative().describe("loss weight of positions already right by twice the margin"),
   margin: z.number().nonnegative().describe("logit lead the right character must have at every position"),
+  final: z.number().int().nonnegative().describe("wrong positions at most for the final phase: one stream over the whole text, the decoding trajectory"),
   seed: z.number().int().nonnegative().describe("random seed for initialisation"),
   maxEpochs: z.number().int().positive().describe("give up after this many passes over the text"),
   maxSeconds: z.number().positive().describe("give up after this much training time, in seconds"),
@@ -38,8 +39,10 @@ void [settingsMatch, epochsMatch];
 
 /** Most distinct characters one model represents (its vocabulary, boundary symbol aside). */
 export const MAX_SYMBOLS = 1024;
-/** Longest text emit decodes before it calls the output runaway. */
+/** Longest text emit decodes before it calls the output runaway, for a model that does not record its text's length. */
 export const MAX_DECODE = 1_000_000;
+/** A model that records its text's length may emit this many times as much (plus a little) before it is called runaway. */
+export const DECODE_FACTOR = 2;
 
 /** Reads a UTF-8 text file for training; anything else throws one clear sentence. */
 export function readTextFile(path: string): string {
@@ -105,10 +108,12 @@ export async function memorizeFile(path: string, out: string | undefined, settin
   if (!checked.success) throw new Error(`Bad settings: ${describeIssue(checked.error)}.`);
   const backend = await rt.initBackend(backendName);
   rt.log(`backend: ${backend}`);
+  rt.log(rt.difficultySummary(rt.analyzeText(text), checked.data.window ?? defaults.window));
   const trained = trainUntilExact(text, checked.data);
+  if (!trained.exact) rt.log(wrongPositionsReport(trained.model, text));
   const dir = out ?? `${basename(path)}.model`;
-  await rt.saveModel(dir, trained.model);
   const characters = [...text].length;
+  await rt.saveModel(dir, { ...trained.model, textLength: characters });
   const metrics: Metrics = {
     file: path,
     bytes: Buffer.byteLength(text),
@@ -133,15 +138,67 @@ export async function memorizeFile(path: string, out: string | undefined, settin
   return { out: dir, metrics };
 }
 
-/** Decodes a saved model back to its text (greedy, from the boundary symbol to the next one). */
-export async function emitModel(dir: string, backend: rt.BackendName = "auto"): Promise<{ text: string; minMargin: number; backend: string }> {
+/**
+ * The positions a model still gets wrong when it reads the text itself in one stream from the start
+ * (the states decoding sees while it is still right), with their line:column and the context each needs.
+ */
+export function wrongPositionsReport(model: rt.QuineModel, text: string, shown = 10): string {
+  const chars = [...text];
+  const vocab = new Map(model.vocab.map((symbol, i) => [symbol, i]));
+  const stepper = rt.lstmStepper(model.weights);
+  const wrong: number[] = [];
+  for (let i = 0, token = 0; i <= chars.length; i++) {
+    const logits = stepper.next(token);
+    const target = i < chars.length ? vocab.get(chars[i]) ?? 0 : 0;
+    if (logits.some((x, v) => v !== target && x >= logits[target])) wrong.push(i);
+    token = target;
+  }
+  stepper.dispose();
+  if (!wrong.length) return "reading the text in one stream, the model gets every position right: only decoding's own earlier choices went wrong";
+  const contexts = rt.analyzeText(text, 0).contexts;
+  const named = rt.positionsOf(text, wrong.slice(0, shown)).map((p) => `${p.line}:${p.column} (context ${contexts[p.index]})`);
+  return `positions still wrong (${wrong.length}, line:column and the context each needs): ${named.join(", ")}${wrong.length > shown ? ", ..." : ""}`;
+}
+
+/** How many characters emit decodes before it calls the model runaway. */
+export function decodeLimit(textLength: number | undefined): number {
+  return textLength === undefined ? MAX_DECODE : DECODE_FACTOR * textLength + 1000;
+}
+
+/**
+ * Decodes a saved model back to its text (greedy, from the boundary symbol to the next one). A model
+ * that has not ended after `maxChars` characters (default: `decodeLimit` of the length it records)
+ * is runaway: `stopped` says why.
+ */
+export async function emitModel(dir: string, backend: rt.BackendName = "auto", maxChars?: number): Promise<{ text: string; minMargin: number; backend: string; stopped?: string }> {
   const used = await rt.initBackend(backend);
   const model = await rt.loadModel(dir);
-  const decoded = decodeGreedy(model, MAX_DECODE);
+  const limit = maxChars ?? decodeLimit(model.textLength);
+  const decoded = decodeGreedy(model, limit);
   tfDispose(model);
-  return { ...decoded, backend: used };
+  // decodeGreedy takes at most limit + 1 symbols; that many means it never chose the end.
+  const length = [...decoded.text].length;
+  if (length <= limit) return { ...decoded, backend: used };
+  const why = maxChars !== undefined ? "the --max-chars limit" : model.textLength === undefined
+    ? `the limit for models that do not record their text's length` : `${DECODE_FACTOR} × the ${model.textLength} characters it was trained on, plus 1000`;
+  return { ...decoded, backend: used, stopped: `the model did not end its text: decoding stopped after ${length} characters, ${why} (raise it with --max-chars).` };
 }
 
 function tfDispose(model: rt.QuineModel): void {
   for (const tensor of Object.values(model.weights)) tensor.dispose();
+}
+
+/** What `analyze` prints for a text file: the predicted difficulty and the hardest positions (or all of it as JSON). */
+export function analyzeFile(path: string, top: number, json = false): string {
+  const text = readTextFile(path);
+  const analysis = rt.analyzeText(text, top);
+  const summary = rt.difficultySummary(analysis, defaults.window);
+  if (json) {
+    const { contexts: _contexts, ...rest } = analysis;
+    return `${JSON.stringify({ file: path, summary, ...rest }, null, 2)}\n`;
+  }
+  const show = (symbol: string) => (symbol === "" ? "(end)" : JSON.stringify(symbol));
+  const rows = analysis.hardest.map((h) =>
+    `  ${`${h.line}:${h.column}`.padEnd(10)} context ${String(h.context).padStart(5)}  ${show(h.symbol)}, competing: ${h.competitors.map((c) => `${show(c.symbol)} ×${c.count}`).join(", ")}`);
+  return [`${path}: ${summary}`, `hardest positions (line:column, characters of left context that decide the next one, what follows the one-shorter context):`, ...rows, ""].join("\n");
 }

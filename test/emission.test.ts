@@ -81,7 +81,7 @@ test("a published model is checked before any arithmetic: each kind of damage is
     [withJson((j) => { j.userDefinedMetadata.vocab[2] = j.userDefinedMetadata.vocab[1]; }), /a character twice/],
     [withJson((j) => { j.userDefinedMetadata.vocab[1] = "ab"; }), /not one character/],
     [withJson((j) => { j.weightsManifest[0].weights[1].shape = [33, 128]; }), /weight 1 has shape \[33, 128\], expected \[32, 128\]/],
-    [withJson((j) => { delete (j.userDefinedMetadata as Partial<typeof j.userDefinedMetadata>).vocab; }), /not a neural-quine model \(userDefinedMetadata\.vocab/],
+    [withJson((j) => { delete (j.userDefinedMetadata as Partial<typeof j.userDefinedMetadata>).vocab; }), /not a neural-quine model \(field "userDefinedMetadata\.vocab"/],
     [{ ...files, "weights.bin": files["weights.bin"].subarray(4) }, /weights\.bin has \d+ bytes where the model needs \d+/],
     [{ ...files, "weights.bin": nan }, /not a finite number/],
   ];

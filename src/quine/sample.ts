@@ -12,16 +12,8 @@ export function decodeGreedy(model: QuineModel, limit: number): { text: string; 
   let text = "";
   let minMargin = Infinity;
   for (let token = 0, n = 0; n <= limit; n++) {
-    const logits = stepper.next(token);
-    let best = 0;
-    let second = -Infinity;
-    for (let v = 1; v < logits.length; v++) {
-      if (logits[v] > logits[best]) {
-        second = logits[best];
-        best = v;
-      } else second = Math.max(second, logits[v]);
-    }
-    minMargin = Math.min(minMargin, logits[best] - second);
+    const { best, margin } = rt.greedyChoice(stepper.next(token));
+    minMargin = Math.min(minMargin, margin);
     if (best === 0) break;
     text += model.vocab[best];
     token = best;

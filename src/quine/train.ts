@@ -2,9 +2,9 @@
 // over windows. Each stream starts where the previous pass left the stream before it, so training
 // sees the states that one long decoding run will see. Adam at a constant rate (decaying it only
 // ever froze the last few wrong symbols in place); what finishes the job is a loss focused on the
-// positions not yet right by twice the margin, and windows that grow when progress stalls. It stops
-// only when greedy decoding gives the text back byte for byte with every choice ahead of the
-// runner-up by `margin`.
+// positions not yet right by twice the margin, windows that grow when progress stalls, and for the
+// last few positions one stream, the decoding trajectory itself. It stops only when greedy decoding
+// gives the text back byte for byte with every choice ahead of the runner-up by `margin`.
 import { rt, tf } from "./deps";
 import type { QuineModel } from "neural-quine/runtime";
 import { encode, makeVocab } from "./data";
@@ -22,6 +22,7 @@ export const settings = {
   clipNorm: 1, // global gradient norm
   settled: 0.02, // loss weight of positions already right by twice the margin
   margin: 1, // logit lead the right symbol must have everywhere
+  final: 8, // wrong positions at most for the final phase: one stream, the decoding trajectory
   seed: 1,
   maxEpochs: 3000,
   maxSeconds: 1800,
@@ -56,24 +57,28 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
   const ids = encode(source, vocab);
   // Position p reads symbol p-1 (the boundary first) and predicts symbol p (the boundary last).
   const N = ids.length + 1;
-  const B = Math.min(s.streams, N);
-  const S = Math.ceil(N / B);
-  const inputs = new Int32Array(B * S);
-  const targets = new Int32Array(B * S);
-  const mask = new Float32Array(B * S);
-  for (let p = 0; p < N; p++) {
-    const at = Math.floor(p / S) * S + (p % S);
-    inputs[at] = p ? ids[p - 1] : 0;
-    targets[at] = p < N - 1 ? ids[p] : 0;
-    mask[at] = 1;
-  }
+  // The text cut into B streams of S steps, b-major.
+  const layout = (B: number) => {
+    const S = Math.ceil(N / B);
+    const inputs = new Int32Array(B * S);
+    const targets = new Int32Array(B * S);
+    const mask = new Float32Array(B * S);
+    for (let p = 0; p < N; p++) {
+      const at = Math.floor(p / S) * S + (p % S);
+      inputs[at] = p ? ids[p - 1] : 0;
+      targets[at] = p < N - 1 ? ids[p] : 0;
+      mask[at] = 1;
+    }
+    return { B, S, inputs, targets, mask };
+  };
+  let { B, S, inputs, targets, mask } = layout(Math.min(s.streams, N));
   // The windows of a pass: for each, the streams' inputs, targets and mask [B,T], b-major. Their
   // boundaries move from pass to pass (the first has window/2 to 3/2 window steps), so that no
   // position always starts a window, where truncated BPTT never lets it learn from before.
   const windowsOf = (first: number, window: number) => {
     const windows = [];
     for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
-      t1 = Math.min(S, t0 ? t0 + window : first);
+      t1 = Math.min(S, t0 ? t0 + window : first || 1);
       const pick = <A extends Int32Array | Float32Array>(a: A) => a.filter((_, i) => i % S >= t0 && i % S < t1) as A;
       windows.push({ inputs: pick(inputs), targets: pick(targets), mask: pick(mask) });
     }
@@ -142,6 +147,14 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     } else if (++sinceBest === s.patience) {
       sinceBest = 0;
       window = Math.min(S, window * s.grow);
+    }
+    // The last few wrong positions: train on the decoding trajectory itself, one stream from the
+    // start through the whole text, where no context is cut off and every state is the one
+    // decoding will see.
+    if (B > 1 && N - exact <= s.final) {
+      ({ B, S, inputs, targets, mask } = layout(1));
+      starts = rt.zeroState(1, s.hidden);
+      window = S;
     }
     if (exact === N) {
       // Training says every position is right; only decoding, from scratch and in one stream, decides.

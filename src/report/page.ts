@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops"; // tfjs-layers needs them
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { lstmStepper, type LstmWeights } from "../runtime/lstm";
+import { greedyChoice, lstmStepper, type LstmWeights } from "../runtime/lstm";
 
 /** Lets the browser paint what has been decoded so far. */
 const nextFrame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -77,16 +77,8 @@ async function decodeLive(section: HTMLElement, button: HTMLButtonElement): Prom
     let count = 0;
     // Greedy, as src/quine/sample.ts: from the boundary symbol until the model predicts it again.
     for (let token = 0; count <= limit; count++) {
-      const logits = stepper.next(token);
-      let best = 0;
-      let second = -Infinity;
-      for (let v = 1; v < logits.length; v++) {
-        if (logits[v] > logits[best]) {
-          second = logits[best];
-          best = v;
-        } else second = Math.max(second, logits[v]);
-      }
-      minMargin = Math.min(minMargin, logits[best] - second);
+      const { best, margin } = greedyChoice(stepper.next(token));
+      minMargin = Math.min(minMargin, margin);
       if (best === 0) break;
       text += vocab[best];
       token = best;

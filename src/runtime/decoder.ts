@@ -4,9 +4,10 @@
 // and whatever backend trained the model. The files are untrusted: their format, shapes,
 // vocabulary, size and values are checked before any arithmetic, and decoding stops at a length
 // and a time limit.
-import { z } from "zod";
-import { sigmoid, tanh } from "./lstm";
+import { describeIssue } from "../files/json";
+import { greedyChoice, sigmoid, tanh } from "./lstm";
 import type { ModelFiles } from "./model-files";
+import { ModelJsonSchema } from "./model-json";
 
 /** What a published model may be, and how long decoding it may run. */
 export interface DecodeLimits {
@@ -34,45 +35,6 @@ export interface Decoded {
   seconds: number;
 }
 
-const Null = z.null().optional();
-const LstmLayer = z.object({
-  class_name: z.literal("LSTM"),
-  config: z.object({
-    units: z.number().int().positive(),
-    activation: z.literal("tanh"),
-    recurrent_activation: z.literal("sigmoid"),
-    use_bias: z.literal(true),
-    return_sequences: z.literal(true),
-    go_backwards: z.literal(false).optional(),
-    dropout: z.literal(0).optional(),
-    recurrent_dropout: z.literal(0).optional(),
-    kernel_constraint: Null, recurrent_constraint: Null, bias_constraint: Null,
-  }),
-});
-const DenseLayer = z.object({
-  class_name: z.literal("Dense"),
-  config: z.object({ units: z.number().int().positive(), activation: z.literal("linear"), use_bias: z.literal(true) }),
-});
-const WeightSpec = z.object({ shape: z.array(z.number().int().nonnegative()), dtype: z.literal("float32") });
-
-/** model.json as neural-quine writes it: an LSTM and a Dense layer, one weights file, the vocabulary. */
-export const ModelJsonSchema = z.object({
-  format: z.literal("layers-model"),
-  modelTopology: z.object({
-    class_name: z.literal("Sequential"),
-    config: z.object({ layers: z.tuple([LstmLayer, DenseLayer]) }),
-  }),
-  weightsManifest: z.tuple([z.object({ paths: z.tuple([z.literal("weights.bin")]), weights: z.array(WeightSpec).length(5) })]),
-  userDefinedMetadata: z.looseObject({ vocab: z.array(z.string()).min(2) }),
-});
-
-/** The first problem zod found, as a phrase naming the field. */
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const path = issue.path.length ? issue.path.join(".") : "the file";
-  return `${path}: ${issue.message}`;
-}
-
 /** Checks a published model's files; a model that is not one we can decode throws one clear sentence. */
 export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "maxParameters">): CheckedModel {
   let json: unknown;
@@ -82,7 +44,7 @@ export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "m
     throw new Error("model.json is not valid JSON.");
   }
   const parsed = ModelJsonSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`model.json is not a neural-quine model (${firstIssue(parsed.error)}).`);
+  if (!parsed.success) throw new Error(`model.json is not a neural-quine model (${describeIssue(parsed.error)}).`);
   const { modelTopology, weightsManifest, userDefinedMetadata } = parsed.data;
   const vocab = userDefinedMetadata.vocab;
   const V = vocab.length;
@@ -160,15 +122,8 @@ export function decodeModel(model: CheckedModel, limits: Pick<DecodeLimits, "max
       const row = k * V;
       for (let v = 0; v < V; v++) logits[v] += hk * outKernel[row + v];
     }
-    let best = 0;
-    let second = -Infinity;
-    for (let v = 1; v < V; v++) {
-      if (logits[v] > logits[best]) {
-        second = logits[best];
-        best = v;
-      } else if (logits[v] > second) second = logits[v];
-    }
-    minMargin = Math.min(minMargin, logits[best] - second);
+    const { best, margin } = greedyChoice(logits);
+    minMargin = Math.min(minMargin, margin);
     const next = sample ? sample(logits) : best;
     if (next === 0) {
       stopped = "end";

@@ -13,6 +13,7 @@ import "@tensorflow/tfjs-layers";
 import type { Epoch } from "./epoch";
 import { saveModel, type QuineModel } from "./model-files";
 
+export * from "./analyze";
 export * from "./backend";
 export * from "./lstm";
 export * from "./model-files";
@@ -55,7 +56,7 @@ export interface Publication {
 export async function publish(result: Publication): Promise<void> {
   const dir = process.env.NQ_MODEL_DIR;
   if (dir) {
-    await saveModel(dir, result.model);
+    await saveModel(dir, { ...result.model, textLength: [...result.text].length });
     const { epochs, seed, exact, history } = result;
     writeFileSync(join(dir, "training.json"), `${JSON.stringify({ epochs, seed, exact, backend: getBackend(), history })}\n`);
   }

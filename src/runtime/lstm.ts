@@ -240,6 +240,19 @@ function jsSequence(tokens: Int32Array, streams: number, state: LstmState,
   return run(kernel, recurrent, bias) as tf.Tensor2D;
 }
 
+/** The greedy choice from logits [V]: the likeliest symbol, and its lead over the runner-up (a wide lead means float noise cannot flip it). */
+export function greedyChoice(logits: ArrayLike<number>): { best: number; margin: number } {
+  let best = 0;
+  let second = -Infinity;
+  for (let v = 1; v < logits.length; v++) {
+    if (logits[v] > logits[best]) {
+      second = logits[best];
+      best = v;
+    } else if (logits[v] > second) second = logits[v];
+  }
+  return { best, margin: logits[best] - second };
+}
+
 /** The weights of a one-layer LSTM language model (shapes as in tf.layers: see the header). */
 export interface LstmWeights {
   kernel: tf.Tensor2D; // [V,4H]

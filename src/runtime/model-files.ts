@@ -10,10 +10,11 @@ import { parseJson } from "../files/json";
 import { writeFileSafely } from "../files/write";
 import type { LstmWeights } from "./lstm";
 
-/** A trained character model: its symbols (index 0 marks start and end) and its weights. */
+/** A trained character model: its symbols (index 0 marks start and end), its weights and, when known, the length (code points) of the text it was trained on. */
 export interface QuineModel {
   vocab: string[];
   weights: LstmWeights;
+  textLength?: number;
 }
 
 /** Everything a model's files hold, in memory: what `saveModel` writes and a sandbox hands over. */
@@ -38,7 +39,7 @@ function toLayersModel(model: QuineModel): tfl.LayersModel {
     ],
   });
   layers.setWeights(WEIGHT_ORDER.map((name) => model.weights[name]));
-  layers.setUserDefinedMetadata({ vocab: model.vocab });
+  layers.setUserDefinedMetadata(model.textLength === undefined ? { vocab: model.vocab } : { vocab: model.vocab, textLength: model.textLength });
   return layers;
 }
 
@@ -103,14 +104,15 @@ export async function loadModel(dir: string): Promise<QuineModel> {
     throw new Error(`The model in ${dir} is damaged or not a neural-quine model (${error instanceof Error ? error.message : String(error)}).`);
   }
   try {
-    const { vocab } = userDefinedMetadata;
+    const { vocab, textLength } = userDefinedMetadata; // textLength: absent in models saved before it was recorded
     const tensors = layers.getWeights();
     const ranks = [2, 2, 1, 2, 1]; // kernel, recurrent, bias, outKernel, outBias
     const shapesOk = tensors.length === 5 && tensors.every((t, i) => t.rank === ranks[i]) &&
       tensors[0].shape[0] === vocab.length && tensors[4].shape[0] === vocab.length;
     if (!shapesOk) throw new Error(`The model in ${dir} is not a neural-quine model: expected an LSTM and a Dense layer over its stored vocabulary.`);
     const [kernel, recurrent, bias, outKernel, outBias] = tensors.map((t) => tf.clone(t));
-    return { vocab, weights: { kernel: kernel as tf.Tensor2D, recurrent: recurrent as tf.Tensor2D, bias: bias as tf.Tensor1D, outKernel: outKernel as tf.Tensor2D, outBias: outBias as tf.Tensor1D } };
+    const weights = { kernel: kernel as tf.Tensor2D, recurrent: recurrent as tf.Tensor2D, bias: bias as tf.Tensor1D, outKernel: outKernel as tf.Tensor2D, outBias: outBias as tf.Tensor1D };
+    return textLength === undefined ? { vocab, weights } : { vocab, weights, textLength };
   } finally {
     layers.dispose();
   }

@@ -1,0 +1,369 @@
+// The real-world corpus (npm run corpus): texts nobody here wrote, cut from the installed
+// dependencies, memorized one by one until exact (or a cap), with a budget for the whole run. Only a
+// manifest is committed (bench/corpus.json: package@version, path, offset, length, sha256); the
+// texts are cut from node_modules at run time, and a text whose hash no longer matches is reported
+// and skipped. Writes docs/corpus.{md,json} and the README's corpus section, result by result.
+//
+//   npm run corpus                       every text, 5 min cap each, 1 h budget
+//   npm run corpus -- --quick            4 small texts of different kinds, 60 s cap, 5 min budget
+//   npm run corpus -- --pick             choose the texts again by the fixed rule (rewrites the manifest)
+//   npm run corpus -- --render --readme  the tables again from docs/corpus.json (--resume continues a run)
+//   npm run corpus -- --compare before.json after.json   two runs side by side
+//   npm run corpus -- --only dts,css --seeds 1,2,3 --set hidden=192 --out /tmp/x   experiments
+//
+// Each text trains in a fresh child process of this script (`--child`), as a user's `train` would.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { basename, dirname, join, relative } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { ROOT } from "../src/paths";
+import { readTextFile } from "../src/memorize";
+import { settings, trainUntilExact, type Settings } from "../src/quine/train";
+import * as rt from "../src/runtime";
+import { writeReadmeSection } from "./readme-section";
+
+const MANIFEST = join(ROOT, "bench", "corpus.json");
+const NODE_MODULES = join(ROOT, "node_modules");
+const MIN_BYTES = 1024;
+const MAX_BYTES = 10240;
+
+/** How many texts of each kind the rule picks; sizes spread geometrically over 1–10 kB within a kind. */
+const QUOTAS = { js: 6, bundle: 4, dts: 5, "package.json": 3, lockfile: 2, readme: 5, license: 3, css: 3, repetitive: 3 } as const;
+type Kind = keyof typeof QUOTAS;
+
+/** One text of the corpus: where to cut it and what it must hash to. */
+interface Entry {
+  kind: Kind;
+  package: string; // name@version
+  path: string; // inside the package
+  offset: number; // bytes
+  length: number; // bytes
+  sha256: string;
+}
+
+/** One training run of one text. */
+interface Result {
+  text: string; // package@version/path[@offset]
+  kind: Kind;
+  bytes: number;
+  seed: number;
+  exact: boolean;
+  epochs: number;
+  seconds: number; // training time to exact (or until the cap)
+  cpuSeconds: number;
+  longestContext: number; // from rt.analyzeText: the hardest position's deciding context
+  beyondWindow: number; // positions whose context exceeds the trainer's window
+  note?: string; // skipped, crashed, over budget
+  bestRight?: number; // most positions right (by the margin) in any pass: how close a failed run came
+  positions?: number;
+}
+
+// ---- picking: the fixed rule ------------------------------------------------------------------
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/** The top-level packages in node_modules (scoped ones included), sorted by name. */
+function packages(): { name: string; version: string; dir: string }[] {
+  const names = readdirSync(NODE_MODULES).filter((n) => !n.startsWith(".")).sort()
+    .flatMap((n) => (n.startsWith("@") ? readdirSync(join(NODE_MODULES, n)).sort().map((m) => `${n}/${m}`) : [n]));
+  return names.flatMap((name) => {
+    const pkg = join(NODE_MODULES, name, "package.json");
+    if (!existsSync(pkg)) return [];
+    const { version } = JSON.parse(readFileSync(pkg, "utf8")) as { version?: string };
+    return [{ name, version: version ?? "0.0.0", dir: join(NODE_MODULES, name) }];
+  });
+}
+
+/** A package's files, sorted, without nested node_modules. */
+function filesOf(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1)).flatMap((d) => {
+    const path = join(d.parentPath ?? dir, d.name);
+    if (d.isDirectory()) return d.name === "node_modules" ? [] : filesOf(path);
+    return d.isFile() ? [path] : [];
+  });
+}
+
+/** The kind of a whole file, or undefined when the corpus takes no such file. */
+function kindOf(path: string, rel: string, head: string): Kind | "lockfile" | undefined {
+  const name = basename(path);
+  if (/^(licen[cs]e|copying)(\.md|\.txt)?$/i.test(name)) return "license";
+  if (/^readme\.md$/i.test(name)) return "readme";
+  if (rel === "package.json") return "package.json";
+  if (name === "yarn.lock" || name === "package-lock.json") return "lockfile";
+  if (/\.d\.[cm]?ts$/.test(name)) return "dts";
+  if (name.endsWith(".css")) return "css";
+  if (!/\.[cm]?js$/.test(name)) return undefined;
+  if (/^var __(defProp|commonJS|getOwnPropNames) = /m.test(head)) return "bundle"; // esbuild's helpers header
+  return head.split("\n").every((line) => line.length <= 200) ? "js" : undefined; // minified: not source
+}
+
+/** True when the trainer takes these bytes as text (what `train` checks). */
+function isText(path: string): boolean {
+  try {
+    readTextFile(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Lockfile fragments: whole entries (blank-line separated) from the i-th of n even starting points until `target` bytes. */
+function lockfileFragments(bytes: Buffer, targets: number[]): { offset: number; length: number }[] {
+  const starts = [0];
+  for (let i = bytes.indexOf("\n\n"); i >= 0; i = bytes.indexOf("\n\n", i + 1)) starts.push(i + 2);
+  return targets.map((target, i) => {
+    const first = starts[Math.floor(((i + 1) * starts.length) / (targets.length + 1))];
+    const end = starts.find((s) => s - first >= target) ?? bytes.length;
+    return { offset: first, length: Math.min(end, first + MAX_BYTES) - first };
+  });
+}
+
+/** Geometric size targets over 1–10 kB, one per text of a kind. */
+const targetsFor = (n: number) => Array.from({ length: n }, (_, i) => Math.round(MIN_BYTES * 10 ** (n === 1 ? 0.5 : i / (n - 1))));
+
+/** The fixed rule: for each kind and size target, the unpicked file closest in size, distinct in content, from a package not yet used for that kind if any. */
+function pick(): Entry[] {
+  type Candidate = Entry & { ratio: number };
+  const candidates: Candidate[] = [];
+  const lockfiles: Entry[] = [];
+  for (const pkg of packages()) {
+    for (const path of filesOf(pkg.dir)) {
+      const rel = relative(pkg.dir, path);
+      const size = statSync(path).size;
+      if (size < MIN_BYTES || (size > MAX_BYTES && !/(yarn\.lock|package-lock\.json)$/.test(path))) continue;
+      const bytes = readFileSync(path);
+      const kind = kindOf(path, rel, bytes.subarray(0, 4096).toString("utf8"));
+      if (!kind || !isText(path)) continue;
+      const entry = { kind, package: `${pkg.name}@${pkg.version}`, path: rel, offset: 0, length: size, sha256: sha256(bytes) };
+      if (kind === "lockfile") {
+        for (const f of lockfileFragments(bytes, targetsFor(QUOTAS.lockfile))) {
+          lockfiles.push({ ...entry, ...f, sha256: sha256(bytes.subarray(f.offset, f.offset + f.length)) });
+        }
+      } else candidates.push({ ...entry, ratio: deflateRawSync(bytes).length / size });
+    }
+  }
+  const picked: Entry[] = [];
+  const taken = new Set<string>();
+  const take = (pool: Candidate[], target: number | undefined, kind: Kind) => {
+    const usedPackages = new Set(picked.filter((e) => e.kind === kind).map((e) => e.package));
+    const unpicked = pool.filter((c) => !taken.has(c.sha256));
+    // Another package when there is one; a kind found in few packages may take two from one.
+    const fresh = unpicked.some((c) => !usedPackages.has(c.package)) ? unpicked.filter((c) => !usedPackages.has(c.package)) : unpicked;
+    const best = target === undefined ? fresh[0] : fresh.reduce<Candidate | undefined>((a, c) => (!a || Math.abs(c.length - target) < Math.abs(a.length - target) ? c : a), undefined);
+    if (!best) return;
+    taken.add(best.sha256);
+    const { ratio: _ratio, ...entry } = best;
+    picked.push({ ...entry, kind });
+  };
+  for (const kind of Object.keys(QUOTAS) as Kind[]) {
+    if (kind === "lockfile") picked.push(...lockfiles.slice(0, QUOTAS.lockfile));
+    else if (kind !== "repetitive") for (const target of targetsFor(QUOTAS[kind])) take(candidates.filter((c) => c.kind === kind), target, kind);
+  }
+  // The texts that repeat themselves most: the lowest deflate ratio among texts of at least 2 kB, any kind.
+  const repetitive = candidates.filter((c) => c.length >= 2 * MIN_BYTES).sort((a, b) => a.ratio - b.ratio);
+  for (let i = 0; i < QUOTAS.repetitive; i++) take(repetitive, undefined, "repetitive");
+  return picked;
+}
+
+// ---- running ----------------------------------------------------------------------------------
+
+const nameOf = (e: Entry) => `${e.package}/${e.path}${e.offset || e.kind === "lockfile" ? `@${e.offset}` : ""}`;
+
+/** The entry's text cut from node_modules, or why it cannot be had. */
+function cut(e: Entry): { text: string } | { problem: string } {
+  const path = join(NODE_MODULES, e.package.replace(/@[^@]*$/, ""), e.path);
+  if (!existsSync(path)) return { problem: `${path} is missing` };
+  const bytes = readFileSync(path).subarray(e.offset, e.offset + e.length);
+  if (sha256(bytes) !== e.sha256) return { problem: `${nameOf(e)} has changed (sha256 differs): is another version installed?` };
+  return { text: bytes.toString("utf8") };
+}
+
+/** Child: trains one text from a cold process, prints its result as a JSON line. */
+async function child(spec: string): Promise<void> {
+  const { entry, seed, cap, overrides } = JSON.parse(spec) as { entry: Entry; seed: number; cap: number; overrides: Partial<Settings> };
+  await rt.initBackend(rt.parseBackend(process.env.NQ_BACKEND ?? "auto"));
+  const got = cut(entry);
+  if ("problem" in got) throw new Error(got.problem);
+  const trained = trainUntilExact(got.text, { ...overrides, seed, maxSeconds: cap });
+  const { user, system } = process.cpuUsage();
+  const bestRight = Math.max(0, ...trained.history.map((e) => e.exact));
+  process.stdout.write(`${JSON.stringify({ exact: trained.exact, epochs: trained.epochs, seconds: trained.seconds, cpuSeconds: (user + system) / 1e6, bestRight, positions: [...got.text].length + 1 })}\n`);
+}
+
+/** Runs this script as a child; resolves with its last stdout line (or undefined) and its stderr tail. */
+function runChild(spec: string, killAfterSeconds: number, verbose: boolean): Promise<{ line?: string; tail: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [...process.execArgv, __filename, "--child", spec], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let tail = "";
+    proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    proc.stderr.on("data", (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-2000);
+      if (verbose) process.stderr.write(chunk);
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), killAfterSeconds * 1000);
+    proc.on("close", () => {
+      clearTimeout(timer);
+      resolve({ line: out.trim().split("\n").pop()?.startsWith("{") ? out.trim().split("\n").pop() : undefined, tail });
+    });
+  });
+}
+
+/** The p-th quantile of times to exact, a text that never got there counting as infinitely slow. */
+function quantile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+}
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "∞");
+
+function summaryOf(results: Result[], cap: number) {
+  // A text skipped (its hash changed) or left out by the budget is no run; a crash is a failed one.
+  const ran = results.filter((r) => !r.note?.startsWith("skipped") && !r.note?.startsWith("not run"));
+  const times = ran.map((r) => (r.exact ? r.seconds : Infinity));
+  const worstUpTo = (bytes: number) => Math.max(-Infinity, ...ran.filter((r) => r.bytes <= bytes).map((r) => (r.exact ? r.seconds : Infinity)));
+  return {
+    runs: ran.length,
+    skipped: results.length - ran.length,
+    exact: ran.filter((r) => r.exact).length,
+    shareExact: ran.length ? ran.filter((r) => r.exact).length / ran.length : NaN,
+    medianSeconds: quantile(times, 0.5),
+    p90Seconds: quantile(times, 0.9),
+    worstSeconds: quantile(times, 1),
+    worstUpTo4kB: worstUpTo(4096),
+    worstUpTo10kB: worstUpTo(MAX_BYTES),
+    cap,
+  };
+}
+
+function markdown(results: Result[], summary: ReturnType<typeof summaryOf>, header: string): string {
+  const rows = results.map((r) => `| ${r.text} | ${r.kind} | ${r.bytes} | ${r.seed} | ${r.note && !r.note.startsWith("not exact") ? r.note : r.exact ? "yes" : `**no**${r.bestRight ? ` (${r.bestRight}/${r.positions})` : ""}`} | ${r.epochs || "–"} | ${r.seconds ? fmt(r.seconds) : "–"} | ${r.cpuSeconds ? fmt(r.cpuSeconds) : "–"} | ${r.longestContext} | ${r.beyondWindow} |`);
+  const s = summary;
+  return [
+    header,
+    "",
+    "| text | kind | bytes | seed | exact | epochs | seconds | CPU s | hardest context | positions beyond window |",
+    "|---|---|--:|--:|:-:|--:|--:|--:|--:|--:|",
+    ...rows,
+    "",
+    `**Summary:** ${s.exact}/${s.runs} runs exact within the ${s.cap} s cap (${fmt(100 * s.shareExact, 0)}%)${s.skipped ? `, ${s.skipped} not run` : ""}; time to exact: median ${fmt(s.medianSeconds)} s, 90th percentile ${fmt(s.p90Seconds)} s, worst ${fmt(s.worstSeconds)} s (∞: not exact within the cap). Worst text ≤ 4 kB: ${fmt(s.worstUpTo4kB)} s (target 60 s); worst ≤ 10 kB: ${fmt(s.worstUpTo10kB)} s (target 180 s).`,
+    "",
+  ].join("\n");
+}
+
+/** Writes a file whole or not at all (a crash mid-write leaves the previous version). */
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function main(args: string[]): Promise<void> {
+  const manifestPath = option(args, "--manifest") ?? MANIFEST;
+  if (args.includes("--pick")) {
+    const entries = pick();
+    writeAtomic(manifestPath, `${JSON.stringify(entries, null, 2)}\n`);
+    process.stdout.write(`wrote ${manifestPath}: ${entries.length} texts (${Object.keys(QUOTAS).map((k) => `${entries.filter((e) => e.kind === k).length} ${k}`).join(", ")})\n`);
+    return;
+  }
+  if (args.includes("--compare")) {
+    // Two runs on the same texts, side by side (e.g. a recipe before and after): Markdown on stdout.
+    const [before, after] = [option(args, "--compare"), args[args.indexOf("--compare") + 2]].map((file) =>
+      (JSON.parse(readFileSync(file ?? "", "utf8")) as { results: Result[] }).results);
+    const cell = (r?: Result) => (!r ? "–" : r.note && !r.note.startsWith("not exact") ? r.note.split(":")[0]
+      : `${r.exact ? "yes" : `no (${r.bestRight ?? "?"}/${r.positions ?? "?"})`}, ${r.epochs} ep, ${fmt(r.seconds)} s, ${fmt(r.cpuSeconds)} CPU s`);
+    const rows = after.map((r) => `| ${r.text} | ${r.bytes} | ${r.longestContext} | ${cell(before.find((b) => b.text === r.text && b.seed === r.seed))} | ${cell(r)} |`);
+    process.stdout.write(["| text | bytes | hardest context | before | after |", "|---|--:|--:|---|---|", ...rows, ""].join("\n"));
+    return;
+  }
+  if (args.includes("--render")) {
+    // Tables again from a run's JSON (e.g. after the table's format changed); --readme also rewrites the README's section.
+    const out = option(args, "--out") ?? join(ROOT, "docs", "corpus");
+    const run = JSON.parse(readFileSync(`${out}.json`, "utf8")) as { header: string; cap: number; results: Result[] };
+    const doc = markdown(run.results, summaryOf(run.results, run.cap), run.header);
+    writeAtomic(`${out}.md`, doc);
+    if (args.includes("--readme")) writeReadmeSection("corpus", doc.replace(/^# .*\n/, ""));
+    process.stdout.write(doc);
+    return;
+  }
+  const quick = args.includes("--quick");
+  const only = option(args, "--only")?.split(",");
+  const cap = Number(option(args, "--cap") ?? (quick ? 60 : 300));
+  const budget = Number(option(args, "--budget") ?? (quick ? 300 : 3600));
+  const seeds = (option(args, "--seeds") ?? String(settings.seed)).split(",").map(Number);
+  const overrides = Object.fromEntries((option(args, "--set")?.split(",") ?? []).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)])) as Partial<Settings>;
+  const official = !quick && !only && !option(args, "--out") && !option(args, "--set") && manifestPath === MANIFEST;
+  const out = option(args, "--out") ?? join(ROOT, "docs", quick ? "corpus-quick" : "corpus");
+  const verbose = args.includes("--verbose");
+
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Entry[];
+  // --quick: the smallest text of each of four kinds.
+  const chosen = quick
+    ? (["js", "dts", "readme", "bundle"] as Kind[]).map((k) => manifest.filter((e) => e.kind === k).sort((a, b) => a.length - b.length)[0])
+    : manifest.filter((e) => !only || only.some((o) => e.kind === o || nameOf(e).includes(o)))
+      .sort((a, b) => a.length - b.length); // smallest first: a run cut short by its budget still covers every kind
+  const window = overrides.window ?? settings.window;
+  const resumed = args.includes("--resume") && existsSync(`${out}.json`) ? (JSON.parse(readFileSync(`${out}.json`, "utf8")) as { results: Result[] }).results : [];
+  const results: Result[] = [];
+  const started = Date.now();
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, load average ${loadavg()[0].toFixed(1)} at the start`;
+  const header = [
+    `# Corpus benchmark: time to exact on texts nobody here wrote`,
+    "",
+    `Written by \`npm run corpus${quick ? " -- --quick" : ""}\` (scripts/corpus.ts) on ${machine}. ${chosen.length} texts cut from the installed`,
+    `dependencies by the fixed rule in scripts/corpus.ts (manifest: bench/corpus.json), each trained in a fresh process until`,
+    `greedy decoding gives it back exactly, capped at ${cap} s each, ${budget} s for the whole run; seeds ${seeds.join(", ")}.`,
+    `Settings: ${JSON.stringify({ ...settings, ...overrides, maxSeconds: cap })}.`,
+    `Seconds: wall-clock training time (the cap is wall-clock); CPU s: the training process's CPU time, which a busy machine inflates far less.`,
+    `Hardest context: the longest left context (characters) that decides a position (\`neural-quine analyze\`); positions beyond window: how many need more than the ${window}-step BPTT window.`,
+  ].join("\n");
+  const save = () => {
+    const summary = summaryOf(results, cap);
+    writeAtomic(`${out}.json`, `${JSON.stringify({ machine, cap, budget, seeds, settings: { ...settings, ...overrides }, summary, header, results }, null, 2)}\n`);
+    writeAtomic(`${out}.md`, markdown(results, summary, header));
+    return summary;
+  };
+  let i = 0;
+  for (const entry of chosen) {
+    for (const seed of seeds) {
+      i++;
+      const got = cut(entry);
+      const text = "text" in got ? got.text : "";
+      const analysis = rt.analyzeText(text, 0);
+      const base = { text: nameOf(entry), kind: entry.kind, bytes: entry.length, seed, exact: false, epochs: 0, seconds: 0, cpuSeconds: 0, longestContext: analysis.longest, beyondWindow: Array.from(analysis.contexts).filter((k) => k > window).length };
+      const done = resumed.find((r) => r.text === base.text && r.seed === seed && !r.note?.startsWith("not run"));
+      const left = budget - (Date.now() - started) / 1000;
+      let result: Result;
+      if (done) result = done;
+      else if ("problem" in got) result = { ...base, note: `skipped: ${got.problem}` };
+      else if (left < Math.min(cap, 30)) result = { ...base, note: "not run: budget spent" };
+      else {
+        const run = await runChild(JSON.stringify({ entry, seed, cap: Math.min(cap, left), overrides }), Math.min(cap, left) + 120, verbose);
+        const r = run.line ? (JSON.parse(run.line) as { exact: boolean; epochs: number; seconds: number; cpuSeconds: number }) : undefined;
+        result = r ? { ...base, ...r, note: r.exact ? undefined : "not exact within the cap" } : { ...base, note: `crashed: ${run.tail.trim().split("\n").pop() ?? "?"}` };
+      }
+      results.push(result);
+      const s = save();
+      const elapsed = (Date.now() - started) / 1000;
+      process.stderr.write(`[${i}/${chosen.length * seeds.length}] ${result.kind} ${result.text} (${result.bytes} B, context ${result.longestContext}, seed ${seed}): ${result.note ?? `exact in ${result.epochs} epochs, ${fmt(result.seconds)} s`}; ${s.exact}/${s.runs} exact so far, ${fmt(elapsed, 0)} of ${budget} s spent\n`);
+    }
+  }
+  const summary = save();
+  const doc = markdown(results, summary, header);
+  if (official) writeReadmeSection("corpus", doc.replace(/^# .*\n/, ""));
+  process.stdout.write(doc);
+  process.stdout.write(`wrote ${out}.md and ${out}.json${official ? " and the README's corpus section" : ""}\n`);
+  if (!existsSync(dirname(out))) throw new Error(`${dirname(out)} does not exist.`);
+}
+
+const argv = process.argv.slice(2);
+(argv[0] === "--child" ? child(argv[1]) : main(argv)).catch((error: Error) => {
+  process.stderr.write(`corpus: ${error.message}\n`);
+  process.exit(1);
+});

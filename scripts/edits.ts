@@ -1,0 +1,107 @@
+// Stability on the bundle (npm run edits): the bundle quine/quine.js with small edits, as a
+// mutated generation would be (a comment's word changed, a variable renamed), each memorized from
+// a fresh process; epochs to exact for each, and the spread (worst against median). Seeded: the
+// same seed gives the same edits. Results go to docs/edits.{md,json} as they come.
+//
+//   npm run edits                         20 edits, seed 1
+//   npm run edits -- --count 3 --seed 2 --max-seconds 900
+//   npm run edits -- --dry                list the edits only
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { QUINE_PATH, ROOT } from "../src/paths";
+
+interface Edit {
+  what: string;
+  text: string;
+}
+
+/** Deterministic pseudo-random integers in [0, n). */
+function generator(seed: number): (n: number) => number {
+  let x = seed >>> 0 || 1;
+  return (n) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+}
+
+const KEYWORDS = new Set("break case catch class const continue default do else export for function if import in let new of return switch this throw try typeof var void while async await true false null undefined require module exports Math Number Object Array String JSON".split(" "));
+
+/** One small edit of `source`: a word in a comment replaced by another word of the text, or an identifier renamed everywhere. */
+function edit(source: string, random: (n: number) => number): Edit {
+  const words = [...new Set(source.match(/\b[a-z]{4,}\b/g) ?? [])].sort();
+  if (random(2) === 0) {
+    const comments = [...source.matchAll(/\/\/[^\n]*/g)].filter((c) => /\b[a-z]{4,}\b/.test(c[0]));
+    const comment = comments[random(comments.length)];
+    const inside = [...comment[0].matchAll(/\b[a-z]{4,}\b/g)];
+    const old = inside[random(inside.length)];
+    const word = words[random(words.length)];
+    const at = (comment.index ?? 0) + (old.index ?? 0);
+    return { what: `comment at offset ${at}: "${old[0]}" → "${word}"`, text: source.slice(0, at) + word + source.slice(at + old[0].length) };
+  }
+  // Identifiers that are declared here (const/let/var/function/parameter-like), not properties or keywords.
+  const declared = [...new Set([...source.matchAll(/\b(?:const|let|var|function)\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]))].filter((n) => !KEYWORDS.has(n)).sort();
+  const name = declared[random(declared.length)];
+  const fresh = `${name}${words[random(words.length)].replace(/^./, (c) => c.toUpperCase())}`;
+  const pattern = new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}(?![\\w$])`, "g");
+  return { what: `renamed ${name} → ${fresh} (${source.match(pattern)?.length ?? 0} places)`, text: source.replace(pattern, fresh) };
+}
+
+function option(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+function main(args: string[]): void {
+  const count = option(args, "--count", 20);
+  const seed = option(args, "--seed", 1);
+  const maxSeconds = option(args, "--max-seconds", 1800);
+  const source = readFileSync(QUINE_PATH, "utf8");
+  const random = generator(seed);
+  const dir = mkdtempSync(join(tmpdir(), "nq-edits-"));
+  const results: { edit: string; bytes: number; exact: boolean; epochs: number; seconds: number }[] = [];
+  const machine = `load average ${loadavg()[0].toFixed(1)} at the start, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const write = () => {
+    const done = results.filter((r) => r.exact).map((r) => r.epochs).sort((a, b) => a - b);
+    const median = done[Math.floor((done.length - 1) / 2)] ?? NaN;
+    const worst = results.some((r) => !r.exact) ? Infinity : (done.at(-1) ?? NaN);
+    const summary = { edits: results.length, exact: done.length, medianEpochs: median, worstEpochs: worst, worstOverMedian: worst / median };
+    const out = join(ROOT, "docs", "edits");
+    writeFileSync(`${out}.json.tmp`, `${JSON.stringify({ machine, seed, summary, results }, null, 2)}\n`);
+    renameSync(`${out}.json.tmp`, `${out}.json`);
+    const rows = results.map((r, i) => `| ${i + 1} | ${r.edit} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${r.epochs} | ${r.seconds.toFixed(1)} |`);
+    writeFileSync(`${out}.md`, [
+      "# Stability: the bundle with small edits",
+      "",
+      `Written by \`npm run edits\` (scripts/edits.ts), seed ${seed}, ${machine}. The unedited bundle takes the epochs in docs/bench.md.`,
+      "",
+      "| # | edit | bytes | exact | epochs | seconds |",
+      "|--:|---|--:|:-:|--:|--:|",
+      ...rows,
+      "",
+      `**Summary:** ${summary.exact}/${summary.edits} exact; epochs to exact: median ${median}, worst ${worst} (${summary.worstOverMedian.toFixed(2)}× the median; target ≤ 2×).`,
+      "",
+    ].join("\n"));
+    return summary;
+  };
+  for (let i = 0; i < count; i++) {
+    const { what, text } = edit(source, random);
+    const file = join(dir, `edit-${i + 1}.js`);
+    writeFileSync(file, text);
+    const run = spawnSync(process.execPath, [join(ROOT, "dist", "src", "cli.js"), "train", file, "--out", `${file}.model`, "--json", "--max-seconds", String(maxSeconds), "--max-epochs", "100000"], { encoding: "utf8", maxBuffer: 1 << 28 });
+    const metrics = JSON.parse(run.stdout || "{}") as { exact?: boolean; epochs?: number; trainSeconds?: number };
+    results.push({ edit: what, bytes: Buffer.byteLength(text), exact: metrics.exact ?? false, epochs: metrics.epochs ?? 0, seconds: metrics.trainSeconds ?? 0 });
+    const s = write();
+    process.stderr.write(`[${i + 1}/${count}] ${what}: ${metrics.exact ? `exact in ${metrics.epochs} epochs` : "not exact"}, ${(metrics.trainSeconds ?? 0).toFixed(0)} s; median so far ${s.medianEpochs}\n`);
+  }
+}
+
+// --dry: only list the edits.
+if (process.argv.includes("--dry")) {
+  const random = generator(option(process.argv, "--seed", 1));
+  const source = readFileSync(QUINE_PATH, "utf8");
+  for (let i = 0; i < option(process.argv, "--count", 20); i++) process.stdout.write(`${edit(source, random).what}\n`);
+} else main(process.argv.slice(2));
