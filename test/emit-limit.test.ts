@@ -69,7 +69,7 @@ test("models saved without a text length (older ones) still load and emit, with 
   const json = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));
   json.userDefinedMetadata.textLength = -5;
   writeFileSync(join(dir, "model.json"), JSON.stringify(json));
-  await assert.rejects(rt.loadModel(dir), /recorded text length is not a non-negative integer/);
+  await assert.rejects(rt.loadModel(dir), /model\.json's field "userDefinedMetadata\.textLength": Too small: expected number to be >=0\./);
 });
 
 test("train records the text's length in the model; an exact model emits its text and no complaint", () => {

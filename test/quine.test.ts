@@ -154,7 +154,7 @@ test("CLI: bad inputs end with one clear sentence and a non-zero exit", () => {
     [["emit", tempDir()], /No model found/],
     [["train", write("ok3.txt", "ok\n"), "--hidden", "0"], /^neural-quine: --hidden must be a positive integer, not 0\.\n$/],
     [["emit", join(write("model.json", "{not json"), "..")], /damaged or not a neural-quine model/],
-    [["emit", join(writeIn("foreign", "model.json", JSON.stringify({ modelTopology: {}, weightsManifest: [] })), "..")], /model\.json's field "userDefinedMetadata": expected object, received undefined\.\n$/],
+    [["emit", join(writeIn("foreign", "model.json", JSON.stringify({ format: "layers-model", modelTopology: {}, weightsManifest: [] })), "..")], /model\.json's field "modelTopology\.class_name": expected "Sequential"\.\n$/],
   ];
   for (const [args, message] of cases) {
     const result = cli(...args);

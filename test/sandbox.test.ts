@@ -188,8 +188,8 @@ function hostileSuite(mode: WallMode): void {
   });
 
   test("an infinite loop and a sleep in Atomics.wait die at the time limit", async () => {
-    await assertDead("infinite-loop.js", mode, { vm2: /^ran out of time: stopped after 3 s/, outer: /^ran out of time: stopped after 3 s/ }, { ...QUICK, timeoutMs: 3000 });
-    await assertDead("hostile-atomics-wait.js", mode, { vm2: /^ran out of time: stopped after 3 s/, outer: /^ran out of time: stopped after 3 s/ }, { ...QUICK, timeoutMs: 3000 });
+    await assertDead("infinite-loop.js", mode, { vm2: /^ran out of time: stopped after 3\.0 s/, outer: /^ran out of time: stopped after 3\.0 s/ }, { ...QUICK, timeoutMs: 3000 });
+    await assertDead("hostile-atomics-wait.js", mode, { vm2: /^ran out of time: stopped after 3\.0 s/, outer: /^ran out of time: stopped after 3\.0 s/ }, { ...QUICK, timeoutMs: 3000 });
   });
 
   test("memory bombs die at the memory limit, in the heap or outside it", async () => {

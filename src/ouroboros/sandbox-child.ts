@@ -173,16 +173,21 @@ async function collect(result: Publication, backend: string): Promise<ChildMessa
   const { text, model, epochs, seed, exact, history } = result;
   if (typeof text !== "string") throw new Error("publish: text must be a string.");
   if (typeof model !== "object" || model === null || !Array.isArray(model.vocab)) throw new Error("publish: model must be {vocab, weights}.");
+  if (typeof epochs !== "number" || typeof seed !== "number") throw new Error("publish: epochs and seed must be numbers.");
   const vocab = Array.from(model.vocab, (symbol) => String(symbol));
-  const weights: Record<string, unknown> = {};
-  for (const name of ["kernel", "recurrent", "bias", "outKernel", "outBias"]) {
-    weights[name] = (model.weights as unknown as Record<string, unknown> | undefined)?.[name];
-    if (!(weights[name] instanceof tf.Tensor)) throw new Error(`publish: model.weights.${name} is not a tensor.`);
-  }
-  const files = await runtime.modelFiles({ vocab, weights } as unknown as QuineModel);
+  const tensor = (name: keyof QuineModel["weights"], rank: 1 | 2): tf.Tensor => {
+    const value: unknown = typeof model.weights === "object" && model.weights !== null ? Reflect.get(model.weights, name) : undefined;
+    if (!(value instanceof tf.Tensor) || value.rank !== rank) throw new Error(`publish: model.weights.${name} is not a tensor of rank ${rank}.`);
+    return value;
+  };
+  const weights = {
+    kernel: tensor("kernel", 2) as tf.Tensor2D, recurrent: tensor("recurrent", 2) as tf.Tensor2D, bias: tensor("bias", 1) as tf.Tensor1D,
+    outKernel: tensor("outKernel", 2) as tf.Tensor2D, outBias: tensor("outBias", 1) as tf.Tensor1D,
+  };
+  const files = await runtime.modelFiles({ vocab, weights });
   // JSON, not the objects themselves: the history lives in the sandbox's realm and cannot be cloned.
   const plainHistory = Array.isArray(history) ? (JSON.parse(JSON.stringify(history)) as unknown[]) : [];
-  return { type: "result", text, files, epochs: Number(epochs), seed: Number(seed), exact: exact === true, history: plainHistory, backend };
+  return { type: "result", text, files, epochs, seed, exact: exact === true, history: plainHistory, backend };
 }
 
 // vm2 swallows the rejections of promise chains built in the sandbox, so an error thrown in

@@ -26,6 +26,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
+import { formatSeconds } from "../format";
+import { ROOT } from "../paths";
 import type { BackendName, Epoch } from "../runtime";
 import { ChildMessage, FLOOD_REASON, MESSAGES_PER_SECOND } from "./sandbox-messages";
 
@@ -65,7 +67,6 @@ export type SandboxResult =
   | { status: "dead"; reason: string; stderr: string; walls: Walls };
 type ChildResult = Extract<ChildMessage, { type: "result" }>;
 
-const ROOT = join(__dirname, __dirname.includes(join("dist", "src")) ? "../../.." : "../..");
 const CHILD = join(ROOT, "dist", "src", "ouroboros", "sandbox-child.js");
 const STDERR_LIMIT = 1 << 20; // keep the last MiB of a program's stderr
 const MEMORY_POLL_MS = 200;
@@ -230,11 +231,6 @@ function residentMb(pid: number): number | null {
   }
 }
 
-function duration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${Math.round(ms / 100) / 10} s`;
-  return `${Math.round(ms / 6000) / 10} min`;
-}
 
 /** The last `limit` bytes of a stream, kept in chunks so that a flood costs little: nothing is copied until the end. */
 function tailKeeper(limit: number): { add(chunk: Buffer): void; text(): string } {
@@ -301,7 +297,7 @@ export function runInSandbox(programPath: string, limits: SandboxLimits, { onLog
       setTimeout(() => stop("did not end after its verdict."), EXIT_GRACE_MS).unref();
     });
 
-    const deadline = setTimeout(() => stop(`ran out of time: stopped after ${duration(limits.timeoutMs)} (the time limit).`), limits.timeoutMs);
+    const deadline = setTimeout(() => stop(`ran out of time: stopped after ${formatSeconds(limits.timeoutMs / 1000)} (the time limit).`), limits.timeoutMs);
     const memoryWatch = setInterval(() => {
       const used = child.pid === undefined ? null : residentMb(child.pid);
       if (used !== null && used > limits.maxMemoryMb) stop(`ran out of memory: it used more than ${limits.maxMemoryMb} MB (the memory limit).`);

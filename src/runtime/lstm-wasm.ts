@@ -101,6 +101,11 @@ function threadsWanted(): number {
   return Number(value);
 }
 
+/** Whether a module's exports are the kernel's functions (the binary is our own, compiled from ./wasm/lstm.as.ts). */
+function isKernel(exports: WebAssembly.Exports): exports is WebAssembly.Exports & KernelExports {
+  return ["heapBase", "transpose", ...JOBS].every((name) => typeof exports[name] === "function");
+}
+
 /** The kernel, or null where WebAssembly SIMD (or shared memory) is not available. Compiled once, synchronously. */
 export function wasmKernel(): WasmKernel | null {
   if (loaded !== undefined) return loaded;
@@ -112,10 +117,7 @@ export function wasmKernel(): WasmKernel | null {
     const module = new WebAssembly.Module(bytes);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    if (["heapBase", "transpose", ...JOBS].every((name) => typeof exports[name] === "function")) {
-      // Checked just above; the binary is our own, compiled from ./wasm/lstm.as.ts.
-      loaded = { exports: exports as unknown as KernelExports, module, memory, helper: threads > 1 ? startHelper(module, memory) : null };
-    }
+    if (isKernel(exports)) loaded = { exports, module, memory, helper: threads > 1 ? startHelper(module, memory) : null };
   } catch {
     // A runtime that refuses to compile WebAssembly: the JavaScript kernel is used instead.
   }
