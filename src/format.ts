@@ -21,3 +21,9 @@ export function round(x: number, digits = 3): number {
 export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
+
+/** Why something died, as one sentence: its first line, ending with a full stop. */
+export function sentence(reason: string): string {
+  const line = reason.split("\n")[0].trim() || "it died without saying why";
+  return /[.!?…]$/.test(line) ? line : `${line}.`;
+}

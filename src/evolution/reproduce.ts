@@ -2,21 +2,16 @@
 // the parent checks and decodes the publication (the ouroboros's publication check), stores the
 // run in the training cache, and makes children from the model (./variation). A program is run at
 // most once per store: training is deterministic on the pinned backend.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkModelFiles, type CheckedModel } from "../runtime/decoder";
-import { checkPublication } from "../ouroboros/publication";
+import { sentence } from "../format";
+import type { CheckedModel } from "../runtime/decoder";
+import { checkPublication, decodeLimits, readStoredModel } from "../ouroboros/publication";
 import { runInSandbox } from "../ouroboros/sandbox";
 import { sha256 } from "../ouroboros/store";
 import { programStaging, readProgram, writeProgram, type ProgramRun, type StoredProgram } from "./population-store";
 import { evolvePublication, type EvolveSettings } from "./settings";
 import { levenshtein } from "./statistics";
-
-/** The reason as one sentence. */
-function sentence(reason: string): string {
-  const line = reason.split("\n")[0].trim() || "it died without saying why";
-  return /[.!?…]$/.test(line) ? line : `${line}.`;
-}
 
 /** Runs a program in the sandbox, checks and decodes its publication, and stores the run. The sandbox failing itself throws. */
 export async function runProgram(dir: string, program: string, settings: Pick<EvolveSettings, "backend" | "timeout" | "maxMemory">): Promise<StoredProgram> {
@@ -60,16 +55,12 @@ export function readStoredProgram(dir: string, hash: string): StoredProgram {
 /** A living program's model, checked as the untrusted file it is. */
 export function loadModel(stored: StoredProgram): CheckedModel {
   if (!stored.modelDir) throw new Error(`programs/${stored.run.programHash} has no model: it is dead.`);
-  const files = { "model.json": readFileSync(join(stored.modelDir, "model.json"), "utf8"), "weights.bin": new Uint8Array(readFileSync(join(stored.modelDir, "weights.bin"))) };
-  return checkModelFiles(files, evolvePublication);
+  return readStoredModel(stored.modelDir, evolvePublication);
 }
 
 /** Decoding limits for a child of `program`, as the publication check decodes. */
 export function childLimits(program: string): { maxChars: number; maxSeconds: number } {
-  return {
-    maxChars: Math.min(evolvePublication.maxTextChars, evolvePublication.decodeGrowth * [...program].length + 1000),
-    maxSeconds: evolvePublication.decodeSeconds,
-  };
+  return decodeLimits(program, evolvePublication);
 }
 
 /** Runs `work` over `items` with at most `workers` at once; results in the items' order. */

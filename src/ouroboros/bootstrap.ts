@@ -3,14 +3,14 @@
 // never hands a program the expected output: the program's only input is its own file.
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { round } from "../format";
+import { round, sentence } from "../format";
 import { check } from "../files/json";
 import { writeFileSafely } from "../files/write";
 import { QUINE_PATH } from "../paths";
 import type { BackendName, Epoch } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
 import { z } from "zod";
-import { checkPublication, publicationLimits, storeOverflow, type PublicationLimits } from "./publication";
+import { checkPublication, PublicationOptionsSchema, publicationLimits, storeOverflow, type PublicationLimits } from "./publication";
 import { DEFAULT_LIMITS, probeWalls, runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
 import {
   acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
@@ -29,14 +29,12 @@ export const BootstrapSettingsSchema = z.object({
   generations: z.number().int().nonnegative().describe("run until the lineage has this many generations (finished ones are kept)"),
   timeout: z.number().positive().describe("a program's time limit, in seconds"),
   maxMemory: z.number().positive().describe("a program's memory limit, in MB"),
-  maxParameters: z.number().int().positive().describe("most weights a published model may have"),
-  maxText: z.number().int().positive().describe("most characters a published text, or the decoded one, may have"),
-  maxStoreMb: z.number().positive().describe("most a generation may add to the store, in MB"),
+  ...PublicationOptionsSchema.shape,
 });
 export type BootstrapSettings = z.infer<typeof BootstrapSettingsSchema>;
 export const BOOTSTRAP_DEFAULTS: BootstrapSettings = {
   generations: DEFAULT_GENERATIONS, timeout: DEFAULT_LIMITS.timeoutMs / 1000, maxMemory: DEFAULT_LIMITS.maxMemoryMb,
-  maxParameters: publicationLimits.maxParameters, maxText: publicationLimits.maxTextChars, maxStoreMb: publicationLimits.maxStoreMb,
+  ...PublicationOptionsSchema.parse(publicationLimits),
 };
 
 /** The sandbox's limits from bootstrap's settings. */
@@ -45,8 +43,8 @@ export function sandboxLimits({ timeout, maxMemory }: BootstrapSettings, backend
 }
 
 /** The publication's limits from bootstrap's settings. */
-export function publicationLimitsOf({ maxParameters, maxText, maxStoreMb }: BootstrapSettings): PublicationLimits {
-  return { ...publicationLimits, maxParameters, maxTextChars: maxText, maxStoreMb };
+export function publicationLimitsOf(settings: BootstrapSettings): PublicationLimits {
+  return { ...publicationLimits, ...PublicationOptionsSchema.parse(settings) };
 }
 
 export interface BootstrapOptions {
@@ -210,8 +208,3 @@ async function runGeneration(
   return metrics;
 }
 
-/** The sandbox's reason as one sentence: one line, ending with a full stop. */
-function sentence(reason: string): string {
-  const line = reason.split("\n")[0].trim() || "it died without saying why";
-  return /[.!?…]$/.test(line) ? line : `${line}.`;
-}

@@ -3,18 +3,26 @@
 // program claimed is only compared with it. What a publication may be is limited, so that a
 // program cannot fill the store or hand on a runaway text.
 import { readFileSync } from "node:fs";
+import { z } from "zod";
 import { join } from "node:path";
-import { checkModelFiles, decodeModel, type Decoded } from "../runtime/decoder";
+import { checkModelFiles, decodeModel, type CheckedModel, type Decoded } from "../runtime/decoder";
 import type { ModelFiles } from "../runtime";
 import { sha256, type Claim, type DecodeRecord } from "./store";
 
+/** What a publication may be, as a person sets it (bootstrap's --max-parameters, --max-text, --max-store-mb). */
+export const PublicationOptionsSchema = z.object({
+  maxParameters: z.number().int().positive().describe("most weights a published model may have"),
+  maxText: z.number().int().positive().describe("most characters a published text, or the decoded one, may have"),
+  maxStoreMb: z.number().positive().describe("most a generation may add to the store, in MB"),
+});
+
 export const publicationLimits = {
-  maxParameters: 2_000_000, // weights of a published model (the bundle's has 119,892)
-  maxTextChars: 1_000_000, // characters of the claimed text, and of the decoded one
+  maxParameters: 2_000_000, // the bundle's model has 119,892
+  maxText: 1_000_000,
+  maxStoreMb: 64,
   decodeGrowth: 2, // decoding stops at this many times the program's characters (plus 1,000)
   decodeSeconds: 60, // decoding stops after this long
-  maxStoreMb: 64, // what one generation may add to the store
-};
+} satisfies z.infer<typeof PublicationOptionsSchema> & Record<string, number>;
 
 export type PublicationLimits = typeof publicationLimits;
 
@@ -28,8 +36,8 @@ export type CheckedPublication =
  */
 export function checkPublication(program: string, claimed: string, files: ModelFiles, limits: PublicationLimits): CheckedPublication {
   const claimedChars = [...claimed].length;
-  if (claimedChars > limits.maxTextChars) {
-    return { ok: false, reason: `published a text of ${claimedChars.toLocaleString("en")} characters, more than the ${limits.maxTextChars.toLocaleString("en")} a publication may have (--max-text).` };
+  if (claimedChars > limits.maxText) {
+    return { ok: false, reason: `published a text of ${claimedChars.toLocaleString("en")} characters, more than the ${limits.maxText.toLocaleString("en")} a publication may have (--max-text).` };
   }
   let model;
   try {
@@ -39,10 +47,14 @@ export function checkPublication(program: string, claimed: string, files: ModelF
     const hint = /parameters/.test(message) ? " (--max-parameters)" : "";
     return { ok: false, reason: `its published model was refused: ${message.replace(/\.$/, "").replace(/^The /, "the ")}${hint}.` };
   }
-  const maxChars = Math.min(limits.maxTextChars, limits.decodeGrowth * [...program].length + 1000);
-  const { text: emitted, ...decode } = decodeModel(model, { maxChars, maxSeconds: limits.decodeSeconds });
+  const { text: emitted, ...decode } = decodeModel(model, decodeLimits(program, limits));
   const claim = { matches: claimed === emitted, chars: claimedChars, hash: sha256(claimed) };
   return { ok: true, emitted, decode, claim, parameters: model.parameters };
+}
+
+/** How far the parent decodes a program's model: twice the program's length plus 1,000 characters at most, and not past the limits. */
+export function decodeLimits(program: string, limits: PublicationLimits): { maxChars: number; maxSeconds: number } {
+  return { maxChars: Math.min(limits.maxText, limits.decodeGrowth * [...program].length + 1000), maxSeconds: limits.decodeSeconds };
 }
 
 /** Bytes a finished generation adds to the store, past the limit: a sentence saying so, else null. */
@@ -52,8 +64,13 @@ export function storeOverflow(bytes: number, limits: PublicationLimits): string 
   return `its publication would add ${(bytes / 1024 / 1024).toFixed(1)} MB to the store, more than the ${limits.maxStoreMb} MB a generation may (--max-store-mb).`;
 }
 
+/** A stored model's files, checked as the untrusted input they once were. */
+export function readStoredModel(modelDir: string, limits: Pick<PublicationLimits, "maxParameters">): CheckedModel {
+  const files = { "model.json": readFileSync(join(modelDir, "model.json"), "utf8"), "weights.bin": new Uint8Array(readFileSync(join(modelDir, "weights.bin"))) };
+  return checkModelFiles(files, limits);
+}
+
 /** Decodes a stored model as the parent did when it recorded the generation (emit --check). */
 export function decodeStoredModel(modelDir: string, limits: PublicationLimits): Decoded {
-  const files = { "model.json": readFileSync(join(modelDir, "model.json"), "utf8"), "weights.bin": new Uint8Array(readFileSync(join(modelDir, "weights.bin"))) };
-  return decodeModel(checkModelFiles(files, limits), { maxChars: limits.maxTextChars, maxSeconds: limits.decodeSeconds });
+  return decodeModel(readStoredModel(modelDir, limits), { maxChars: limits.maxText, maxSeconds: limits.decodeSeconds });
 }
