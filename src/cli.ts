@@ -13,9 +13,8 @@ import {
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./terminal/inspect";
 import { evolve, evolveProgressLine } from "./evolution/evolve";
-import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual } from "./evolution/inspect";
+import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
-import { statisticsTable } from "./evolution/statistics";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";
 import { decodeStoredModel, publicationLimits } from "./ouroboros/publication";
 import { readLineage } from "./ouroboros/store";

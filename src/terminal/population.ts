@@ -1,8 +1,8 @@
 // What `neural-quine population` prints: the statistics table, one individual, an individual's diff.
 import { existsSync } from "node:fs";
 import { unifiedDiff } from "../ouroboros/store";
-import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "./population-store";
-import { statisticsTable, type Statistics } from "./statistics";
+import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
+import type { Statistics } from "../evolution/statistics";
 
 /** The statistics of every readable generation, and the damaged ones as sentences. */
 export function populationStatistics(dir: string): { statistics: Statistics[]; damaged: string[] } {
@@ -125,4 +125,22 @@ export function populationTree(dir: string): string {
   };
   for (const root of [...genotypes.values()].filter((g) => g.parent === null)) walk(root, "", "");
   return lines.length ? `${lines.join("\n")}\n` : `No generations in ${dir} yet.\n`;
+}
+
+const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined ? "-" : x.toFixed(digits));
+
+/** The statistics as a text table, one row per generation. */
+export function statisticsTable(rows: Statistics[]): string {
+  const header = ["gen", "children", "alive", "kept", "survival", "exact", "d(parent) med/mean", "d(ancestor) med/mean", "genotypes", "diversity", "bytes min/mean/max", "trained", "cached", "train s", "H-order"];
+  const lines = rows.map((s) => [
+    String(s.generation), String(s.children), String(s.alive), String(s.population), fixed(s.survivalRate, 2), fixed(s.exactShare, 2),
+    s.distanceToParent ? `${fixed(s.distanceToParent.median, 1)}/${fixed(s.distanceToParent.mean, 1)}` : "-",
+    s.distanceToAncestor ? `${fixed(s.distanceToAncestor.median, 1)}/${fixed(s.distanceToAncestor.mean, 1)}` : "-",
+    String(s.uniqueGenotypes), fixed(s.diversity, 3),
+    s.bytes ? `${s.bytes.min}/${fixed(s.bytes.mean, 0)}/${s.bytes.max}` : "-",
+    String(s.trainings), String(s.cacheHits), fixed(s.trainingSeconds, 1), fixed(s.highOrderEntropy, 3),
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
+  const format = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join("  ");
+  return `${[format(header), ...lines.map(format)].join("\n")}\n`;
 }
