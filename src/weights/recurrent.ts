@@ -13,6 +13,7 @@
 import type { QuineNet } from "./net";
 import type { Random } from "./random";
 import type { Cell } from "./settings";
+import { meanSquaredError } from "./train";
 
 const LAYERS = 2;
 const NORM_EPS = 1e-5;
@@ -45,13 +46,6 @@ export function recurrentQuine(h: number, cell: Cell, rng: Random): QuineNet {
     },
     dispose() {},
   };
-}
-
-/** The self-replication loss: mean((y − p)²) over the T steps. */
-function meanSquaredError(y: Float64Array, p: Float64Array): number {
-  let sum = 0;
-  for (let t = 0; t < y.length; t++) sum += (y[t] - p[t]) ** 2;
-  return sum / y.length;
 }
 
 // ── The parameters: where each tensor sits in the flat vector ──────────────────────────────────
