@@ -29,7 +29,7 @@ const SWEEP_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 const e = (x: number | null) => (x === null ? "— (0/0)" : x === 0 ? "0" : x.toExponential(2));
 const range = ([lo, hi]: [number, number]) => `[${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`;
-const sizeOf = (m: WeightQuineMetrics) => (m.variant === "recurrent" || m.variant === "vanilla" ? `h=${m.size} (${m.parameters} params)` : `${m.size}×${m.size}`);
+const sizeOf = (m: WeightQuineMetrics) => (m.settings.variant === "recurrent" || m.settings.variant === "vanilla" ? `h=${m.settings.size} (${m.parameters} params)` : `${m.settings.size}×${m.settings.size}`);
 
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nq-weights-table-"));
@@ -40,16 +40,16 @@ async function main(): Promise<void> {
     const { metrics: m, dir } = await runWeightQuine({ ...run.options, out: path.join(tmp, run.name), log: (line) => process.stderr.write(`${line}\n`) });
     fs.copyFileSync(path.join(dir, "image.png"), path.join(IMAGES, `weights-${run.name}.png`));
     const settings = [
-      `${m.optimizer} ${m.lr}${m.objective === "relative" ? " (relative loss)" : ""}`,
-      `regenerate ${m.regenerate === 0 ? "never" : m.regenerate === 1 ? "every step" : `every ${m.regenerate}`}`,
-      ...(m.anderson > 0 ? [`Anderson ${m.anderson}`] : []),
-      ...(m.refine > 0 ? [`refine ${m.refine}${m.refined ? ` (${m.refineSteps} used)` : " (not used)"}`] : []),
-      ...(m.patience > 0 ? [`patience ${m.patience}`] : []),
-      ...(m.tries > 1 ? [`try ${m.triesRun} of ${m.tries} (network seed ${m.networkSeed})`] : []),
-      ...(m.accumulateGradients ? ["**gradients accumulated** (the original's bug)"] : []),
+      `${m.settings.optimizer} ${m.settings.lr}${m.settings.objective === "relative" ? " (relative loss)" : ""}`,
+      `regenerate ${m.settings.regenerate === 0 ? "never" : m.settings.regenerate === 1 ? "every step" : `every ${m.settings.regenerate}`}`,
+      ...(m.settings.anderson > 0 ? [`Anderson ${m.settings.anderson}`] : []),
+      ...(m.settings.refine > 0 ? [`refine ${m.settings.refine}${m.refined ? ` (${m.refineSteps} used)` : " (not used)"}`] : []),
+      ...(m.settings.patience > 0 ? [`patience ${m.settings.patience}`] : []),
+      ...(m.settings.tries > 1 ? [`try ${m.triesRun} of ${m.settings.tries} (network seed ${m.networkSeed})`] : []),
+      ...(m.settings.accumulateGradients ? ["**gradients accumulated** (the original's bug)"] : []),
     ].join(", ");
     rows.push(
-      `| ${m.variant} | ${sizeOf(m)} | ${m.stepsRun} | ${settings} | ${e(m.rmse)} | ${e(m.rmseTrainingPrecision)} | ${e(m.relativeError)} | ${e(m.rmse ** 2 * m.parameters)} | ${range(m.weightRange)} | **${m.verdict}** | ${m.wallSeconds.toFixed(1)} s | [image](images/weights-${run.name}.png) |`,
+      `| ${m.settings.variant} | ${sizeOf(m)} | ${m.stepsRun} | ${settings} | ${e(m.rmse)} | ${e(m.rmseTrainingPrecision)} | ${e(m.relativeError)} | ${e(m.rmse ** 2 * m.parameters)} | ${range(m.weightRange)} | **${m.verdict}** | ${m.wallSeconds.toFixed(1)} s | [image](images/weights-${run.name}.png) |`,
     );
   }
   process.stderr.write(`\n== seed sweep: coords-bn 16×16, defaults\n`);

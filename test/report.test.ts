@@ -10,6 +10,7 @@ import { chromium } from "playwright-core";
 import { cli, tempDir, TINY_QUINE } from "./helpers";
 import { readGeneration, writeGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
 import { serveSite } from "../src/report/site";
+import { WeightQuineMetricsSchema } from "../src/weights/metrics";
 
 const CHROMIUM = process.env.NQ_CHROMIUM ?? "/usr/bin/chromium";
 // Without Chromium the browser test is skipped on a developer's machine, never in CI.
@@ -83,6 +84,31 @@ test("report shows a dead and a damaged generation with their reasons", () => {
   assert.ok(existsSync(join(out, "gen-0000", "model", "weights.bin")));
   assert.ok(!existsSync(join(out, "gen-0001", "model")));
   assert.doesNotMatch(html, /id="gen-0001" data-model/);
+});
+
+test("report shows a weight-quine run's settings and measurements, and a foreign weight-quine record as damaged", () => {
+  const dir = tempDir();
+  const trained = cli("weights", "--variant", "recurrent", "--size", "3", "--epochs", "2", "--seed", "5", "--json", "--out", join(dir, "weights-recurrent-3"));
+  assert.equal(trained.status, 0, trained.stderr);
+  const metrics = WeightQuineMetricsSchema.parse(JSON.parse(trained.stdout)); // --json prints the record metrics.json holds
+  assert.deepEqual([metrics.settings.seed, metrics.settings.epochs], [5, 2]);
+  // An older, flat record (settings at the top level) is not what `weights` writes now.
+  mkdirSync(join(dir, "old-run"));
+  writeFileSync(join(dir, "old-run", "metrics.json"), JSON.stringify({ kind: "weight-quine", variant: "coords", size: 8, rmse: 0.5 }));
+  const out = join(tempDir(), "site");
+  const run = cli("report", "--dir", dir, "--out", out);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /2 weight-quine runs/);
+  const html = readFileSync(join(out, "index.html"), "utf8");
+  const sections = html.split('<section class="weight-run').slice(1);
+  const good = sections.find((section) => section.includes("weights-recurrent-3")) ?? "";
+  const damaged = sections.find((section) => section.includes("old-run")) ?? "";
+  assert.match(good, /<h3>recurrent 3 <span class="dim">weights-recurrent-3<\/span>/);
+  assert.match(good, /<th>epochs<\/th><td>2<\/td>/);
+  assert.match(good, /<th>backend, seed<\/th><td>js-float64, 5<\/td>/);
+  assert.match(good, /<h4>settings<\/h4><table class="metrics"><tr><th>variant<\/th><td>recurrent<\/td>/);
+  assert.match(damaged, /^ damaged">/);
+  assert.match(damaged, /metrics\.json is damaged or not ours: field &#34;settings&#34;: expected object/);
 });
 
 test("report refuses a missing folder and a foreign --out with one sentence", () => {

@@ -7,7 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { PNG } from "pngjs";
-import { runWeightQuine, type WeightQuineOptions } from "../src/weights";
+import { resolveSettings, runWeightQuine, WeightQuineMetricsSchema, type WeightQuineOptions } from "../src/weights";
+import { readJsonFile } from "../src/files/json";
 import { NONTRIVIAL_RELATIVE_ERROR } from "../src/weights/train";
 import { buildNet } from "../src/weights/variants";
 import { imageGeometry } from "../src/weights/image";
@@ -28,10 +29,12 @@ test("coords-bn 8×8 reaches a fixed point at float32 precision, and writes metr
   const { metrics, dir } = await quine({ variant: "coords-bn", size: 8 });
   assert.equal(metrics.verdict, "non-trivial");
   assert.ok(metrics.relativeError !== null && metrics.relativeError < 1e-6, `relative error ${metrics.relativeError}`);
-  const saved = JSON.parse(fs.readFileSync(path.join(dir, "metrics.json"), "utf8"));
-  for (const key of ["kind", "variant", "size", "rmse", "relativeError", "weightRange", "verdict", "epochs", "wallSeconds", "backend", "seed", "image"])
-    assert.ok(key in saved, `metrics.json lacks ${key}`);
-  assert.equal(saved.kind, "weight-quine");
+  // metrics.json is the record the schema describes, its settings one nested object, as resolved
+  const saved = readJsonFile(path.join(dir, "metrics.json"), WeightQuineMetricsSchema);
+  assert.deepEqual(saved, metrics);
+  const { cell: _cell, ...expected } = resolveSettings({ variant: "coords-bn", size: 8 }); // cell: recurrent only
+  assert.deepEqual(saved.settings, expected);
+  assert.ok(!("variant" in saved) && !("seed" in saved), "no setting is also kept at the top level");
   assert.equal(saved.image, "image.png");
   const png = PNG.sync.read(fs.readFileSync(path.join(dir, "image.png")));
   const { width, height } = imageGeometry([8, 8], ["x", "x"]);
@@ -100,9 +103,9 @@ test("vanilla training lowers its relative self-replication error without collap
     const untrained = await quine({ variant: "vanilla", size: 8, epochs: 1, regenerate });
     const { metrics } = await quine({ variant: "vanilla", size: 8, epochs: 100, regenerate });
     assert.equal(metrics.parameters, 2 * 8 * 8 + 8);
-    assert.equal(metrics.objective, "relative");
+    assert.equal(metrics.settings.objective, "relative");
     const before = untrained.metrics.relativeError ?? NaN, after = metrics.relativeError ?? NaN;
-    assert.ok(after < 0.8 * before, `regenerate ${metrics.regenerate}: relative error ${after} after 100 steps, ${before} untrained`);
+    assert.ok(after < 0.8 * before, `regenerate ${metrics.settings.regenerate}: relative error ${after} after 100 steps, ${before} untrained`);
     assert.notEqual(metrics.verdict, "zero quine");
   }
 });

@@ -6,10 +6,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
-import { readJsonFile } from "../files/json";
+import { check, readJsonFile } from "../files/json";
 import type { Walls } from "../ouroboros/sandbox";
 import { generationName, LineageFileSchema, readLineage as readStore, type Claim, type DecodeRecord, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
 import * as rt from "../runtime";
+import { WeightQuineMetricsSchema, type WeightQuineMetrics } from "../weights/metrics";
 import { EpochSchema } from "../runtime/epoch";
 
 export type GenerationStatus = "exact" | "mutated" | "dead" | "damaged";
@@ -32,12 +33,11 @@ export interface Generation {
   model?: { json: string; weights: string }; // paths of a model that loads, relative to the folder
 }
 
-/** A weight-quine run: its metrics.json and heatmap. */
-export interface WeightRun {
+/** A weight-quine run: its metrics.json (checked; when it is not what `weights` writes, as stored with the reason) and heatmap. */
+export type WeightRun = {
   path: string; // its folder, relative to the generations folder
-  metrics: Record<string, unknown>;
   image?: string; // path of its image, relative to the generations folder
-}
+} & ({ metrics: WeightQuineMetrics; damage?: undefined } | { metrics: Record<string, unknown>; damage: string });
 
 export interface Lineage {
   dir: string;
@@ -133,11 +133,9 @@ function findWeightRuns(dir: string, skip: string[], depth = 2): WeightRun[] {
         const metrics = readJson(metricsPath);
         if (metrics.kind === "weight-quine") {
           const image = typeof metrics.image === "string" ? join(folder, metrics.image) : undefined;
-          runs.push({
-            path: relative(dir, folder) || ".",
-            metrics,
-            image: image && existsSync(image) ? relative(dir, image) : undefined,
-          });
+          const where = { path: relative(dir, folder) || ".", image: image && existsSync(image) ? relative(dir, image) : undefined };
+          const checked = check(WeightQuineMetricsSchema, metrics);
+          runs.push(checked.error === undefined ? { ...where, metrics: checked.data } : { ...where, metrics, damage: `metrics.json is damaged or not ours: ${checked.error}.` });
           return;
         }
       } catch {

@@ -134,15 +134,21 @@ function generationSection(g: Generation, parent: Generation | undefined): strin
 }
 
 function weightRunSection(run: WeightRun, image: string | undefined): string {
-  const m = run.metrics;
-  const title = `${fmt(m.variant)} ${fmt(m.size)}`;
-  const headline = `<table class="metrics headline"><tr><th>verdict</th><td>${badge(fmt(m.verdict))}</td></tr>
-    <tr><th>rmse</th><td>${escapeHtml(fmt(m.rmse))}</td></tr><tr><th>relative error</th><td>${escapeHtml(fmt(m.relativeError))}</td></tr>
-    <tr><th>weight range</th><td>${escapeHtml(fmt(m.weightRange))}</td></tr><tr><th>epochs</th><td>${escapeHtml(fmt(m.epochs))}</td></tr>
-    <tr><th>time</th><td>${seconds(m.wallSeconds)}</td></tr><tr><th>backend, seed</th><td>${escapeHtml(`${fmt(m.backend)}, ${fmt(m.seed)}`)}</td></tr></table>`;
+  const picture = (title: string) => image ? `<img src="${escapeHtml(image)}" alt="heatmaps of ${escapeHtml(title)}: weights, predictions, error">` : `<p class="note">No image.</p>`;
+  if (run.damage !== undefined) {
+    return `<section class="weight-run damaged"><h3>${badge("damaged")} <span class="dim">${escapeHtml(run.path)}</span></h3>
+    <p class="reason damaged"><strong>Damaged:</strong> ${escapeHtml(run.damage)}</p>${picture(run.path)}
+    <details><summary>metrics.json as stored</summary>${metricsTable(run.metrics)}</details></section>`;
+  }
+  const { settings, ...measured } = run.metrics;
+  const title = `${settings.variant} ${settings.size}`;
+  const headline = `<table class="metrics headline"><tr><th>verdict</th><td>${badge(measured.verdict)}</td></tr>
+    <tr><th>rmse</th><td>${escapeHtml(fmt(measured.rmse))}</td></tr><tr><th>relative error</th><td>${escapeHtml(fmt(measured.relativeError))}</td></tr>
+    <tr><th>weight range</th><td>${escapeHtml(fmt(measured.weightRange))}</td></tr><tr><th>epochs</th><td>${escapeHtml(fmt(settings.epochs))}</td></tr>
+    <tr><th>time</th><td>${seconds(measured.wallSeconds)}</td></tr><tr><th>backend, seed</th><td>${escapeHtml(`${measured.backend}, ${settings.seed}`)}</td></tr></table>`;
   return `<section class="weight-run"><h3>${escapeHtml(title)} <span class="dim">${escapeHtml(run.path)}</span></h3>
-    ${image ? `<img src="${escapeHtml(image)}" alt="heatmaps of ${escapeHtml(title)}: weights, predictions, error">` : `<p class="note">No image.</p>`}
-    <div class="columns">${headline}<details><summary>all metrics</summary>${metricsTable(m)}</details></div></section>`;
+    ${picture(title)}
+    <div class="columns">${headline}<details><summary>all metrics</summary><h4>settings</h4>${metricsTable(settings)}<h4>measured</h4>${metricsTable(measured)}</details></div></section>`;
 }
 
 /** The whole index.html. `images` maps a weight run's path to its image in the site. */

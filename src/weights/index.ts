@@ -10,11 +10,12 @@ import { VARIANT_DEFAULTS, buildNet } from "./variants";
 import { DEFAULT_LR, OPTIMIZERS, type OptimizerName } from "./optim";
 import type { QuineNet } from "./net";
 import { CELLS, COMMON_DEFAULTS, OBJECTIVES, VARIANTS, WeightSettingsSchema, type Cell, type Objective, type VariantName, type WeightSettings } from "./settings";
-import { assess, meanSquaredError, train, NONTRIVIAL_RELATIVE_ERROR, NONTRIVIAL_SPREAD, ZERO_QUINE_SCALE, type Assessment, type StopReason, type TrainResult, type Verdict } from "./train";
+import { assess, meanSquaredError, train, NONTRIVIAL_RELATIVE_ERROR, NONTRIVIAL_SPREAD, ZERO_QUINE_SCALE, type Assessment, type TrainResult, type Verdict } from "./train";
+import { WeightQuineMetricsSchema, type WeightQuineMetrics } from "./metrics";
 import { formatNumber, renderQuineImage } from "./image";
 
-export { VARIANTS, VARIANT_DEFAULTS, CELLS, OPTIMIZERS, OBJECTIVES, WeightSettingsSchema };
-export type { VariantName, Cell, OptimizerName, Objective, Verdict, WeightSettings };
+export { VARIANTS, VARIANT_DEFAULTS, CELLS, OPTIMIZERS, OBJECTIVES, WeightSettingsSchema, WeightQuineMetricsSchema };
+export type { VariantName, Cell, OptimizerName, Objective, Verdict, WeightSettings, WeightQuineMetrics };
 
 /** Largest --size per variant: beyond these a run takes far longer than minutes or a lot of memory. */
 const MAX_SIZE: Record<VariantName, number> = { coords: 256, "coords-bn": 256, "coords-in": 256, onehot: 256, recurrent: 128, vanilla: 400 };
@@ -26,44 +27,6 @@ export type WeightQuineOptions = { [K in keyof WeightSettings]?: unknown } & {
   out?: string;
   /** Progress lines (about one a second); nothing when absent. */
   log?: (line: string) => void;
-};
-
-/** The record written to metrics.json: the run's settings, then what it measured. */
-export type WeightQuineMetrics = Omit<WeightSettings, "cell"> & { cell?: Cell } & {
-  kind: "weight-quine";
-  network: string;
-  parameters: number;
-  /** RMSE between the kept weights and their predictions, computed in float64 from the stored numbers. */
-  rmse: number;
-  /** The same with the prediction computed in the training arithmetic (float32 for the tfjs variants, as the originals). */
-  rmseTrainingPrecision: number;
-  /** The best RMSE the training loop measured, before refinement. */
-  trainingRmse: number;
-  trainingPrecision: "float32" | "float64";
-  relativeError: number | null;
-  errorOverSpread: number | null;
-  weightRange: [number, number];
-  weightRms: number;
-  initialWeightRms: number;
-  verdict: Verdict;
-  verdictReason: string;
-  thresholds: { zeroQuineScale: number; nonTrivialRelativeError: number; nonTrivialSpread: number };
-  /** Variant-specific numbers, e.g. the recurrent net's teacher-forced RMSE (its rmse is free-running). */
-  extra: Record<string, number>;
-  stepsRun: number;
-  bestStep: number;
-  triesRun: number;
-  /** Why the kept try's training stopped: "epochs", "fixed point", "plateau" (--patience) or "diverged". */
-  stopReason: StopReason;
-  refineSteps: number;
-  /** Whether the float64 refinement's weights replaced the trained ones. */
-  refined: boolean;
-  /** The seed of the network kept: seed + (its try − 1). */
-  networkSeed: number;
-  backend: string;
-  trainSeconds: number;
-  wallSeconds: number;
-  image: "image.png";
 };
 
 /** The settings of a run: `options` checked, the rest from the variant's defaults; anything wrong throws one sentence naming the option. */
@@ -154,9 +117,8 @@ function measure(settings: WeightSettings, chosen: Try, triesRun: number, backen
   const { net, networkSeed, result, extra, verdict } = chosen;
   const { cell, ...rest } = settings;
   return {
-    ...rest,
-    ...(settings.variant === "recurrent" ? { cell } : {}),
     kind: "weight-quine",
+    settings: { ...rest, ...(settings.variant === "recurrent" ? { cell } : {}) },
     network: net.summary,
     parameters: net.params.length,
     rmse: verdict.rmse,
@@ -188,8 +150,8 @@ function measure(settings: WeightSettings, chosen: Try, triesRun: number, backen
 
 /** Draws the kept weights against their predictions into image.png in `dir`. */
 function writeRun(dir: string, metrics: WeightQuineMetrics, chosen: Try): void {
-  const { variant, size } = metrics;
-  const sizeText = variant === "recurrent" || variant === "vanilla" ? `${metrics.cell === "gru" ? "GRU " : ""}H=${size}` : `${size}x${size}`;
+  const { variant, size, cell } = metrics.settings;
+  const sizeText = variant === "recurrent" || variant === "vanilla" ? `${cell === "gru" ? "GRU " : ""}H=${size}` : `${size}x${size}`;
   const png = renderQuineImage({
     title: [
       `${variant.toUpperCase()} ${sizeText}  RMSE ${formatNumber(metrics.rmse)}  RELATIVE ${metrics.relativeError === null ? "-" : formatNumber(metrics.relativeError)}`,

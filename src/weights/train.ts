@@ -35,8 +35,10 @@ const PLATEAU_GAIN = 0.99;
 /** Damping β of the Anderson mixing (1 = none); 0.5 converged more often than 1 at 64×64. */
 const ANDERSON_MIX = 0.5;
 
-export type Verdict = "zero quine" | "non-trivial" | "failed";
-export type StopReason = "epochs" | "fixed point" | "plateau" | "diverged";
+export const VERDICTS = ["zero quine", "non-trivial", "failed"] as const;
+export type Verdict = (typeof VERDICTS)[number];
+export const STOP_REASONS = ["epochs", "fixed point", "plateau", "diverged"] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 /** The run's settings training uses (./settings.ts), and a progress callback, called about once a second. */
 export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "accumulateGradients"> & {
   onProgress?: (p: { step: number; loss: number; bestLoss: number; seconds: number }) => void;
