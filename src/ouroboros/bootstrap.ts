@@ -124,11 +124,10 @@ function startingProgram(from: string | undefined): { path: string; text: string
   return { path, text: readFileSync(path, "utf8") };
 }
 
-/** Runs one generation's program in the sandbox, decodes what it published, and stores the outcome. */
-async function runGeneration(
-  dir: string, generation: number, program: string, parent: GenerationMetrics | null,
-  options: Pick<BootstrapOptions, "limits" | "publication">, emit: (event: BootstrapEvent) => void,
-): Promise<GenerationMetrics> {
+/** Writes a generation's program into its staging folder and runs it in the sandbox, passing its progress on as events. */
+async function runStaged(
+  dir: string, generation: number, program: string, limits: SandboxLimits, emit: (event: BootstrapEvent) => void,
+): Promise<{ result: SandboxResult; progress: Epoch[] }> {
   const staging = stagingPath(dir, generation);
   mkdirSync(staging, { recursive: true });
   const programPath = join(staging, "program.js");
@@ -143,13 +142,29 @@ async function runGeneration(
     progress.push(epoch);
     emit({ type: "progress", generation, epoch, positions, seconds: seconds() });
   };
-  let result: SandboxResult;
   try {
-    result = await runInSandbox(programPath, options.limits, { onLog, onProgress });
+    const result = await runInSandbox(programPath, limits, { onLog, onProgress });
+    writeFileSafely(join(staging, "log.txt"), result.stderr);
+    return { result, progress };
   } catch (error) {
     // The sandbox itself failing is the harness's problem, not the program's: stop, store nothing.
     throw new Error(`The sandbox failed while running ${generationName(generation)}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** What a finished generation adds to the store, at most: its texts, their diff, the model and the log. */
+function storedBytes(program: string, emitted: string, result: Extract<SandboxResult, { status: "ok" }>): number {
+  const texts = Buffer.byteLength(program) + Buffer.byteLength(emitted);
+  return 2 * texts + Buffer.byteLength(result.files["model.json"]) + result.files["weights.bin"].byteLength + Buffer.byteLength(result.stderr);
+}
+
+/** Runs one generation's program in the sandbox, decodes what it published, and stores the outcome. */
+async function runGeneration(
+  dir: string, generation: number, program: string, parent: GenerationMetrics | null,
+  options: Pick<BootstrapOptions, "limits" | "publication">, emit: (event: BootstrapEvent) => void,
+): Promise<GenerationMetrics> {
+  const started = Date.now();
+  const { result, progress } = await runStaged(dir, generation, program, options.limits, emit);
   const base = {
     generation,
     parent: parent ? parent.generation : null,
@@ -158,7 +173,6 @@ async function runGeneration(
     parentWeightsHash: parent?.weightsHash ?? null,
     walls: result.walls,
   };
-  writeFileSafely(join(staging, "log.txt"), result.stderr);
   const dead = (reason: string): GenerationMetrics => {
     const metrics: GenerationMetrics = {
       ...base, wallSeconds: round((Date.now() - started) / 1000, 3), status: "dead", reason: sentence(reason), epochs: 0,
@@ -173,10 +187,7 @@ async function runGeneration(
   const checked = checkPublication(program, result.text, result.files, options.publication);
   if (!checked.ok) return dead(checked.reason);
   const { emitted, decode, claim, parameters } = checked;
-  const texts = Buffer.byteLength(program) + Buffer.byteLength(emitted);
-  const added = 2 * texts /* the texts, and their diff at most as much again */ + Buffer.byteLength(result.files["model.json"]) +
-    result.files["weights.bin"].byteLength + Buffer.byteLength(result.stderr);
-  const overflow = storeOverflow(added, options.publication);
+  const overflow = storeOverflow(storedBytes(program, emitted, result), options.publication);
   if (overflow) return dead(overflow);
   const wallSeconds = round((Date.now() - started) / 1000, 3);
   const weightsHash = sha256(result.files["weights.bin"]); // the float32 weights in saved order, as rt.weightsHash
@@ -191,7 +202,7 @@ async function runGeneration(
     status: emitted === program ? "exact" : "mutated",
     reason: null,
     epochs: result.epochs,
-    charsPerSecond: Math.round((positions * result.epochs) / charsSeconds),
+    charsPerSecond: Math.round((([...program].length + 1) * result.epochs) / charsSeconds),
     backend: result.backend,
     seed: result.seed,
     emittedHash: sha256(emitted),

@@ -268,7 +268,8 @@ export const LOCK_STALE_MS = 30_000;
 export function acquireLock(dir: string): { release: () => void; note: string | null } {
   const lockfilePath = join(dir, ".lock");
   const options = { lockfilePath, stale: LOCK_STALE_MS, realpath: false };
-  const age = existsSync(lockfilePath) ? Date.now() - statSync(lockfilePath).mtimeMs : null;
+  // proper-lockfile may date the lock a moment ahead of this clock: an age is never negative.
+  const age = existsSync(lockfilePath) ? Math.max(0, Date.now() - statSync(lockfilePath).mtimeMs) : null;
   let release: () => void;
   try {
     release = lockSync(dir, options);
