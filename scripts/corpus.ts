@@ -13,11 +13,12 @@
 //
 // Each text trains in a fresh child process of this script (`--child`), as a user's `train` would.
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { deflateRawSync } from "node:zlib";
+import { writeFileSafely } from "../src/files/write";
+import { sha256 } from "../src/ouroboros/store";
 import { ROOT } from "../src/paths";
 import { readTextFile } from "../src/memorize";
 import { settings, trainUntilExact, type Settings } from "../src/quine/train";
@@ -62,7 +63,6 @@ interface Result {
 
 // ---- picking: the fixed rule ------------------------------------------------------------------
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** The top-level packages in node_modules (scoped ones included), sorted by name. */
 function packages(): { name: string; version: string; dir: string }[] {
@@ -253,12 +253,6 @@ function markdown(results: Result[], summary: ReturnType<typeof summaryOf>, head
   ].join("\n");
 }
 
-/** Writes a file whole or not at all (a crash mid-write leaves the previous version). */
-function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
-
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -268,7 +262,7 @@ async function main(args: string[]): Promise<void> {
   const manifestPath = option(args, "--manifest") ?? MANIFEST;
   if (args.includes("--pick")) {
     const entries = pick();
-    writeAtomic(manifestPath, `${JSON.stringify(entries, null, 2)}\n`);
+    writeFileSafely(manifestPath, `${JSON.stringify(entries, null, 2)}\n`);
     process.stdout.write(`wrote ${manifestPath}: ${entries.length} texts (${Object.keys(QUOTAS).map((k) => `${entries.filter((e) => e.kind === k).length} ${k}`).join(", ")})\n`);
     return;
   }
@@ -287,7 +281,7 @@ async function main(args: string[]): Promise<void> {
     const out = option(args, "--out") ?? join(ROOT, "docs", "corpus");
     const run = JSON.parse(readFileSync(`${out}.json`, "utf8")) as { header: string; cap: number; results: Result[] };
     const doc = markdown(run.results, summaryOf(run.results, run.cap), run.header);
-    writeAtomic(`${out}.md`, doc);
+    writeFileSafely(`${out}.md`, doc);
     if (args.includes("--readme")) writeReadmeSection("corpus", doc.replace(/^# .*\n/, ""));
     process.stdout.write(doc);
     return;
@@ -325,8 +319,8 @@ async function main(args: string[]): Promise<void> {
   ].join("\n");
   const save = () => {
     const summary = summaryOf(results, cap);
-    writeAtomic(`${out}.json`, `${JSON.stringify({ machine, cap, budget, seeds, settings: { ...settings, ...overrides }, summary, header, results }, null, 2)}\n`);
-    writeAtomic(`${out}.md`, markdown(results, summary, header));
+    writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, cap, budget, seeds, settings: { ...settings, ...overrides }, summary, header, results }, null, 2)}\n`);
+    writeFileSafely(`${out}.md`, markdown(results, summary, header));
     return summary;
   };
   let i = 0;

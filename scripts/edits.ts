@@ -7,9 +7,10 @@
 //   npm run edits -- --count 3 --seed 2 --max-seconds 900
 //   npm run edits -- --dry                list the edits only
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeFileSafely } from "../src/files/write";
 import { QUINE_PATH, ROOT } from "../src/paths";
 
 interface Edit {
@@ -70,8 +71,7 @@ function main(args: string[]): void {
     const worst = results.some((r) => !r.exact) ? Infinity : (done.at(-1) ?? NaN);
     const summary = { edits: results.length, exact: done.length, medianEpochs: median, worstEpochs: worst, worstOverMedian: worst / median };
     const out = join(ROOT, "docs", "edits");
-    writeFileSync(`${out}.json.tmp`, `${JSON.stringify({ machine, seed, summary, results }, null, 2)}\n`);
-    renameSync(`${out}.json.tmp`, `${out}.json`);
+    writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, seed, summary, results }, null, 2)}\n`);
     const rows = results.map((r, i) => `| ${i + 1} | ${r.edit} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${r.epochs} | ${r.seconds.toFixed(1)} |`);
     writeFileSync(`${out}.md`, [
       "# Stability: the bundle with small edits",
