@@ -5,8 +5,9 @@
 //
 //   npm run edits                         20 edits, seed 1
 //   npm run edits -- --count 3 --seed 2 --max-seconds 900
+//   npm run edits -- --jobs 4             four trainings at once (each on one kernel thread: the same bits)
 //   npm run edits -- --dry                list the edits only
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,23 +57,43 @@ function option(args: string[], name: string, fallback: number): number {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 }
 
-function main(args: string[]): void {
+/** Trains `file` in a fresh `neural-quine train` process; resolves with what its metrics say. */
+function train(file: string, maxSeconds: number, threads: string): Promise<{ exact?: boolean; epochs?: number; trainSeconds?: number }> {
+  return new Promise((resolve) => {
+    const args = [join(ROOT, "dist", "src", "cli.js"), "train", file, "--out", `${file}.model`, "--json", "--max-seconds", String(maxSeconds), "--max-epochs", "100000"];
+    const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, NQ_THREADS: threads } });
+    let out = "";
+    proc.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    proc.on("close", () => {
+      try {
+        resolve(JSON.parse(out) as { exact?: boolean; epochs?: number; trainSeconds?: number });
+      } catch {
+        resolve({});
+      }
+    });
+  });
+}
+
+async function main(args: string[]): Promise<void> {
   const count = option(args, "--count", 20);
+  const jobs = option(args, "--jobs", 1);
   const seed = option(args, "--seed", 1);
   const maxSeconds = option(args, "--max-seconds", 1800);
   const source = readFileSync(QUINE_PATH, "utf8");
   const random = generator(seed);
   const dir = mkdtempSync(join(tmpdir(), "nq-edits-"));
-  const results: { edit: string; bytes: number; exact: boolean; epochs: number; seconds: number }[] = [];
-  const machine = `load average ${loadavg()[0].toFixed(1)} at the start, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  const results: { n: number; edit: string; bytes: number; exact: boolean; epochs: number; seconds: number }[] = [];
+  const machine = `load average ${loadavg()[0].toFixed(1)} at the start, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${jobs > 1 ? `, ${jobs} trainings at once` : ""}`;
   const write = () => {
-    const done = results.filter((r) => r.exact).map((r) => r.epochs).sort((a, b) => a - b);
+    const finished = results.filter(Boolean);
+    const done = finished.filter((r) => r.exact).map((r) => r.epochs).sort((a, b) => a - b);
     const median = done[Math.floor((done.length - 1) / 2)] ?? NaN;
-    const worst = results.some((r) => !r.exact) ? Infinity : (done.at(-1) ?? NaN);
-    const summary = { edits: results.length, exact: done.length, medianEpochs: median, worstEpochs: worst, worstOverMedian: worst / median };
+    const worst = finished.some((r) => !r.exact) ? Infinity : (done.at(-1) ?? NaN);
+    const summary = { edits: finished.length, exact: done.length, medianEpochs: median, worstEpochs: worst, worstOverMedian: worst / median };
     const out = join(ROOT, "docs", "edits");
-    writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, seed, summary, results }, null, 2)}\n`);
-    const rows = results.map((r, i) => `| ${i + 1} | ${r.edit} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${r.epochs} | ${r.seconds.toFixed(1)} |`);
+    writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, seed, summary, results: finished }, null, 2)}\n`);
+    // With --jobs, results come out of order: a row per finished edit, numbered as listed.
+    const rows = finished.map((r) => `| ${r.n} | ${r.edit} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${r.epochs} | ${r.seconds.toFixed(1)} |`);
     writeFileSync(`${out}.md`, [
       "# Stability: the bundle with small edits",
       "",
@@ -87,16 +108,20 @@ function main(args: string[]): void {
     ].join("\n"));
     return summary;
   };
-  for (let i = 0; i < count; i++) {
-    const { what, text } = edit(source, random);
-    const file = join(dir, `edit-${i + 1}.js`);
-    writeFileSync(file, text);
-    const run = spawnSync(process.execPath, [join(ROOT, "dist", "src", "cli.js"), "train", file, "--out", `${file}.model`, "--json", "--max-seconds", String(maxSeconds), "--max-epochs", "100000"], { encoding: "utf8", maxBuffer: 1 << 28 });
-    const metrics = JSON.parse(run.stdout || "{}") as { exact?: boolean; epochs?: number; trainSeconds?: number };
-    results.push({ edit: what, bytes: Buffer.byteLength(text), exact: metrics.exact ?? false, epochs: metrics.epochs ?? 0, seconds: metrics.trainSeconds ?? 0 });
-    const s = write();
-    process.stderr.write(`[${i + 1}/${count}] ${what}: ${metrics.exact ? `exact in ${metrics.epochs} epochs` : "not exact"}, ${(metrics.trainSeconds ?? 0).toFixed(0)} s; median so far ${s.medianEpochs}\n`);
-  }
+  const edits = Array.from({ length: count }, () => edit(source, random));
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const { what, text } = edits[i];
+      const file = join(dir, `edit-${i + 1}.js`);
+      writeFileSync(file, text);
+      const metrics = await train(file, maxSeconds, jobs > 1 ? "1" : (process.env.NQ_THREADS ?? "2"));
+      results[i] = { n: i + 1, edit: what, bytes: Buffer.byteLength(text), exact: metrics.exact ?? false, epochs: metrics.epochs ?? 0, seconds: metrics.trainSeconds ?? 0 };
+      const s = write();
+      process.stderr.write(`[${i + 1}/${count}] ${what}: ${metrics.exact ? `exact in ${metrics.epochs} epochs` : "not exact"}, ${(metrics.trainSeconds ?? 0).toFixed(0)} s; median so far ${s.medianEpochs}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
 }
 
 // --dry: only list the edits.
@@ -104,4 +129,9 @@ if (process.argv.includes("--dry")) {
   const random = generator(option(process.argv, "--seed", 1));
   const source = readFileSync(QUINE_PATH, "utf8");
   for (let i = 0; i < option(process.argv, "--count", 20); i++) process.stdout.write(`${edit(source, random).what}\n`);
-} else main(process.argv.slice(2));
+} else {
+  main(process.argv.slice(2)).catch((error: Error) => {
+    process.stderr.write(`edits: ${error.message}\n`);
+    process.exit(1);
+  });
+}
