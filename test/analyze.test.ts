@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ROOT } from "../src/paths";
-import { analyzeText, difficultySummary, streamSteps } from "../src/runtime/analyze";
+import { analyzeText, difficultySummary } from "../src/runtime/analyze";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");
 
@@ -92,20 +92,4 @@ test("CLI: analyze lists the hard positions; train predicts the difficulty and, 
   assert.notEqual(trained.status, 0);
   assert.match(trained.stderr, /^backend: \w+\npredicted difficulty: moderate/);
   assert.match(trained.stderr, /positions still wrong \(\d+, line:column and the context each needs\): \d+:\d+ \(context \d+\)/);
-});
-
-test("stream cuts: the trainer's streams are cut where no deciding context is cut off", () => {
-  // A text with no repetition needs one symbol of context everywhere: every length is as good, and the shortest is taken.
-  assert.equal(streamSteps("abcdefghijklmnopqrstuvwxyz", 4), Math.ceil(27 / 4));
-  // Three identical lines followed by different characters: 'B' and 'C' need all of their line (and the newline
-  // before it). Two equal halves would cut B's line; the length chosen cuts between B and C's line instead.
-  const line = "the same long line of text, word for word, ";
-  const text = `${line}A\n${line}B\n${line}C\n`;
-  const N = [...text].length + 1;
-  const { contexts } = analyzeText(text, 0);
-  const cutOff = (cut: number) => [...contexts].filter((k, p) => k > 8 && p - k + 1 < cut && cut <= p).length;
-  assert.equal(cutOff(Math.ceil(N / 2)), 1);
-  const S = streamSteps(text, 2);
-  assert.ok(S >= Math.ceil(N / 2) && S < N, `S = ${S} keeps both streams non-empty`);
-  assert.equal(cutOff(S), 0);
 });

@@ -22,10 +22,6 @@ export const settings = {
   clipNorm: 1, // global gradient norm
   settled: 0.02, // loss weight of positions already right by twice the margin
   margin: 1, // logit lead the right symbol must have everywhere
-  cuts: 0, // EXPERIMENT
-  wrong: 1, // EXPERIMENT
-  finalRate: 1, // EXPERIMENT
-  ramp: 0, // EXPERIMENT
   final: 8, // wrong positions at most for the final phase: one stream, the decoding trajectory
   seed: 1,
   maxEpochs: 3000,
@@ -63,7 +59,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
   const N = ids.length + 1;
   // The text cut into B streams of S steps, b-major.
   const layout = (B: number) => {
-    const S = s.cuts && B > 1 ? rt.streamSteps(source, B) : Math.ceil(N / B);
+    const S = Math.ceil(N / B);
     const inputs = new Int32Array(B * S);
     const targets = new Int32Array(B * S);
     const mask = new Float32Array(B * S);
@@ -91,7 +87,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
   const w = createWeights(vocab.length, s.hidden, s.seed);
   const vars = Object.values(w) as tf.Variable[];
   const model = { vocab, weights: w };
-  let optimizer = tf.train.adam(s.learningRate);
+  const optimizer = tf.train.adam(s.learningRate);
   const start = Date.now();
   const history: Epoch[] = [];
   let starts = rt.zeroState(B, s.hidden);
@@ -123,7 +119,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
           const margin = logits[r * V + tgt[r]] - other;
           minMargin = Math.min(minMargin, margin);
           if (margin >= s.margin) exact++;
-          weight[r] = s.ramp ? Math.min(1, Math.max(s.settled, 2 - margin / s.margin)) : margin >= 2 * s.margin ? s.settled : margin < s.margin ? s.wrong : 1;
+          weight[r] = margin >= 2 * s.margin ? s.settled : 1;
         }
         const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(tgt, "int32"), V), tf.logSoftmax(z)), 1);
         return tf.div(tf.sum(tf.mul(logLikelihood, weight)), -msk.reduce((a, b) => a + b)) as tf.Scalar;
@@ -159,10 +155,6 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       ({ B, S, inputs, targets, mask } = layout(1));
       starts = rt.zeroState(1, s.hidden);
       window = S;
-      if (s.finalRate !== 1) {
-        optimizer.dispose();
-        optimizer = tf.train.adam(s.learningRate * s.finalRate);
-      }
     }
     if (exact === N) {
       // Training says every position is right; only decoding, from scratch and in one stream, decides.

@@ -146,34 +146,3 @@ export function difficultySummary(a: TextAnalysis, window: number): string {
   const where = top ? ` (line ${top.line}, column ${top.column})` : "";
   return `predicted difficulty: ${level}: ${a.symbols} characters; the longest context needed is ${a.longest}${where}; ${beyond} position${beyond === 1 ? "" : "s"} need more than the ${window}-step window, ${a.over[16]} more than 16`;
 }
-
-/**
- * The steps per stream when the trainer cuts `text` into `streams` streams of equal length S (cuts
- * at positions S, 2S, ...; the last stream shorter). A cut at c cuts off the deciding context of
- * every position at or after c whose context starts before c: no gradient reaches across it, and
- * the state carried in is a pass old. Of the lengths that keep every stream non-empty, this is the
- * one whose cuts cut the fewest contexts (the shortest on a tie). Positions as the trainer's: p reads
- * symbol p-1 (the start boundary first) and predicts symbol p (the end boundary last).
- */
-export function streamSteps(text: string, streams: number): number {
-  const { contexts } = analyzeText(text, 0);
-  const N = contexts.length;
-  if (streams <= 1) return N;
-  // cut[c]: how many positions' contexts a cut at c cuts (a difference array, then its sums).
-  const cut = new Int32Array(N + 1);
-  for (let p = 0; p < N; p++) {
-    const first = p - contexts[p] + 1; // the first input the context needs (position p reads symbol p-1)
-    if (first + 1 <= p) {
-      cut[first + 1]++;
-      cut[p + 1]--;
-    }
-  }
-  for (let c = 1; c <= N; c++) cut[c] += cut[c - 1];
-  let best = { S: Math.ceil(N / streams), cost: Infinity };
-  for (let S = Math.ceil(N / streams); (streams - 1) * S < N; S++) {
-    let cost = 0;
-    for (let b = 1; b < streams; b++) cost += cut[b * S];
-    if (cost < best.cost) best = { S, cost };
-  }
-  return best.S;
-}
