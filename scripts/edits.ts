@@ -6,6 +6,8 @@
 //   npm run edits                         20 edits, seed 1
 //   npm run edits -- --count 3 --seed 2 --max-seconds 900
 //   npm run edits -- --jobs 4             four trainings at once (each on one kernel thread: the same bits)
+//   npm run edits -- --from 11 --out /tmp/b   edits 11 to 20 only, results to /tmp/b.{json,md}
+//   npm run edits -- --merge docs/edits.json /tmp/b.json   the union of two runs into docs/edits
 //   npm run edits -- --dry                list the edits only
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -74,54 +76,75 @@ function train(file: string, maxSeconds: number, threads: string): Promise<{ exa
   });
 }
 
+interface EditResult {
+  n: number; // the edit's place in the list (1-based)
+  edit: string;
+  bytes: number;
+  exact: boolean;
+  epochs: number;
+  seconds: number;
+}
+
+/** Writes `out`.json and `out`.md from the results so far (any order); returns the summary. */
+function render(results: EditResult[], machine: string, seed: number, out: string) {
+  const finished = [...results].sort((a, b) => a.n - b.n);
+  const done = finished.filter((r) => r.exact).map((r) => r.epochs).sort((a, b) => a - b);
+  const median = done[Math.floor((done.length - 1) / 2)] ?? NaN;
+  const worst = finished.some((r) => !r.exact) ? Infinity : (done.at(-1) ?? NaN);
+  const summary = { edits: finished.length, exact: done.length, medianEpochs: median, worstEpochs: worst, worstOverMedian: worst / median };
+  writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, seed, summary, results: finished }, null, 2)}\n`);
+  const rows = finished.map((r) => `| ${r.n} | ${r.edit} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${r.epochs} | ${r.seconds.toFixed(1)} |`);
+  writeFileSync(`${out}.md`, [
+    "# Stability: the bundle with small edits",
+    "",
+    `Written by \`npm run edits\` (scripts/edits.ts), seed ${seed}, ${machine}. The unedited bundle takes the epochs in docs/bench.md.`,
+    "",
+    "| # | edit | bytes | exact | epochs | seconds |",
+    "|--:|---|--:|:-:|--:|--:|",
+    ...rows,
+    "",
+    `**Summary:** ${summary.exact}/${summary.edits} exact; epochs to exact: median ${median}, worst ${worst} (${summary.worstOverMedian.toFixed(2)}× the median; target ≤ 2×).`,
+    "",
+  ].join("\n"));
+  return summary;
+}
+
 async function main(args: string[]): Promise<void> {
   const count = option(args, "--count", 20);
+  const from = option(args, "--from", 1);
   const jobs = option(args, "--jobs", 1);
   const seed = option(args, "--seed", 1);
   const maxSeconds = option(args, "--max-seconds", 1800);
+  const outIndex = args.indexOf("--out");
+  const out = outIndex >= 0 ? args[outIndex + 1] : join(ROOT, "docs", "edits");
   const source = readFileSync(QUINE_PATH, "utf8");
   const random = generator(seed);
   const dir = mkdtempSync(join(tmpdir(), "nq-edits-"));
-  const results: { n: number; edit: string; bytes: number; exact: boolean; epochs: number; seconds: number }[] = [];
+  const results: EditResult[] = [];
   const machine = `load average ${loadavg()[0].toFixed(1)} at the start, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${jobs > 1 ? `, ${jobs} trainings at once` : ""}`;
-  const write = () => {
-    const finished = results.filter(Boolean);
-    const done = finished.filter((r) => r.exact).map((r) => r.epochs).sort((a, b) => a - b);
-    const median = done[Math.floor((done.length - 1) / 2)] ?? NaN;
-    const worst = finished.some((r) => !r.exact) ? Infinity : (done.at(-1) ?? NaN);
-    const summary = { edits: finished.length, exact: done.length, medianEpochs: median, worstEpochs: worst, worstOverMedian: worst / median };
-    const out = join(ROOT, "docs", "edits");
-    writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, seed, summary, results: finished }, null, 2)}\n`);
-    // With --jobs, results come out of order: a row per finished edit, numbered as listed.
-    const rows = finished.map((r) => `| ${r.n} | ${r.edit} | ${r.bytes} | ${r.exact ? "yes" : "**no**"} | ${r.epochs} | ${r.seconds.toFixed(1)} |`);
-    writeFileSync(`${out}.md`, [
-      "# Stability: the bundle with small edits",
-      "",
-      `Written by \`npm run edits\` (scripts/edits.ts), seed ${seed}, ${machine}. The unedited bundle takes the epochs in docs/bench.md.`,
-      "",
-      "| # | edit | bytes | exact | epochs | seconds |",
-      "|--:|---|--:|:-:|--:|--:|",
-      ...rows,
-      "",
-      `**Summary:** ${summary.exact}/${summary.edits} exact; epochs to exact: median ${median}, worst ${worst} (${summary.worstOverMedian.toFixed(2)}× the median; target ≤ 2×).`,
-      "",
-    ].join("\n"));
-    return summary;
-  };
+  // The same list whatever --from says: edit i is always the i-th draw.
   const edits = Array.from({ length: count }, () => edit(source, random));
-  let next = 0;
+  let next = from - 1;
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
       const { what, text } = edits[i];
       const file = join(dir, `edit-${i + 1}.js`);
       writeFileSync(file, text);
       const metrics = await train(file, maxSeconds, jobs > 1 ? "1" : (process.env.NQ_THREADS ?? "2"));
-      results[i] = { n: i + 1, edit: what, bytes: Buffer.byteLength(text), exact: metrics.exact ?? false, epochs: metrics.epochs ?? 0, seconds: metrics.trainSeconds ?? 0 };
-      const s = write();
+      results.push({ n: i + 1, edit: what, bytes: Buffer.byteLength(text), exact: metrics.exact ?? false, epochs: metrics.epochs ?? 0, seconds: metrics.trainSeconds ?? 0 });
+      const s = render(results, machine, seed, out);
       process.stderr.write(`[${i + 1}/${count}] ${what}: ${metrics.exact ? `exact in ${metrics.epochs} epochs` : "not exact"}, ${(metrics.trainSeconds ?? 0).toFixed(0)} s; median so far ${s.medianEpochs}\n`);
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));
+}
+
+/** --merge a.json b.json ...: the union of runs (e.g. two halves run at once with --from and --out) into docs/edits. */
+function merge(files: string[]): void {
+  const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as { machine: string; seed: number; results: EditResult[] });
+  const results = [...new Map(runs.flatMap((r) => r.results).map((r) => [r.n, r])).values()];
+  const s = render(results, runs.map((r) => r.machine).join("; "), runs[0]?.seed ?? 1, join(ROOT, "docs", "edits"));
+  process.stdout.write(`${JSON.stringify(s)}\n`);
 }
 
 // --dry: only list the edits.
@@ -129,6 +152,8 @@ if (process.argv.includes("--dry")) {
   const random = generator(option(process.argv, "--seed", 1));
   const source = readFileSync(QUINE_PATH, "utf8");
   for (let i = 0; i < option(process.argv, "--count", 20); i++) process.stdout.write(`${edit(source, random).what}\n`);
+} else if (process.argv.includes("--merge")) {
+  merge(process.argv.slice(process.argv.indexOf("--merge") + 1));
 } else {
   main(process.argv.slice(2)).catch((error: Error) => {
     process.stderr.write(`edits: ${error.message}\n`);
