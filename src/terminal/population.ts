@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { unifiedDiff } from "../ouroboros/store";
 import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
 import type { Statistics } from "../evolution/statistics";
+import { phylogeny, type Genotype } from "../evolution/phylogeny";
 
 /** The statistics of every readable generation, and the damaged ones as sentences. */
 export function populationStatistics(dir: string): { statistics: Statistics[]; damaged: string[] } {
@@ -60,18 +61,6 @@ export function individualDiff(dir: string, id: string): string {
   return unifiedDiff(parent.stored.program, stored.program, `${individual.parent}/program.js`, `${id}/program.js`);
 }
 
-interface Genotype {
-  hash: string;
-  bytes: number;
-  parent: string | null; // the genotype it first came from
-  firstId: string;
-  distance: number | null; // to that parent's program
-  keptIn: number[]; // generations in which it was kept
-  alive: boolean;
-  deadChildren: number; // children of it (individuals) that died
-  culledChildren: number; // other genotypes from it that lived but were never kept
-}
-
 /** Generations as a range list: "0-3, 5". */
 function ranges(values: number[]): string {
   const parts: string[] = [];
@@ -84,46 +73,18 @@ function ranges(values: number[]): string {
   return parts.join(", ");
 }
 
-/** The phylogeny by genotype: every program that was ever kept, under the one it first came from, with its dead and culled offspring counted. */
+/** The phylogeny by genotype (../evolution/phylogeny), one line per genotype ever kept. */
 export function populationTree(dir: string): string {
   const generations = readPopulation(dir).filter((g): g is Generation => typeof g !== "string");
-  const byId = new Map<string, Individual>();
-  const genotypes = new Map<string, Genotype>();
-  for (const individual of generations.flatMap((g) => g.individuals)) {
-    byId.set(individual.id, individual);
-    const parentHash = individual.parent === null ? null : (byId.get(individual.parent)?.programHash ?? null);
-    let genotype = genotypes.get(individual.programHash);
-    if (!genotype) {
-      genotype = {
-        hash: individual.programHash, bytes: individual.bytes, parent: parentHash, firstId: individual.id, distance: individual.distanceToParent,
-        keptIn: [], alive: individual.status !== "dead", deadChildren: 0, culledChildren: 0,
-      };
-      genotypes.set(individual.programHash, genotype);
-    }
-    if (individual.status === "kept" && !genotype.keptIn.includes(individual.generation)) genotype.keptIn.push(individual.generation);
-    if (individual.status === "dead" && parentHash !== null) {
-      const parent = genotypes.get(parentHash);
-      if (parent) parent.deadChildren++;
-    }
-  }
-  for (const genotype of genotypes.values()) {
-    const parent = genotype.parent === null ? undefined : genotypes.get(genotype.parent);
-    if (parent && genotype.alive && genotype.keptIn.length === 0) parent.culledChildren++;
-  }
-  const children = (hash: string | null): Genotype[] =>
-    [...genotypes.values()].filter((g) => g.parent === hash && g.hash !== hash && g.keptIn.length > 0);
   const lines: string[] = [];
   const walk = (genotype: Genotype, prefix: string, branch: string): void => {
     const origin = genotype.parent === null ? "the ancestor" : `from ${genotype.firstId}, ${genotype.distance} edit(s)`;
-    const last = generations.at(-1)?.generation;
-    const living = genotype.keptIn.at(-1) === last ? "  ← living" : "";
     lines.push(`${prefix}${branch}${genotype.hash.slice(0, 8)}  ${genotype.bytes} B  ${origin}; kept in ${ranges(genotype.keptIn)}; ` +
-      `${genotype.deadChildren} dead, ${genotype.culledChildren} culled offspring${living}`);
-    const next = children(genotype.hash);
+      `${genotype.deadChildren} dead, ${genotype.culledChildren} culled offspring${genotype.living ? "  ← living" : ""}`);
     const childPrefix = prefix + (branch === "" ? "" : branch === "└─ " ? "   " : "│  ");
-    next.forEach((child, i) => walk(child, childPrefix, i === next.length - 1 ? "└─ " : "├─ "));
+    genotype.children.forEach((child, i) => walk(child, childPrefix, i === genotype.children.length - 1 ? "└─ " : "├─ "));
   };
-  for (const root of [...genotypes.values()].filter((g) => g.parent === null)) walk(root, "", "");
+  for (const root of phylogeny(generations)) walk(root, "", "");
   return lines.length ? `${lines.join("\n")}\n` : `No generations in ${dir} yet.\n`;
 }
 
