@@ -212,13 +212,12 @@ backendOption(addOptions(program.command("weights")
 
 // report: a static site of a lineage, whose page decodes the models live (src/report/).
 dirOption(program.command("report")
-  .description("write a self-contained static site of a generations folder; its page decodes each model live with TensorFlow.js")
+  .description("write a self-contained static site of a generations folder or a population store; its pages decode each model live with TensorFlow.js")
   .option("--out <dir>", "where the site goes (replaced whole if it is an earlier report)", "report")
   .option("--open", "serve the site on 127.0.0.1 and open it in the browser (until Ctrl-C)"))
   .action(run(async (opts: { dir: string; out: string; open?: boolean }) => {
-    const { writeReport, serveSite, openInBrowser, reportSummary } = require("./report/site") as typeof import("./report/site"); // loaded only for this command
-    const lineage = await writeReport(opts.dir, opts.out);
-    process.stdout.write(`wrote ${opts.out}/index.html: ${reportSummary(lineage)}\n`);
+    const { writeSite, serveSite, openInBrowser } = require("./report/site") as typeof import("./report/site"); // loaded only for this command
+    process.stdout.write(`wrote ${opts.out}/index.html: ${await writeSite(opts.dir, opts.out)}\n`);
     if (!opts.open) return;
     const { url } = await serveSite(opts.out);
     process.stdout.write(`serving ${url} (Ctrl-C stops)\n`);

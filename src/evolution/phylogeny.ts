@@ -18,7 +18,7 @@ export interface Genotype {
 }
 
 /** The kept genotypes as trees (usually one, rooted in the ancestor), children in order of birth. */
-export function phylogeny(generations: Generation[]): Genotype[] {
+export function phylogeny(generations: Pick<Generation, "generation" | "individuals">[]): Genotype[] {
   const byId = new Map<string, Individual>();
   const genotypes = new Map<string, Genotype & { alive: boolean }>();
   const last = generations.at(-1)?.generation;

@@ -62,7 +62,7 @@ export function individualDiff(dir: string, id: string): string {
 }
 
 /** Generations as a range list: "0-3, 5". */
-function ranges(values: number[]): string {
+export function ranges(values: number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < values.length; i++) {
     let j = i;
