@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The neural-quine command line: parses arguments and calls into src/. No logic lives here.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { join } from "node:path";
 import { bundleQuine, writeQuine } from "./bundle";
@@ -15,6 +15,7 @@ import {
 import { evolve, evolveProgressLine } from "./evolution/evolve";
 import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
+import { populationTreePng } from "./report/tree-png";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";
 import { decodeStoredModel, publicationLimits } from "./ouroboros/publication";
 import { readLineage } from "./ouroboros/store";
@@ -165,7 +166,8 @@ program.command("population [what] [id]")
   .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's")
   .option("--dir <dir>", "the population store", evolveSettings.dir)
   .option("--json", "print JSON")
-  .action(run(async (what: string | undefined, id: string | undefined, opts: { dir: string; json?: boolean }) => {
+  .option("--png <file>", "with `tree`: also draw the tree as a PNG into this file")
+  .action(run(async (what: string | undefined, id: string | undefined, opts: { dir: string; json?: boolean; png?: string }) => {
     if (what === undefined) {
       if (opts.json) process.stdout.write(`${JSON.stringify(populationStatistics(opts.dir), null, 2)}\n`);
       else process.stdout.write(populationTable(opts.dir));
@@ -173,6 +175,7 @@ program.command("population [what] [id]")
     }
     if (what === "tree" && id === undefined) {
       process.stdout.write(populationTree(opts.dir));
+      if (opts.png) writeFileSync(opts.png, populationTreePng(opts.dir));
       return;
     }
     if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population tree`, `population show <id>` or `population diff <id>` (an id is <generation>.<index>).");
