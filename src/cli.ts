@@ -12,8 +12,8 @@ import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./terminal/inspect";
-import { evolve, evolveProgressLine } from "./evolution/evolve";
-import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
+import { evolve } from "./evolution/evolve";
+import { evolveProgressLine, findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { populationTreePng } from "./report/tree-png";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";

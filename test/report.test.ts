@@ -158,6 +158,8 @@ test("report on a population store: the statistics as plots, the tree, a page pe
   assert.equal(html.match(/class="chip dead"/g)?.length, individuals.filter((i) => i.status === "dead").length + 1, "every dead individual, and the key");
   // A page per individual; a mutant's shows its diff against its parent and how it was copied.
   for (const i of individuals) assert.ok(existsSync(join(out, "individuals", `${i.id}.html`)), i.id);
+  // The store keeps what every program wrote (its log.txt), dead or alive.
+  for (const i of individuals) assert.ok(existsSync(join(population, "programs", i.programHash, "log.txt")), `${i.id}'s log`);
   const mutant = livingMutant();
   const page = readFileSync(join(out, "individuals", `${mutant.id}.html`), "utf8");
   assert.match(page, new RegExp(`its program against its parent&#39;s \\(${mutant.parent}\\)`));

@@ -165,15 +165,3 @@ async function judge(generation: number, newborns: Newborn[], ancestor: string, 
   });
   return { generation, individuals, statistics };
 }
-
-/** One line of progress for the terminal. */
-export function evolveProgressLine(event: EvolveEvent): string {
-  if (event.type === "note") return `note: ${event.message}\n`;
-  if (event.type === "run") {
-    const what = event.status === "alive" ? "alive" : `dead: ${event.reason}`;
-    return `  gen ${event.generation}  ran ${event.programHash.slice(0, 12)}  ${event.seconds.toFixed(1)} s  ${what}\n`;
-  }
-  const s = event.statistics;
-  return `generation ${s.generation}: ${s.alive}/${s.children} alive, ${s.population} kept, ${s.uniqueGenotypes} genotype(s), ` +
-    `${s.trainings} trained, ${s.cacheHits} cached${s.exactShare === null ? "" : `, ${Math.round(100 * s.exactShare)}% exact copies`}\n`;
-}

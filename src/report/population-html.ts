@@ -167,6 +167,16 @@ function facts(individual: Individual, program: ReportProgram | undefined): stri
   return `<table class="metrics facts">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")}</table>`;
 }
 
+const LOG_SHOWN = 16 * 1024; // characters of a program's log shown on its page: its end
+
+/** The program's log.txt: its own words, shown as text and never trusted. */
+function logBlock(program: ReportProgram | undefined): string {
+  const log = program && "stored" in program ? program.stored.log : null;
+  if (!log) return "";
+  const shown = log.length > LOG_SHOWN ? `…${log.slice(-LOG_SHOWN)}` : log;
+  return `<details class="program log"><summary>log.txt: what the program wrote <span class="dim">(its own words, unchecked; ${log.split("\n").length - 1} lines)</span></summary><pre>${escapeHtml(shown)}</pre></details>`;
+}
+
 /** individuals/<id>.html. */
 export function individualPage(report: PopulationReport, individual: Individual, parent: Individual | undefined, children: Individual[]): string {
   const program = programOf(report, individual.programHash);
@@ -192,7 +202,7 @@ export function individualPage(report: PopulationReport, individual: Individual,
   const main = `<section class="individual ${individual.status === "kept" ? "exact" : individual.status}" id="individual"${data}>
     ${reason}${origin(report, individual)}${facts(individual, program)}${live}${offspring}
     ${diffs}${decoded}
-    ${programBlock("program.js: the program that ran", text, false)}
+    ${programBlock("program.js: the program that ran", text, false)}${logBlock(program)}
   </section>`;
   return page(`neural-quine individual ${individual.id}`, "../", header, main);
 }

@@ -1,8 +1,10 @@
-// What `neural-quine population` prints: the statistics table, one individual, an individual's diff.
+// What `neural-quine evolve` and `neural-quine population` print: evolve's progress lines, the
+// statistics table, one individual, an individual's diff, the tree.
 import { existsSync } from "node:fs";
 import { unifiedDiff } from "../ouroboros/store";
 import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
 import type { Statistics } from "../evolution/statistics";
+import type { EvolveEvent } from "../evolution/evolve";
 import { phylogeny, type Genotype } from "../evolution/phylogeny";
 
 /** The statistics of every readable generation, and the damaged ones as sentences. */
@@ -104,4 +106,16 @@ export function statisticsTable(rows: Statistics[]): string {
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
   const format = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join("  ");
   return `${[format(header), ...lines.map(format)].join("\n")}\n`;
+}
+
+/** One line of progress for the terminal. */
+export function evolveProgressLine(event: EvolveEvent): string {
+  if (event.type === "note") return `note: ${event.message}\n`;
+  if (event.type === "run") {
+    const what = event.status === "alive" ? "alive" : `dead: ${event.reason}`;
+    return `  gen ${event.generation}  ran ${event.programHash.slice(0, 12)}  ${event.seconds.toFixed(1)} s  ${what}\n`;
+  }
+  const s = event.statistics;
+  return `generation ${s.generation}: ${s.alive}/${s.children} alive, ${s.population} kept, ${s.uniqueGenotypes} genotype(s), ` +
+    `${s.trainings} trained, ${s.cacheHits} cached${s.exactShare === null ? "" : `, ${Math.round(100 * s.exactShare)}% exact copies`}\n`;
 }
