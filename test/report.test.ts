@@ -173,6 +173,16 @@ test("report on a population store: the statistics as plots, the tree, a page pe
   assert.ok(readFileSync(join(out, "individuals", `${dead.id}.html`), "utf8").includes(`<strong>Died:</strong> ${dead.reason?.replace(/'/g, "&#39;")}`));
 });
 
+test("population tree --png draws the tree as a PNG beside the text", () => {
+  const png = join(tempDir(), "tree.png");
+  const run = cli("population", "tree", "--dir", population, "--png", png);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim().split("\n").length, 3, "the text tree: three genotypes");
+  const bytes = readFileSync(png);
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG file");
+  assert.ok(bytes.readUInt32BE(20) > 3 * 20, "tall enough for three rows");
+});
+
 test("the tree marks a branch with no living descendant as dead", () => {
   const individual = (id: string, parent: string | null, programHash: string, status: Individual["status"]): Individual => ({
     id, generation: Number(id.split(".")[0]), index: Number(id.split(".")[1]), parent, seed: parent ? 1 : null, programHash, bytes: 10,
