@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { before, test } from "node:test";
-import { chromium } from "playwright-core";
+import type { Server } from "node:http";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { cli, tempDir, TINY_QUINE } from "./helpers";
 import { readGeneration, writeGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
 import { serveSite } from "../src/report/site";
@@ -201,9 +202,8 @@ test("the tree marks a branch with no living descendant as dead", () => {
   assert.match(svg, /c +10 B +kept 1-2 +1 dead, 0 culled offspring +← living/);
 });
 
-test("in Chromium: the overview, a diff, and decode live giving the program back exactly", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
-  const out = join(tempDir(), "site");
-  assert.equal(cli("report", "--dir", mixed, "--out", out).status, 0);
+/** Serves a report folder and opens its index.html in Chromium; `problems` collects the page's errors and failed requests. */
+async function openSite(out: string): Promise<{ server: Server; context: BrowserContext; page: Page; problems: string[] }> {
   const { server, url } = await serveSite(out);
   const context = await chromium.launchPersistentContext(tempDir(), {
     executablePath: CHROMIUM,
@@ -212,13 +212,20 @@ test("in Chromium: the overview, a diff, and decode live giving the program back
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1280, height: 1000 },
   });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
+  page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()}`));
+  await page.goto(url);
+  return { server, context, page, problems };
+}
+
+test("in Chromium: the overview, a diff, and decode live giving the program back exactly", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
+  const out = join(tempDir(), "site");
+  assert.equal(cli("report", "--dir", mixed, "--out", out).status, 0);
+  const { server, context, page, problems } = await openSite(out);
   try {
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
-    page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()}`));
-    await page.goto(url);
 
     // The overview: one row per generation, with its status and, for the dead one, its reason.
     const rows = page.locator("#overview tbody tr");
@@ -261,20 +268,8 @@ test("in Chromium: the overview, a diff, and decode live giving the program back
 test("in Chromium: a population's tree, a mutant's diff against its parent, and decode live of its own model", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
   const out = join(tempDir(), "site");
   assert.equal(cli("report", "--dir", population, "--out", out).status, 0);
-  const { server, url } = await serveSite(out);
-  const context = await chromium.launchPersistentContext(tempDir(), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1280, height: 1000 },
-  });
+  const { server, context, page, problems } = await openSite(out);
   try {
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
-    page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()}`));
-    await page.goto(url);
     assert.ok(await page.locator("figure.tree svg").isVisible());
     assert.equal(await page.locator("figure.tree a.genotype").count(), 3);
     assert.equal(await page.locator("figure.chart svg").count(), 8);
