@@ -17,7 +17,7 @@ export interface QuineNet {
   lossAndGrad(): { loss: number; grad: ArrayLike<number> };
   /** The prediction recomputed in float64 from the same stored numbers, for reporting; extra holds variant-specific numbers. */
   evaluate(): { predicted: Float64Array; extra: Record<string, number> };
-  /** The prediction in float64 for any weights θ (float64 refinement of a fixed point); absent for recurrent. */
-  predict64?(theta: ArrayLike<number>): Float64Array;
+  /** The self-application f(θ) in float64 for any weights θ: the map whose fixed points are quines (refinement, end states, robustness). */
+  predict64(theta: ArrayLike<number>): Float64Array;
   dispose(): void;
 }

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { OPTIMIZERS } from "./optim";
 
-export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla"] as const;
+export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla", "auxiliary"] as const;
 export type VariantName = (typeof VARIANTS)[number];
 export const CELLS = ["lstm", "gru"] as const;
 export type Cell = (typeof CELLS)[number];
@@ -26,9 +26,11 @@ export const WeightSettingsSchema = z.object({
   objective: z.enum(OBJECTIVES).describe("mse, or relative (mse / mean(weights²)) for optimizer steps (default per variant)"),
   accumulateGradients: z.boolean().describe("never zero the gradients, as the original onehot script (each step uses their running sum)"),
   cell: z.enum(CELLS).describe("recurrent only: the cell"),
+  tradeoff: z.number().nonnegative().describe("auxiliary only: λ in the loss cross-entropy + λ·ρ (ρ = relative error²); 0 = the pure classifier"),
   seed: z.number().int().nonnegative().describe("random seed"),
+  robustness: z.boolean().describe("then perturb the quine by several ε, regenerate repeatedly, and write robustness.json and robustness.png (./robustness.ts)"),
 });
 export type WeightSettings = z.infer<typeof WeightSettingsSchema>;
 
 /** The defaults that do not depend on the variant. */
-export const COMMON_DEFAULTS = { accumulateGradients: false, cell: "lstm", seed: 1337 } as const satisfies Partial<WeightSettings>;
+export const COMMON_DEFAULTS = { accumulateGradients: false, cell: "lstm", tradeoff: 1, seed: 1337, robustness: false } as const satisfies Partial<WeightSettings>;

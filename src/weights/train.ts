@@ -18,15 +18,7 @@ import type { QuineNet } from "./net";
 import { makeOptimizer } from "./optim";
 import type { WeightSettings } from "./settings";
 import { Anderson } from "./anderson";
-
-// ---- verdict thresholds ---------------------------------------------------------------------------
-/** Zero quine: the weights' RMS fell below this fraction of their initial RMS. */
-export const ZERO_QUINE_SCALE = 1e-3;
-/** Non-trivial needs a relative error (RMSE / RMS of the weights) below this... */
-export const NONTRIVIAL_RELATIVE_ERROR = 0.1;
-/** ...and an RMSE below this fraction of the weights' standard deviation: predicting every weight as
- * their mean has RMSE = standard deviation, so a quine must do clearly better than a constant. */
-export const NONTRIVIAL_SPREAD = 0.5;
+import { classifyState, rms, type Classification, type SelfMap } from "./fixpoint";
 
 /** Training has found a fixed point when its relative error is below this (float32 arithmetic stalls near 1e-7). */
 export const FIXED_POINT_TOLERANCE = 1e-5;
@@ -35,8 +27,6 @@ const PLATEAU_GAIN = 0.99;
 /** Damping β of the Anderson mixing (1 = none); 0.5 converged more often than 1 at 64×64. */
 const ANDERSON_MIX = 0.5;
 
-export const VERDICTS = ["zero quine", "non-trivial", "failed"] as const;
-export type Verdict = (typeof VERDICTS)[number];
 export const STOP_REASONS = ["epochs", "fixed point", "plateau", "diverged"] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 /** The run's settings training uses (./settings.ts), and a progress callback, called about once a second. */
@@ -121,7 +111,7 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
   if (!stopped) consider(meanSquaredError(net.predict(), params), step); // the final state
   else step++; // count the step that ended training
   params.set(best);
-  const { refineSteps, refined } = refine > 0 && net.predict64 ? refine64(net, net.predict64, refine, anderson) : { refineSteps: 0, refined: false };
+  const { refineSteps, refined } = refine > 0 ? refine64(net, refine, anderson) : { refineSteps: 0, refined: false };
   return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, seconds: (performance.now() - start) / 1000 };
 }
 
@@ -129,8 +119,9 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
  * Anderson in float64 from the weights in net.params (the best trained); keeps its result only if,
  * rounded to the stored float32, it beats the trained weights in float64. Leaves the kept weights in net.params.
  */
-function refine64(net: QuineNet, predict64: (theta: ArrayLike<number>) => Float64Array, refine: number, anderson: number): { refineSteps: number; refined: boolean } {
+function refine64(net: QuineNet, refine: number, anderson: number): { refineSteps: number; refined: boolean } {
   const params = net.params;
+  const predict64 = (theta: ArrayLike<number>) => net.predict64(theta);
   const trained = Float64Array.from(params);
   const mixer = new Anderson(Math.max(anderson, 1), ANDERSON_MIX);
   let x: Float64Array = Float64Array.from(trained);
@@ -162,19 +153,19 @@ function relativeGradient(params: ArrayLike<number>, mse: number, grad: ArrayLik
 
 export interface Assessment {
   rmse: number;
-  /** rmse / RMS of the weights; null when every weight is exactly 0 (0/0). */
+  /** rmse / RMS of the weights; null when every weight is exactly 0 (0/0). Its square is ρ = L_SR / Σθ². */
   relativeError: number | null;
   /** rmse / standard deviation of the weights (1 = no better than predicting their mean); null when they are all equal. */
-  errorOverSpread: number | null;
+  spreadError: number | null;
   weightRange: [number, number];
   weightRms: number;
-  verdict: Verdict;
-  /** One sentence saying why. */
-  reason: string;
+  weightStd: number;
+  /** Where the weights stand under their own self-application (./fixpoint.ts). */
+  endState: Classification;
 }
 
-/** Compares weights with their predictions and gives the verdict (thresholds above). */
-export function assess(weights: ArrayLike<number>, predicted: ArrayLike<number>, initialRms: number): Assessment {
+/** Compares weights with their predictions and classifies the weights' state under f (./fixpoint.ts). */
+export function assess(f: SelfMap, weights: ArrayLike<number>, predicted: ArrayLike<number>, initialRms: number): Assessment {
   const n = weights.length;
   const rmse = Math.sqrt(meanSquaredError(predicted, weights));
   const weightRms = rms(weights);
@@ -186,29 +177,10 @@ export function assess(weights: ArrayLike<number>, predicted: ArrayLike<number>,
   }
   let variance = 0;
   for (let i = 0; i < n; i++) variance += (weights[i] - mean) ** 2 / n;
-  const std = Math.sqrt(variance);
+  const weightStd = Math.sqrt(variance);
   const relativeError = weightRms > 0 ? rmse / weightRms : null;
-  const errorOverSpread = std > 0 ? rmse / std : null;
-  const fmt = (x: number) => x.toExponential(2);
-  let verdict: Verdict;
-  let reason: string;
-  if (!Number.isFinite(rmse) || !Number.isFinite(weightRms)) {
-    verdict = "failed";
-    reason = "training diverged (the loss is not finite).";
-  } else if (weightRms < ZERO_QUINE_SCALE * initialRms) {
-    verdict = "zero quine";
-    reason = `the weights collapsed toward 0: RMS ${fmt(weightRms)}, from ${fmt(initialRms)} at the start (threshold ${ZERO_QUINE_SCALE} × initial).`;
-  } else if (relativeError !== null && relativeError < NONTRIVIAL_RELATIVE_ERROR && (errorOverSpread === null || errorOverSpread < NONTRIVIAL_SPREAD)) {
-    verdict = "non-trivial";
-    reason = `relative error ${fmt(relativeError)} < ${NONTRIVIAL_RELATIVE_ERROR} on weights of RMS ${fmt(weightRms)}, and RMSE is ${fmt(errorOverSpread ?? 0)} of their spread.`;
-  } else {
-    verdict = "failed";
-    reason =
-      relativeError !== null && relativeError >= NONTRIVIAL_RELATIVE_ERROR
-        ? `relative error ${fmt(relativeError)} is not below ${NONTRIVIAL_RELATIVE_ERROR}.`
-        : `RMSE is ${fmt(errorOverSpread ?? NaN)} of the weights' spread (not below ${NONTRIVIAL_SPREAD}): hardly better than predicting one constant.`;
-  }
-  return { rmse, relativeError, errorOverSpread, weightRange: [lo, hi], weightRms, verdict, reason };
+  const spreadError = weightStd > 0 ? rmse / weightStd : null;
+  return { rmse, relativeError, spreadError, weightRange: [lo, hi], weightRms, weightStd, endState: classifyState(f, weights, initialRms) };
 }
 
 export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -217,8 +189,3 @@ export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return s / a.length;
 }
 
-function rms(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s / a.length);
-}
