@@ -14,6 +14,7 @@ import { buildNet } from "../src/weights/variants";
 import { auxiliaryQuine, DATA, mnistDigits } from "../src/weights/auxiliary";
 import { Random } from "../src/weights/random";
 import { measureRobustness } from "../src/weights/robustness";
+import { NEWTON_SETTINGS, deflate, fixpointResidual, newtonKrylov } from "../src/weights/newton";
 import { imageGeometry } from "../src/weights/image";
 import { initBackend } from "../src/runtime";
 
@@ -154,6 +155,22 @@ test("robustness: perturbed, an attracting quine comes back, a repelling fixed p
   for (const run of repelling.runs) for (const trial of run.trials) assert.equal(trial.endState, "divergent");
   const [small, large] = repelling.runs.map((run) => run.trials[0].stepsAsFixpoint);
   assert.ok(small > large && small > 5, `steps as fixpoint: ${small} after 1e-6, ${large} after 1e-2`);
+});
+
+test("Newton–Krylov finds a fixed point; deflated, it finds the non-trivial one instead of 0", () => {
+  // f(w) = 2·tanh(w) per weight: fixed points 0 and ±1.915… in each coordinate
+  const f = (w: Float64Array) => w.map((v) => 2 * Math.tanh(v));
+  const start = [0.3, 0.2];
+  const plain = newtonKrylov(fixpointResidual(f), start);
+  assert.ok(Math.max(...plain.weights.map(Math.abs)) < 1e-9, `plain Newton: ${plain.weights}`);
+  const deflated = newtonKrylov(deflate(fixpointResidual(f), 0.3, "zero"), start);
+  const root = 1.9150080481;
+  assert.ok(deflated.weights.every((v) => Math.abs(v) < 1e-8 || Math.abs(Math.abs(v) - root) < 1e-8), `deflated Newton: ${deflated.weights}`);
+  assert.ok(Math.max(...deflated.weights.map(Math.abs)) > 1, `deflated Newton: ${deflated.weights}`);
+  assert.ok(deflated.residuals[deflated.residuals.length - 1] <= NEWTON_SETTINGS.tolerance);
+  // deflating the constants keeps away from every vector of equal weights, where 2·tanh has its roots too
+  const spread = newtonKrylov(deflate(fixpointResidual(f), 0.3, "constants"), [0.4, -0.1]);
+  assert.ok(Math.abs(spread.weights[0] - spread.weights[1]) > 1, `constants deflated: ${spread.weights}`);
 });
 
 test("the original coords-bn settings (alternating regeneration and RMSprop) give a rougher non-trivial quine", async () => {

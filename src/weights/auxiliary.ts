@@ -163,6 +163,7 @@ export function auxiliaryQuine(h: number, rng: Random): AuxiliaryNet {
     params,
     layout: [Math.ceil(count / side), side],
     precision: "float32",
+    trivial: "zero",
     predict() {
       const w = weights();
       const y = tf.tidy(() => selfPrediction(w));
@@ -256,5 +257,5 @@ export function trainAuxiliary(net: AuxiliaryNet, settings: Pick<WeightSettings,
   const predicted = net.predict();
   let mse = 0;
   for (let i = 0; i < predicted.length; i++) mse += (predicted[i] - net.params[i]) ** 2 / predicted.length;
-  return { best: Float64Array.from(net.params), bestLoss: mse, bestStep: epochs, initialRms, steps: epochs, stopReason: "epochs", refineSteps: 0, refined: false, seconds: (performance.now() - start) / 1000 };
+  return { best: Float64Array.from(net.params), bestLoss: mse, bestStep: epochs, initialRms, steps: epochs, stopReason: "epochs", refineSteps: 0, refined: false, newtonSteps: 0, newtonKept: false, seconds: (performance.now() - start) / 1000 };
 }

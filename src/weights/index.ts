@@ -64,7 +64,7 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
   // The recurrent variant is hand-written float64 JavaScript and does not use TensorFlow.js.
   const backend = variant === "recurrent" ? "js-float64" : await initBackend(parseBackend(options.backend ?? "auto"));
   const log = options.log;
-  log?.(`${epochs} steps, ${optimizer} lr ${lr} (${objective} loss), regenerate ${regenerate === 0 ? "never" : `every ${regenerate}`}, anderson ${anderson}, refine ${refine}, up to ${tries} tries to reach relative error ${target}${patience > 0 ? `, patience ${patience}` : ""}, seed ${seed}, backend ${backend}`);
+  log?.(`${epochs} steps, ${optimizer} lr ${lr} (${objective} loss), regenerate ${regenerate === 0 ? "never" : `every ${regenerate}`}, anderson ${anderson}, refine ${refine}, newton ${settings.newton}, up to ${tries} tries to reach relative error ${target}${patience > 0 ? `, patience ${patience}` : ""}, seed ${seed}, backend ${backend}`);
   const { chosen, triesRun } = searchNetworks(settings, log);
   try {
     const metrics = measure(settings, chosen, triesRun, backend);
@@ -149,6 +149,8 @@ function measure(settings: WeightSettings, chosen: Try, triesRun: number, backen
     networkSeed,
     refineSteps: result.refineSteps,
     refined: result.refined,
+    newtonSteps: result.newtonSteps,
+    newtonKept: result.newtonKept,
     backend,
     trainSeconds: round(result.seconds),
     wallSeconds: 0,

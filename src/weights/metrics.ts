@@ -48,6 +48,9 @@ export const WeightQuineMetricsSchema = z.object({
   refineSteps: z.number().int().nonnegative(),
   /** Whether the float64 refinement's weights replaced the trained ones. */
   refined: z.boolean(),
+  /** Newton–Krylov steps run after training (./newton.ts), and whether their weights replaced the trained ones. */
+  newtonSteps: z.number().int().nonnegative(),
+  newtonKept: z.boolean(),
   backend: z.string(),
   trainSeconds: finite,
   wallSeconds: finite,

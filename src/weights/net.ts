@@ -19,5 +19,7 @@ export interface QuineNet {
   evaluate(): { predicted: Float64Array; extra: Record<string, number> };
   /** The self-application f(θ) in float64 for any weights θ: the map whose fixed points are quines (refinement, end states, robustness). */
   predict64(theta: ArrayLike<number>): Float64Array;
+  /** The fixpoints that every weights of this network's kind has and that are no quine worth the name: 0, or every constant vector (recurrent: layer norm sends equal units to 0, leaving the output bias). */
+  readonly trivial: "zero" | "constants";
   dispose(): void;
 }

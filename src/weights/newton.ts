@@ -38,18 +38,19 @@ export function fixpointResidual(f: SelfMap): (w: Float64Array) => Float64Array 
 }
 
 /**
- * F deflated away from the constant vectors (Farrell, Birkisson & Funke 2015): F(W) · (1 + (s / std(W))²).
- * Its roots are F's roots whose weights are not all equal; near a constant W it grows without
- * bound, so Newton is pushed away from the constant fixpoints (the recurrent net has a whole line of them).
+ * F deflated (Farrell, Birkisson & Funke 2015) away from the zero vector, or from every constant
+ * vector: F(W) · (1 + s² / d²), d² = mean(W²) or the weights' variance. Its roots are F's other
+ * roots; near a deflated one it grows without bound, so Newton is pushed away from the trivial
+ * fixpoints (vanilla has 0, the recurrent net a whole line of constants).
  */
-export function deflateConstants(F: (w: Float64Array) => Float64Array, s: number): (w: Float64Array) => Float64Array {
+export function deflate(F: (w: Float64Array) => Float64Array, s: number, around: "zero" | "constants"): (w: Float64Array) => Float64Array {
   return (w) => {
     const n = w.length;
     let mean = 0;
-    for (let i = 0; i < n; i++) mean += w[i] / n;
-    let variance = 0;
-    for (let i = 0; i < n; i++) variance += (w[i] - mean) ** 2 / n;
-    const factor = 1 + (s * s) / variance;
+    if (around === "constants") for (let i = 0; i < n; i++) mean += w[i] / n;
+    let d2 = 0;
+    for (let i = 0; i < n; i++) d2 += (w[i] - mean) ** 2 / n;
+    const factor = 1 + (s * s) / d2;
     return F(w).map((v) => v * factor);
   };
 }

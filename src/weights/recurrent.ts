@@ -35,6 +35,7 @@ export function recurrentQuine(h: number, cell: Cell, rng: Random): QuineNet {
     params,
     layout: [Math.ceil(count / side), side],
     precision: "float64",
+    trivial: "constants",
     predict: () => run(true),
     lossAndGrad() {
       const y = run(true);

@@ -19,6 +19,7 @@ import { makeOptimizer } from "./optim";
 import type { WeightSettings } from "./settings";
 import { Anderson } from "./anderson";
 import { classifyState, rms, type Classification, type SelfMap } from "./fixpoint";
+import { NEWTON_SETTINGS, deflate, fixpointResidual, newtonKrylov } from "./newton";
 
 /** Training has found a fixed point when its relative error is below this (float32 arithmetic stalls near 1e-7). */
 export const FIXED_POINT_TOLERANCE = 1e-5;
@@ -30,7 +31,7 @@ const ANDERSON_MIX = 0.5;
 export const STOP_REASONS = ["epochs", "fixed point", "plateau", "diverged"] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 /** The run's settings training uses (./settings.ts), and a progress callback, called about once a second. */
-export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "accumulateGradients"> & {
+export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "newton" | "patience" | "objective" | "accumulateGradients"> & {
   onProgress?: (p: { step: number; loss: number; bestLoss: number; seconds: number }) => void;
 };
 
@@ -47,22 +48,25 @@ export interface TrainResult {
   /** Float64 refinement steps run, and whether their result replaced the trained weights. */
   refineSteps: number;
   refined: boolean;
+  /** Newton–Krylov steps run (./newton.ts), and whether their result replaced the weights before them. */
+  newtonSteps: number;
+  newtonKept: boolean;
   seconds: number;
 }
 
 export function train(net: QuineNet, settings: TrainSettings): TrainResult {
-  const { epochs, optimizer, lr, regenerate, anderson, refine, patience, objective, accumulateGradients, onProgress } = settings;
+  const { epochs, optimizer, lr, regenerate, anderson, refine, newton, patience, objective, accumulateGradients, onProgress } = settings;
   const params = net.params;
   const initialRms = rms(params);
   let best = Float64Array.from(params);
   let bestLoss = Infinity;
-  let bestScore = Infinity; // what "best" means: the loss, or with --objective relative the loss / mean(θ²)
+  let bestScore = Infinity; // what "best" means: the loss, or with --objective relative/spread the loss / mean(θ²) or / variance
   let bestStep = 0;
   let plateauFrom = { step: 0, relative: Infinity }; // the last step that improved the best relative error by 1%
   /** Records the loss of the current weights, keeps them if best; returns why to stop, if it is time to. */
   const consider = (loss: number, step: number): StopReason | null => {
     const scale = rms(params);
-    const score = objective === "relative" ? loss / scale ** 2 : loss;
+    const score = objective === "relative" ? loss / scale ** 2 : objective === "spread" ? loss / variance(params) : loss;
     if (score < bestScore) {
       bestScore = score;
       bestLoss = loss;
@@ -94,7 +98,7 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
       const result = net.lossAndGrad();
       loss = result.loss;
       stopped = consider(loss, step);
-      let grad = objective === "relative" ? relativeGradient(params, result.loss, result.grad) : result.grad;
+      let grad = objective === "mse" ? result.grad : scaledGradient(params, result.loss, result.grad, objective);
       if (accumulateGradients) {
         for (let i = 0; i < grad.length; i++) gradientSum[i] += grad[i];
         grad = gradientSum;
@@ -112,7 +116,8 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
   else step++; // count the step that ended training
   params.set(best);
   const { refineSteps, refined } = refine > 0 ? refine64(net, refine, anderson) : { refineSteps: 0, refined: false };
-  return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, seconds: (performance.now() - start) / 1000 };
+  const { newtonSteps, newtonKept } = newton > 0 ? newton64(net, newton) : { newtonSteps: 0, newtonKept: false };
+  return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, newtonSteps, newtonKept, seconds: (performance.now() - start) / 1000 };
 }
 
 /**
@@ -141,14 +146,46 @@ function refine64(net: QuineNet, refine: number, anderson: number): { refineStep
   return { refineSteps, refined };
 }
 
-/** Gradient of mse / mean(θ²) from that of mse: the loss no longer falls when all weights shrink together. */
-function relativeGradient(params: ArrayLike<number>, mse: number, grad: ArrayLike<number>): Float64Array {
+/**
+ * Newton–Krylov in float64 from the weights in net.params, on f(W) − W deflated away from the net's
+ * trivial fixpoints (the deflation scale: the weights' own RMS or spread); keeps the result, rounded
+ * to the stored precision, only if its relative error beats the weights before it.
+ */
+function newton64(net: QuineNet, steps: number): { newtonSteps: number; newtonKept: boolean } {
+  const params = net.params;
+  const f = (theta: ArrayLike<number>) => net.predict64(theta);
+  const relativeError = (w: ArrayLike<number>) => Math.sqrt(meanSquaredError(f(w), w)) / rms(w);
+  const before = Float64Array.from(params);
+  const scale = net.trivial === "zero" ? rms(before) : Math.sqrt(variance(before));
+  const { weights, residuals } = newtonKrylov(deflate(fixpointResidual(f), scale, net.trivial), before, { ...NEWTON_SETTINGS, steps });
+  const errorBefore = relativeError(before);
+  params.set(weights);
+  const newtonKept = relativeError(params) < errorBefore;
+  if (!newtonKept) params.set(before);
+  return { newtonSteps: residuals.length - 1, newtonKept };
+}
+
+/**
+ * Gradient of mse / mean(θ²) (relative) or mse / variance(θ) (spread) from that of mse: the loss no
+ * longer falls when all weights shrink together, or (spread) when they all move toward one constant.
+ */
+function scaledGradient(params: ArrayLike<number>, mse: number, grad: ArrayLike<number>, objective: "relative" | "spread"): Float64Array {
   const n = params.length;
-  let meanSquare = 0;
-  for (let i = 0; i < n; i++) meanSquare += params[i] * params[i] / n;
+  let mean = 0;
+  if (objective === "spread") for (let i = 0; i < n; i++) mean += params[i] / n;
+  let scale = 0; // mean(θ²), or the variance
+  for (let i = 0; i < n; i++) scale += (params[i] - mean) ** 2 / n;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = grad[i] / meanSquare - (2 * mse * params[i]) / (n * meanSquare * meanSquare);
+  for (let i = 0; i < n; i++) out[i] = grad[i] / scale - (2 * mse * (params[i] - mean)) / (n * scale * scale);
   return out;
+}
+
+function variance(a: ArrayLike<number>): number {
+  let mean = 0;
+  for (let i = 0; i < a.length; i++) mean += a[i] / a.length;
+  let v = 0;
+  for (let i = 0; i < a.length; i++) v += (a[i] - mean) ** 2 / a.length;
+  return v;
 }
 
 export interface Assessment {

@@ -26,8 +26,8 @@ import type { QuineNet } from "./net";
 import { FIXED_POINT_TOLERANCE } from "./train";
 
 /** Default settings per variant: the ones that reach the targets of docs/weights.md. */
-export type VariantDefaults = Pick<WeightSettings, "size" | "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "tries" | "target">;
-const PLAIN = { anderson: 0, tries: 1, refine: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
+export type VariantDefaults = Pick<WeightSettings, "size" | "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "newton" | "patience" | "objective" | "tries" | "target">;
+const PLAIN = { anderson: 0, tries: 1, refine: 0, newton: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
 const FIXED_POINT = { ...PLAIN, regenerate: 1, anderson: 10, tries: 10, refine: 100 } as const;
 export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
   coords: { size: 16, epochs: 1000, optimizer: "rmsprop", lr: 1e-2, regenerate: 1, ...PLAIN },
@@ -158,6 +158,7 @@ function matrixQuine(n: number, features: Float32Array, weights: Float32Array, r
     params: weights,
     layout: [n, n],
     precision: "float32",
+    trivial: "zero",
     predict() {
       return take(tf.tidy(() => forward(tf.tensor2d(weights, [n, n])).y));
     },
@@ -244,6 +245,7 @@ function vanillaQuine(h: number, rng: Random): QuineNet {
   const net: Omit<QuineNet, "evaluate" | "summary" | "layout" | "predict64"> = {
     params,
     precision: "float32",
+    trivial: "zero",
     predict() {
       return take(tf.tidy(() => forward().y));
     },
