@@ -62,6 +62,9 @@ test("the fixpoint classifier names the end state of hand-made maps", () => {
   // within the tolerance counts, beyond it does not
   assert.equal(classify((x) => x.map((v) => v * (1 + 0.5 * FIXPOINT_SETTINGS.tolerance))).state, "non-trivial fixpoint");
   assert.equal(classify((x) => x.map((v) => v * 0.9)).state, "other");
+  // a map that sends everything to one constant vector: that vector is a fixpoint, but a constant one
+  const constant = (x: Float64Array) => new Float64Array(x.length).fill(0.4);
+  assert.equal(classify(constant, [0.4, 0.4, 0.4, 0.4]).state, "constant fixpoint");
   // the zero map: a nonzero state is no fixpoint of it, the state it sends everything to is the zero fixpoint
   const zero = (x: Float64Array) => new Float64Array(x.length);
   assert.equal(classify(zero).state, "other");

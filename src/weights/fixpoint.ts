@@ -5,6 +5,9 @@
 //                         divergenceGrowth × max(RMS(W), the reference RMS)
 //   zero fixpoint         RMS(W) ≤ zeroScale × the reference RMS (the run's initial weights); every
 //                         network here maps 0 to 0 (or next to it), the trivial quine
+//   constant fixpoint     a fixpoint (as below) whose weights are all equal: std(W) ≤ zeroScale × RMS(W).
+//                         Not in Gabor et al.'s list, but the recurrent net has a whole line of them
+//                         (layer norm sends equal units to 0, leaving the output bias), as trivial as 0
 //   non-trivial fixpoint  ‖f(W) − W‖ ≤ tolerance × ‖W‖ (relative error, RMSE ÷ RMS, within tolerance)
 //   fixpoint of order k   the smallest k in 2..maxOrder with ‖f^k(W) − W‖ ≤ tolerance × ‖W‖
 //   other                 none of these within maxOrder applications
@@ -17,14 +20,14 @@ export const FIXPOINT_SETTINGS = {
   tolerance: 1e-2,
   /** Largest order k tried, which is also how many times f is applied. */
   maxOrder: 8,
-  /** Zero fixpoint: RMS(W) at most this fraction of the reference RMS. */
+  /** Zero fixpoint: RMS(W) at most this fraction of the reference RMS; constant fixpoint: std(W) at most this fraction of RMS(W). */
   zeroScale: 1e-3,
   /** Divergent: an iterate's RMS beyond this many times max(RMS(W), reference RMS). */
   divergenceGrowth: 100,
 };
 export type FixpointSettings = typeof FIXPOINT_SETTINGS;
 
-export const END_STATES = ["divergent", "zero fixpoint", "non-trivial fixpoint", "fixpoint of order k", "other"] as const;
+export const END_STATES = ["divergent", "zero fixpoint", "constant fixpoint", "non-trivial fixpoint", "fixpoint of order k", "other"] as const;
 export type EndState = (typeof END_STATES)[number];
 
 /** A map from weights to weights: a network's self-application, in float64. */
@@ -32,7 +35,7 @@ export type SelfMap = (weights: Float64Array) => ArrayLike<number>;
 
 export interface Classification {
   state: EndState;
-  /** k for "fixpoint of order k" (1 for a non-trivial fixpoint), else null. */
+  /** k for "fixpoint of order k" (1 for a non-trivial or constant fixpoint), else null. */
   order: number | null;
   /** ‖f(W) − W‖ / ‖W‖ (null when W is all zeros or not finite). */
   relativeError: number | null;
@@ -62,6 +65,10 @@ export function classifyState(f: SelfMap, weights: ArrayLike<number>, referenceR
     const error = rms(diff(iterate, w)) / scale;
     if (k === 1) relativeError = error;
     if (error <= tolerance) {
+      const spread = std(w);
+      if (k === 1 && spread <= zeroScale * scale) {
+        return { state: "constant fixpoint", order: 1, relativeError, reason: `relative error ${fmt(error)} ≤ ${tolerance}, but the weights are all about ${fmt(w[0])}: standard deviation ${fmt(spread)}, at most ${zeroScale} × their RMS.` };
+      }
       return k === 1
         ? { state: "non-trivial fixpoint", order: 1, relativeError, reason: `relative error ${fmt(error)} ≤ ${tolerance} on weights of RMS ${fmt(scale)}.` }
         : { state: "fixpoint of order k", order: k, relativeError, reason: `f applied ${k} times returns the weights to relative error ${fmt(error)} ≤ ${tolerance} (once: ${fmt(relativeError ?? NaN)}).` };
@@ -79,6 +86,14 @@ function diff(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   const out = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
   return out;
+}
+
+function std(a: ArrayLike<number>): number {
+  let mean = 0;
+  for (let i = 0; i < a.length; i++) mean += a[i] / a.length;
+  let v = 0;
+  for (let i = 0; i < a.length; i++) v += (a[i] - mean) ** 2 / a.length;
+  return Math.sqrt(v);
 }
 
 export function rms(a: ArrayLike<number>): number {
