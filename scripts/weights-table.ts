@@ -26,14 +26,18 @@ const RUNS: { name: string; note: string; options: WeightQuineOptions }[] = [
   { name: "onehot-64-original", note: "the original's settings with correct gradients", options: { variant: "onehot", size: 64, ...ONEHOT_ORIGINAL } },
   { name: "onehot-64-accumulate", note: "the original's gradient accumulation", options: { variant: "onehot", size: 64, ...ONEHOT_ORIGINAL, accumulateGradients: true } },
   { name: "recurrent-16", note: "2-layer LSTM, Adam 1e-2, teacher forcing; RMSE of the free run", options: { variant: "recurrent", size: 16, epochs: 300 } },
+  { name: "recurrent-16-anderson", note: "Anderson-accelerated teacher-forced regeneration: a constant fixpoint", options: { variant: "recurrent", size: 16, epochs: 300, regenerate: 1, anderson: 10 } },
+  { name: "recurrent-8-spread", note: "2-layer LSTM, Adam on the spread loss (teacher forcing)", options: { variant: "recurrent", size: 8, epochs: 2500, lr: 3e-3, objective: "spread" } },
+  { name: "recurrent-4-gru-spread", note: "2-layer GRU, Adam on the spread loss, then deflated Newton–Krylov on the free run", options: { variant: "recurrent", size: 4, cell: "gru", epochs: 4000, lr: 1e-2, objective: "spread", newton: 10 } },
   { name: "vanilla-100", note: "Chang & Lipson, defaults", options: { variant: "vanilla", size: 100 } },
+  { name: "vanilla-30-newton", note: "Chang & Lipson at h=30, defaults then deflated Newton–Krylov", options: { variant: "vanilla", size: 30, newton: 80 } },
 ];
 /** The auxiliary quine's trade-off weights λ (0: the pure classifier, trained the same way). */
 const TRADEOFFS = [0, 0.1, 1, 10, 100];
 /** Quines whose robustness is measured (--robustness), by name, with what they are. */
 const ROBUSTNESS_RUNS: { name: string; note: string; options: WeightQuineOptions }[] = [
   { name: "coords-bn-16", note: "coords-bn 16×16, defaults", options: { variant: "coords-bn", size: 16 } },
-  { name: "coords-bn-64", note: "coords-bn 64×64, defaults", options: { variant: "coords-bn", size: 64 } },
+  { name: "coords-in-16", note: "coords-in 16×16, defaults", options: { variant: "coords-in", size: 16 } },
 ];
 /** Seeds for the sweep showing how many tries the coords-bn defaults need at 16×16. */
 const SWEEP_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -45,6 +49,7 @@ const range = ([lo, hi]: [number, number]) => `[${lo.toPrecision(3)}, ${hi.toPre
 const sizeOf = (m: WeightQuineMetrics) => (m.settings.variant === "recurrent" || m.settings.variant === "vanilla" ? `h=${m.settings.size} (${m.parameters} params)` : `${m.settings.size}×${m.settings.size}`);
 
 async function main(): Promise<void> {
+  const started = performance.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nq-weights-table-"));
   fs.mkdirSync(IMAGES, { recursive: true });
   const rows: string[] = [];
@@ -61,6 +66,7 @@ async function main(): Promise<void> {
       ...(m.settings.patience > 0 ? [`patience ${m.settings.patience}`] : []),
       ...(m.settings.tries > 1 ? [`try ${m.triesRun} of ${m.settings.tries} (network seed ${m.networkSeed})`] : []),
       ...(m.settings.accumulateGradients ? ["**gradients accumulated** (the original's bug)"] : []),
+      ...(m.settings.variant === "recurrent" ? [`${(m.settings.cell ?? "lstm").toUpperCase()}; teacher-forced spread error ${e(m.extra.teacherForcedRmse / m.weightStd)}`] : []),
     ].join(", ");
     rows.push(
       `| ${m.settings.variant} | ${sizeOf(m)} | ${m.stepsRun} | ${settings} | ${e(m.rmse)} | ${e(m.rmseTrainingPrecision)} | ${e(m.relativeError)} | ${e(m.rho)} | ${e(m.spreadError)} | ${(m.weightStd / m.weightRms).toFixed(2)} | ${e(m.rmse ** 2 * m.parameters)} | ${range(m.weightRange)} | **${state(m)}** | ${m.wallSeconds.toFixed(1)} s | [image](images/weights-${run.name}.png) |`,
@@ -90,7 +96,7 @@ async function main(): Promise<void> {
   writeReadmeSection("weights-auxiliary", await auxiliarySection(tmp), DOC);
   writeReadmeSection("weights-robustness", await robustnessSection(tmp), DOC);
   writeReadmeSection("weights-table", generated.replaceAll("](images/", "](docs/images/")); // the README sits one folder up
-  process.stderr.write(`\nwrote ${DOC} and ${RUNS.length} images in ${IMAGES}/\n`);
+  process.stderr.write(`\nwrote ${DOC} and the images in ${IMAGES}/ in ${((performance.now() - started) / 60000).toFixed(1)} min (load average now ${load()})\n`);
 }
 
 /** The 1-minute load average, what else the machine was running. */

@@ -18,6 +18,8 @@ export const NEWTON_SETTINGS = {
   tolerance: 1e-12,
   /** Halvings of the step the line search tries. */
   halvings: 10,
+  /** Deflation strength s, in units of the starting weights' RMS (or spread): larger pushes harder away from the trivial fixpoints. */
+  deflation: 4,
 };
 export type NewtonSettings = typeof NEWTON_SETTINGS;
 

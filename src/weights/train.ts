@@ -148,7 +148,7 @@ function refine64(net: QuineNet, refine: number, anderson: number): { refineStep
 
 /**
  * Newton–Krylov in float64 from the weights in net.params, on f(W) − W deflated away from the net's
- * trivial fixpoints (the deflation scale: the weights' own RMS or spread); keeps the result, rounded
+ * trivial fixpoints (the deflation scale: NEWTON_SETTINGS.deflation × the weights' RMS or spread); keeps the result, rounded
  * to the stored precision, only if its relative error beats the weights before it.
  */
 function newton64(net: QuineNet, steps: number): { newtonSteps: number; newtonKept: boolean } {
@@ -156,7 +156,7 @@ function newton64(net: QuineNet, steps: number): { newtonSteps: number; newtonKe
   const f = (theta: ArrayLike<number>) => net.predict64(theta);
   const relativeError = (w: ArrayLike<number>) => Math.sqrt(meanSquaredError(f(w), w)) / rms(w);
   const before = Float64Array.from(params);
-  const scale = net.trivial === "zero" ? rms(before) : Math.sqrt(variance(before));
+  const scale = NEWTON_SETTINGS.deflation * (net.trivial === "zero" ? rms(before) : Math.sqrt(variance(before)));
   const { weights, residuals } = newtonKrylov(deflate(fixpointResidual(f), scale, net.trivial), before, { ...NEWTON_SETTINGS, steps });
   const errorBefore = relativeError(before);
   params.set(weights);
