@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core's node build leaves out the gradient functions; the tfjs-layers bundle registers them all.
 import "@tensorflow/tfjs-layers";
 import { z } from "zod";
-import type { QuineNet } from "./net";
+import { selu64, type QuineNet } from "./net";
 import { makeOptimizer } from "./optim";
 import { Random } from "./random";
 import type { WeightSettings } from "./settings";
@@ -32,9 +32,6 @@ export const AUXILIARY_SETTINGS = {
 };
 /** The data: per digit, this fraction of the package's samples (in its order) trains, the rest tests. */
 export const DATA = { trainFraction: 0.8, pixels: 784, classes: 10 };
-
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
 
 export interface Digits {
   /** [count × 784], pixels in [0, 1]. */
@@ -136,7 +133,6 @@ export function auxiliaryQuine(h: number, rng: Random): AuxiliaryNet {
     }
   };
   const forward64 = (theta: ArrayLike<number>): Float64Array => {
-    const selu = (x: number) => (x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * (Math.exp(x) - 1));
     const y = new Float64Array(count);
     const a1 = new Float64Array(h), a2 = new Float64Array(h);
     for (let i = 0; i < count; i++) {
@@ -145,14 +141,14 @@ export function auxiliaryQuine(h: number, rng: Random): AuxiliaryNet {
         const x = addresses[i * d + k], row = offsets.w1 + (pixels + k) * h;
         for (let j = 0; j < h; j++) a1[j] += x * theta[row + j];
       }
-      for (let j = 0; j < h; j++) a1[j] = selu(a1[j]);
+      for (let j = 0; j < h; j++) a1[j] = selu64(a1[j]);
       a2.fill(0);
       for (let k = 0; k < h; k++) {
         const x = a1[k], row = offsets.w2 + k * h;
         for (let j = 0; j < h; j++) a2[j] += x * theta[row + j];
       }
       let s = 0;
-      for (let j = 0; j < h; j++) s += selu(a2[j]) * theta[offsets.w3 + j];
+      for (let j = 0; j < h; j++) s += selu64(a2[j]) * theta[offsets.w3 + j];
       y[i] = s;
     }
     return y;

@@ -88,7 +88,8 @@ function diff(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   return out;
 }
 
-function std(a: ArrayLike<number>): number {
+/** Standard deviation (biased, as the weights are the whole population). */
+export function std(a: ArrayLike<number>): number {
   let mean = 0;
   for (let i = 0; i < a.length; i++) mean += a[i] / a.length;
   let v = 0;

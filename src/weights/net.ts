@@ -23,3 +23,9 @@ export interface QuineNet {
   readonly trivial: "zero" | "constants";
   dispose(): void;
 }
+
+/** SELU constants (Klambauer et al. 2017), as tf.selu uses them; vanilla and auxiliary share them. */
+export const SELU_ALPHA = 1.6732632423543772;
+export const SELU_SCALE = 1.0507009873554805;
+/** SELU in float64, for the networks' float64 predictions. */
+export const selu64 = (x: number): number => (x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * (Math.exp(x) - 1));

@@ -18,7 +18,7 @@ import type { QuineNet } from "./net";
 import { makeOptimizer } from "./optim";
 import type { WeightSettings } from "./settings";
 import { Anderson } from "./anderson";
-import { classifyState, rms, type Classification, type SelfMap } from "./fixpoint";
+import { classifyState, rms, std, type Classification, type SelfMap } from "./fixpoint";
 import { NEWTON_SETTINGS, deflate, fixpointResidual, newtonKrylov } from "./newton";
 
 /** Training has found a fixed point when its relative error is below this (float32 arithmetic stalls near 1e-7). */
@@ -66,7 +66,7 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
   /** Records the loss of the current weights, keeps them if best; returns why to stop, if it is time to. */
   const consider = (loss: number, step: number): StopReason | null => {
     const scale = rms(params);
-    const score = objective === "relative" ? loss / scale ** 2 : objective === "spread" ? loss / variance(params) : loss;
+    const score = objective === "relative" ? loss / scale ** 2 : objective === "spread" ? loss / std(params) ** 2 : loss;
     if (score < bestScore) {
       bestScore = score;
       bestLoss = loss;
@@ -156,7 +156,7 @@ function newton64(net: QuineNet, steps: number): { newtonSteps: number; newtonKe
   const f = (theta: ArrayLike<number>) => net.predict64(theta);
   const relativeError = (w: ArrayLike<number>) => Math.sqrt(meanSquaredError(f(w), w)) / rms(w);
   const before = Float64Array.from(params);
-  const scale = NEWTON_SETTINGS.deflation * (net.trivial === "zero" ? rms(before) : Math.sqrt(variance(before)));
+  const scale = NEWTON_SETTINGS.deflation * (net.trivial === "zero" ? rms(before) : std(before));
   const { weights, residuals } = newtonKrylov(deflate(fixpointResidual(f), scale, net.trivial), before, { ...NEWTON_SETTINGS, steps });
   const errorBefore = relativeError(before);
   params.set(weights);
@@ -180,13 +180,6 @@ function scaledGradient(params: ArrayLike<number>, mse: number, grad: ArrayLike<
   return out;
 }
 
-function variance(a: ArrayLike<number>): number {
-  let mean = 0;
-  for (let i = 0; i < a.length; i++) mean += a[i] / a.length;
-  let v = 0;
-  for (let i = 0; i < a.length; i++) v += (a[i] - mean) ** 2 / a.length;
-  return v;
-}
 
 export interface Assessment {
   rmse: number;
@@ -206,15 +199,12 @@ export function assess(f: SelfMap, weights: ArrayLike<number>, predicted: ArrayL
   const n = weights.length;
   const rmse = Math.sqrt(meanSquaredError(predicted, weights));
   const weightRms = rms(weights);
-  let lo = Infinity, hi = -Infinity, mean = 0;
+  let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < n; i++) {
     lo = Math.min(lo, weights[i]);
     hi = Math.max(hi, weights[i]);
-    mean += weights[i] / n;
   }
-  let variance = 0;
-  for (let i = 0; i < n; i++) variance += (weights[i] - mean) ** 2 / n;
-  const weightStd = Math.sqrt(variance);
+  const weightStd = std(weights);
   const relativeError = weightRms > 0 ? rmse / weightRms : null;
   const spreadError = weightStd > 0 ? rmse / weightStd : null;
   return { rmse, relativeError, spreadError, weightRange: [lo, hi], weightRms, weightStd, endState: classifyState(f, weights, initialRms) };

@@ -22,7 +22,7 @@ import { Random } from "./random";
 import { recurrentQuine } from "./recurrent";
 import { auxiliaryQuine } from "./auxiliary";
 import type { Cell, VariantName, WeightSettings } from "./settings";
-import type { QuineNet } from "./net";
+import { SELU_ALPHA, SELU_SCALE, selu64, type QuineNet } from "./net";
 import { FIXED_POINT_TOLERANCE } from "./train";
 
 /** Default settings per variant: the ones that reach the targets of docs/weights.md. */
@@ -45,9 +45,6 @@ export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
 
 /** Epsilon of the parameter-free normalizations (PyTorch's BatchNorm1d/InstanceNorm1d default). */
 const NORM_EPS = 1e-5;
-/** SELU constants (Klambauer et al. 2017), as tf.selu uses them. */
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
 
 export interface NetOptions {
   variant: VariantName;
@@ -267,7 +264,6 @@ function vanillaQuine(h: number, rng: Random): QuineNet {
     dispose: () => tf.dispose([X, Xt]),
   };
   const forward64 = (theta: ArrayLike<number>): Float64Array => {
-    const selu = (x: number) => (x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * (Math.exp(x) - 1));
     const layer = (input: ArrayLike<number>, offset: number): Float64Array => {
       const out = new Float64Array(count * h);
       for (let i = 0; i < count; i++)
@@ -275,7 +271,7 @@ function vanillaQuine(h: number, rng: Random): QuineNet {
           const x = input[i * h + k];
           for (let j = 0; j < h; j++) out[i * h + j] += x * theta[offset + k * h + j];
         }
-      for (let i = 0; i < out.length; i++) out[i] = selu(out[i]);
+      for (let i = 0; i < out.length; i++) out[i] = selu64(out[i]);
       return out;
     };
     const a2 = layer(layer(projection, 0), h * h);
