@@ -22,7 +22,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nq-weights-"));
 let runs = 0;
 const quine = (options: WeightQuineOptions) => runWeightQuine({ out: path.join(tmp, `run-${runs++}`), ...options });
 
-test("coords with regeneration every step collapses to the zero quine", async () => {
+test("coords with regeneration every step collapses to the zero fixpoint", async () => {
   const { metrics } = await quine({ variant: "coords", size: 8, epochs: 300 });
   assert.equal(metrics.verdict, "zero fixpoint");
   assert.ok(metrics.weightRms < 1e-3 * metrics.initialWeightRms);
@@ -49,7 +49,7 @@ test("coords-bn 8×8 reaches a fixed point at float32 precision, and writes metr
   assert.equal(png.height, height);
 });
 
-test("coords-in is non-trivial at 8×8", async () => {
+test("coords-in is a non-trivial fixpoint at 8×8", async () => {
   const { metrics } = await quine({ variant: "coords-in", size: 8 });
   assert.equal(metrics.verdict, "non-trivial fixpoint");
 });
@@ -176,13 +176,24 @@ test("Newton–Krylov finds a fixed point; deflated, it finds the non-trivial on
   assert.ok(Math.abs(spread.weights[0] - spread.weights[1]) > 1, `constants deflated: ${spread.weights}`);
 });
 
-test("the original coords-bn settings (alternating regeneration and RMSprop) give a rougher non-trivial quine", async () => {
+test("--newton runs deflated Newton–Krylov after training and keeps its weights only when they are better", async () => {
+  const trained = await quine({ variant: "vanilla", size: 10 });
+  const solved = await quine({ variant: "vanilla", size: 10, newton: 40 });
+  assert.deepEqual([trained.metrics.newtonSteps, trained.metrics.newtonKept], [0, false]);
+  assert.ok(solved.metrics.newtonSteps > 0 && solved.metrics.newtonKept);
+  // measured: 0.83 after training, 4.8e-2 after Newton, with the weights larger rather than collapsed
+  const [before, after] = [trained.metrics.relativeError ?? NaN, solved.metrics.relativeError ?? NaN];
+  assert.ok(after < 0.2 * before, `relative error ${after} after Newton, ${before} before`);
+  assert.ok(solved.metrics.weightRms > trained.metrics.weightRms);
+});
+
+test("the original coords-bn settings (alternating regeneration and RMSprop) give a rougher non-trivial fixpoint", async () => {
   const { metrics } = await quine({ variant: "coords-bn", size: 8, epochs: 2000, regenerate: 2, anderson: 0, tries: 1, refine: 0 });
   assert.equal(metrics.verdict, "non-trivial fixpoint");
   assert.equal(metrics.triesRun, 1);
 });
 
-test("onehot 8×8 with the original's settings and correct gradients shrinks toward the zero quine", async () => {
+test("onehot 8×8 with the original's settings and correct gradients shrinks toward the zero fixpoint", async () => {
   // The original's non-trivial result came from never zeroing its gradients (docs/weights.md).
   const { metrics } = await quine({ variant: "onehot", size: 8, epochs: 2000, optimizer: "rmsprop", lr: 1e-2, objective: "mse", tries: 1, patience: 0 });
   assert.equal(metrics.verdict, "zero fixpoint");
@@ -210,7 +221,7 @@ test("--tries keeps the best network and stops at the first that reaches --targe
   }
 });
 
-test("recurrent (LSTM and GRU) learns under teacher forcing, is judged on its free run, and says why it failed", async () => {
+test("recurrent (LSTM and GRU) learns under teacher forcing, is judged on its free run, and says why it is no fixpoint", async () => {
   for (const cell of ["lstm", "gru"]) {
     const untrained = await quine({ variant: "recurrent", size: 4, epochs: 1, cell });
     const { metrics, dir } = await quine({ variant: "recurrent", size: 4, epochs: 30, cell });
