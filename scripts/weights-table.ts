@@ -1,6 +1,6 @@
 // Reruns the weight-quine configurations of docs/weights.md and rewrites that file (the table, the
 // auxiliary quine's trade-off, the robustness table) and docs/images/weights-*.png. Run: npm run
-// weights-table (about N minutes on 2 cores).
+// weights-table (28 minutes on 2 cores shared with other jobs, load average above 30; less on a quiet machine).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     "",
     table,
     "",
-    `Seed sweep, coords-bn 16×16 with the defaults: ${met} of ${SWEEP_SEEDS.length} seeds give a non-trivial quine with RMSE ≤ 1.3e-4 — RMSE (and the try that found it) per seed: ${sweep.join(", ")}.`,
+    `Seed sweep, coords-bn 16×16 with the defaults: ${met} of ${SWEEP_SEEDS.length} seeds give a non-trivial fixpoint with RMSE ≤ 1.3e-4 — RMSE (and the try that found it) per seed: ${sweep.join(", ")}.`,
   ].join("\n");
   writeReadmeSection("weights-table", generated, DOC);
   writeReadmeSection("weights-auxiliary", await auxiliarySection(tmp), DOC);
