@@ -29,7 +29,7 @@ export const WeightSettingsSchema = z.object({
   cell: z.enum(CELLS).describe("recurrent only: the cell"),
   tradeoff: z.number().nonnegative().describe("auxiliary only: λ in the loss cross-entropy + λ·ρ (ρ = relative error²); 0 = the pure classifier"),
   seed: z.number().int().nonnegative().describe("random seed"),
-  robustness: z.boolean().describe("then perturb the quine by several ε, regenerate repeatedly, and write robustness.json and robustness.png (./robustness.ts)"),
+  robustness: z.boolean().describe("then perturb the quine by several ε, regenerate repeatedly, and write robustness.json and robustness.png (docs/weights.md, \"Robustness\")"),
 });
 export type WeightSettings = z.infer<typeof WeightSettingsSchema>;
 
