@@ -12,7 +12,7 @@
 // Gate order and weight layout are those of tf.layers.lstm: i, f, c, o; kernel [V,4H],
 // recurrentKernel [H,4H], bias [4H].
 import * as tf from "@tensorflow/tfjs-core";
-import { setWasmThreads, wasmBackward, wasmForward, wasmKernel, wasmThreads, type WasmKernel } from "./lstm-wasm";
+import { setWasmThreads, wasmBackward, wasmForward, wasmKernel, wasmLinearBackward, wasmLinearForward, wasmThreads, type WasmKernel } from "./lstm-wasm";
 
 /** LSTM state of B streams: h and c, each [B,H] row-major. Carried from one window to the next. */
 export interface LstmState {
@@ -296,10 +296,32 @@ export function lstmStepper(weights: LstmWeights): LstmStepper {
 }
 
 /**
- * x [M,K] @ kernel [K,N] + bias [N]: a dense layer whose gradient avoids matMul's transpose flags,
+ * x [M,K] @ kernel [K,N] + bias [N]: the output layer. On the wasm kernel (with its threads) when
+ * that runs the LSTM too; else TensorFlow.js ops, whose gradient avoids matMul's transpose flags,
  * which take a slow path on wasm (~10x): the transposes are done explicitly, where they are cheap.
  */
 export function linear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const wasm = kernelName() === "wasm" && x.shape[1] % 4 === 0 ? wasmKernel() : null;
+  return wasm ? wasmLinear(wasm, x, kernel, bias) : jsLinear(x, kernel, bias);
+}
+
+/** linear on the wasm kernel: one call each way. */
+function wasmLinear(wasm: WasmKernel, x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const shape = { M: x.shape[0], K: x.shape[1], N: kernel.shape[1] };
+  const run = tf.customGrad(() => {
+    const xs = x.dataSync() as Float32Array;
+    const k = kernel.dataSync() as Float32Array;
+    const gradFunc = (dy: tf.Tensor) => {
+      const d = wasmLinearBackward(wasm, shape, xs, k, dy.dataSync() as Float32Array);
+      return [tf.tensor2d(d.dx, x.shape), tf.tensor2d(d.dw, kernel.shape), tf.tensor1d(d.db)];
+    };
+    return { value: tf.tensor2d(wasmLinearForward(wasm, shape, xs, k, bias.dataSync() as Float32Array), [shape.M, shape.N]), gradFunc };
+  });
+  return run(x, kernel, bias) as tf.Tensor2D;
+}
+
+/** linear from TensorFlow.js ops: the reference and the fallback. */
+function jsLinear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, k, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     save([xs, k]); // kept alive for the gradient

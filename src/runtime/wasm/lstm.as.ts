@@ -156,11 +156,10 @@ export function forward(T: i32, B: i32, H: i32, b0: i32, b1: i32, kernel: usize,
   }
 }
 
-/** recurrentT [4H,H] = recurrent [H,4H] transposed, so that dh = dz @ recurrent^T runs over rows. */
-export function transpose(H: i32, recurrent: usize, recurrentT: usize): void {
-  const G = 4 * H;
-  for (let k = 0; k < H; k++) {
-    for (let n = 0; n < G; n++) store<f32>(recurrentT + ((<usize>n * H + k) << 2), load<f32>(recurrent + ((<usize>k * G + n) << 2)));
+/** to [cols,rows] = from [rows,cols] transposed (recurrent^T, so that dh = dz @ recurrent^T runs over rows; the output layer's too). */
+export function transpose(rows: i32, cols: i32, from: usize, to: usize): void {
+  for (let k = 0; k < rows; k++) {
+    for (let n = 0; n < cols; n++) store<f32>(to + ((<usize>n * rows + k) << 2), load<f32>(from + ((<usize>k * cols + n) << 2)));
   }
 }
 
@@ -230,4 +229,36 @@ export function backwardWeights(T: i32, B: i32, H: i32, V: i32, n0: i32, n1: i32
   }
   // dRecurrent = sum over steps of h_{t-1}^T dz_t: A = hAll's first T blocks read transposed.
   matMulAdd(hAll, 1, H, H, T * B, gates + from, G, n1 - n0, dRecurrent + from, G);
+}
+
+// The output layer, y = x @ w + b: x [M,K] (one row per position), w [K,N], b [N], N a multiple of 4
+// (the caller pads the symbols with zero columns). Rows split between threads in the forward pass
+// and for dx, columns for dw and db: again every element is computed the same way by whichever part.
+
+/** Rows r0..r1 of y [M,N] = x @ w + b: each element b plus the products in ascending k. */
+export function linearForward(M: i32, K: i32, N: i32, r0: i32, r1: i32, x: usize, w: usize, b: usize, y: usize): void {
+  const rowN = <usize>N << 2;
+  for (let m = r0; m < r1; m++) memory.copy(y + <usize>m * rowN, b, rowN);
+  matMulAdd(x + (<usize>(r0 * K) << 2), K, 1, r1 - r0, K, w, N, N, y + <usize>r0 * rowN, N);
+}
+
+/** Rows r0..r1 of dx [M,K] = dy [M,N] @ w^T, given wT [N,K] (see transpose). */
+export function linearBackwardInput(M: i32, K: i32, N: i32, r0: i32, r1: i32, dy: usize, wT: usize, dx: usize): void {
+  const rowK = <usize>K << 2;
+  memory.fill(dx + <usize>r0 * rowK, 0, <usize>(r1 - r0) * rowK);
+  matMulAdd(dy + (<usize>(r0 * N) << 2), N, 1, r1 - r0, N, wT, K, K, dx + <usize>r0 * rowK, K);
+}
+
+/** Columns n0..n1 (multiples of 4) of dw [K,N] = x^T @ dy and of db [N] = the sum of dy's rows, in ascending rows. */
+export function linearBackwardWeights(M: i32, K: i32, N: i32, n0: i32, n1: i32, x: usize, dy: usize, dw: usize, db: usize): void {
+  const rowN = <usize>N << 2;
+  const from = <usize>n0 << 2;
+  const to = <usize>n1 << 2;
+  for (let k = 0; k < K; k++) memory.fill(dw + <usize>k * rowN + from, 0, to - from);
+  memory.fill(db + from, 0, to - from);
+  for (let m = 0; m < M; m++) {
+    const r = dy + <usize>m * rowN;
+    for (let n = from; n < to; n += 16) v128.store(db + n, f32x4.add(v128.load(db + n), v128.load(r + n)));
+  }
+  matMulAdd(x, 1, K, K, M, dy + from, N, n1 - n0, dw + from, N);
 }
