@@ -12,7 +12,7 @@ import { LSTM_WASM_BASE64 } from "./wasm/binary";
 type Pointer = number; // a byte offset into the kernel's memory
 
 /** The kernel's functions, in the order the worker knows them by (see HELPER_SOURCE). */
-const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackwardInput", "linearBackwardWeights"] as const;
+const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward"] as const;
 
 interface KernelExports {
   heapBase(): Pointer;
@@ -24,8 +24,8 @@ interface KernelExports {
   backwardWeights(T: number, B: number, H: number, V: number, n0: number, n1: number, tokens: Pointer, hAll: Pointer,
     gates: Pointer, dKernel: Pointer, dRecurrent: Pointer, dBias: Pointer): void;
   linearForward(M: number, K: number, N: number, r0: number, r1: number, x: Pointer, w: Pointer, b: Pointer, y: Pointer): void;
-  linearBackwardInput(M: number, K: number, N: number, r0: number, r1: number, dy: Pointer, wT: Pointer, dx: Pointer): void;
-  linearBackwardWeights(M: number, K: number, N: number, n0: number, n1: number, x: Pointer, dy: Pointer, dw: Pointer, db: Pointer): void;
+  linearBackward(M: number, K: number, N: number, r0: number, r1: number, n0: number, n1: number, x: Pointer, dy: Pointer,
+    wT: Pointer, dx: Pointer, dw: Pointer, db: Pointer): void;
 }
 
 /** The kernel: its functions, its memory, and the helper thread if one runs. */
@@ -173,15 +173,18 @@ function layout(wasm: WasmKernel, { T, B, H, V }: WindowShape) {
 
 const f32 = (wasm: WasmKernel, at: Pointer, count: number) => new Float32Array(wasm.memory.buffer, at, count);
 
-/** Runs `job` over parts [0, split) on this thread and [split, end) on the helper, if there is one. */
-function split(wasm: WasmKernel, job: (typeof JOBS)[number], before: number[], splitAt: number, end: number, after: number[]): void {
+/**
+ * Runs `job` over the first part of each range, [0, split), on this thread, and over the rest,
+ * [split, end), on the helper if there is one; without it, over the whole ranges here.
+ */
+function split(wasm: WasmKernel, job: (typeof JOBS)[number], before: number[], ranges: [split: number, end: number][], after: number[]): void {
   const run = wasm.exports[job] as (...args: number[]) => void;
-  if (!wasm.helper || splitAt === 0) {
-    run(...before, 0, end, ...after);
+  if (!wasm.helper || ranges.some(([at]) => at === 0)) {
+    run(...before, ...ranges.flatMap(([, end]) => [0, end]), ...after);
     return;
   }
-  post(wasm.helper, job, [...before, splitAt, end, ...after]);
-  run(...before, 0, splitAt, ...after);
+  post(wasm.helper, job, [...before, ...ranges.flat(), ...after]);
+  run(...before, ...ranges.flatMap(([at]) => [0, at]), ...after);
   join(wasm.helper);
 }
 
@@ -200,7 +203,7 @@ export function wasmForward(wasm: WasmKernel, shape: WindowShape, tokens: Int32A
   new Int32Array(wasm.memory.buffer, at.tokens, tokens.length).set(tokens);
   f32(wasm, at.hAll, B * H).set(state.h);
   f32(wasm, at.cAll, B * H).set(state.c);
-  split(wasm, "forward", [T, B, H], Math.floor(B / 2), B,
+  split(wasm, "forward", [T, B, H], [[Math.floor(B / 2), B]],
     [at.kernel, at.recurrent, at.bias, at.tokens, at.hAll, at.cAll, at.gates, at.tanhC, at.hs]);
   state.h.set(f32(wasm, at.hAll + T * B * H * 4, B * H));
   state.c.set(f32(wasm, at.cAll + T * B * H * 4, B * H));
@@ -218,8 +221,8 @@ export function wasmBackward(wasm: WasmKernel, shape: WindowShape, tokens: Int32
   f32(wasm, span.at, span.floats).set(saved);
   f32(wasm, at.dhs, dhs.length).set(dhs);
   wasm.exports.transpose(H, G, at.recurrent, at.recurrentT);
-  split(wasm, "backwardSteps", [T, B, H], Math.floor(B / 2), B, [at.recurrentT, at.cAll, at.gates, at.tanhC, at.dhs, at.dh, at.dc]);
-  split(wasm, "backwardWeights", [T, B, H, V], G / 2, G, [at.tokens, at.hAll, at.gates, at.dKernel, at.dRecurrent, at.dBias]);
+  split(wasm, "backwardSteps", [T, B, H], [[Math.floor(B / 2), B]], [at.recurrentT, at.cAll, at.gates, at.tanhC, at.dhs, at.dh, at.dc]);
+  split(wasm, "backwardWeights", [T, B, H, V], [[G / 2, G]], [at.tokens, at.hAll, at.gates, at.dKernel, at.dRecurrent, at.dBias]);
   return {
     dKernel: f32(wasm, at.dKernel, V * G).slice(),
     dRecurrent: f32(wasm, at.dRecurrent, H * G).slice(),
@@ -266,7 +269,7 @@ export function wasmLinearForward(wasm: WasmKernel, shape: LinearShape, x: Float
   f32(wasm, at.x, M * K).set(x);
   putPadded(wasm, at.w, w, K, N, P);
   putPadded(wasm, at.b, b, 1, N, P);
-  split(wasm, "linearForward", [M, K, P], Math.floor(M / 2), M, [at.x, at.w, at.b, at.y]);
+  split(wasm, "linearForward", [M, K, P], [[Math.floor(M / 2), M]], [at.x, at.w, at.b, at.y]);
   return takePadded(wasm, at.y, M, N, P);
 }
 
@@ -279,8 +282,7 @@ export function wasmLinearBackward(wasm: WasmKernel, shape: LinearShape, x: Floa
   putPadded(wasm, at.w, w, K, N, P);
   putPadded(wasm, at.dy, dy, M, N, P);
   wasm.exports.transpose(K, P, at.w, at.wT);
-  split(wasm, "linearBackwardInput", [M, K, P], Math.floor(M / 2), M, [at.dy, at.wT, at.dx]);
-  split(wasm, "linearBackwardWeights", [M, K, P], Math.floor(P / 8) * 4, P, [at.x, at.dy, at.dw, at.db]);
+  split(wasm, "linearBackward", [M, K, P], [[Math.floor(M / 2), M], [Math.floor(P / 8) * 4, P]], [at.x, at.dy, at.wT, at.dx, at.dw, at.db]);
   return { dx: f32(wasm, at.dx, M * K).slice(), dw: takePadded(wasm, at.dw, K, N, P), db: takePadded(wasm, at.db, 1, N, P) };
 }
 

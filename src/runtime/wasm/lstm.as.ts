@@ -242,15 +242,25 @@ export function linearForward(M: i32, K: i32, N: i32, r0: i32, r1: i32, x: usize
   matMulAdd(x + (<usize>(r0 * K) << 2), K, 1, r1 - r0, K, w, N, N, y + <usize>r0 * rowN, N);
 }
 
+/**
+ * The output layer's backward pass, one job per thread (a thread handoff costs more than either
+ * half on a busy machine): rows r0..r1 of dx and columns n0..n1 of dw and db.
+ */
+export function linearBackward(M: i32, K: i32, N: i32, r0: i32, r1: i32, n0: i32, n1: i32, x: usize, dy: usize, wT: usize,
+  dx: usize, dw: usize, db: usize): void {
+  linearBackwardInput(K, N, r0, r1, dy, wT, dx);
+  linearBackwardWeights(M, K, N, n0, n1, x, dy, dw, db);
+}
+
 /** Rows r0..r1 of dx [M,K] = dy [M,N] @ w^T, given wT [N,K] (see transpose). */
-export function linearBackwardInput(M: i32, K: i32, N: i32, r0: i32, r1: i32, dy: usize, wT: usize, dx: usize): void {
+function linearBackwardInput(K: i32, N: i32, r0: i32, r1: i32, dy: usize, wT: usize, dx: usize): void {
   const rowK = <usize>K << 2;
   memory.fill(dx + <usize>r0 * rowK, 0, <usize>(r1 - r0) * rowK);
   matMulAdd(dy + (<usize>(r0 * N) << 2), N, 1, r1 - r0, N, wT, K, K, dx + <usize>r0 * rowK, K);
 }
 
 /** Columns n0..n1 (multiples of 4) of dw [K,N] = x^T @ dy and of db [N] = the sum of dy's rows, in ascending rows. */
-export function linearBackwardWeights(M: i32, K: i32, N: i32, n0: i32, n1: i32, x: usize, dy: usize, dw: usize, db: usize): void {
+function linearBackwardWeights(M: i32, K: i32, N: i32, n0: i32, n1: i32, x: usize, dy: usize, dw: usize, db: usize): void {
   const rowN = <usize>N << 2;
   const from = <usize>n0 << 2;
   const to = <usize>n1 << 2;
