@@ -260,6 +260,7 @@ test("the tiny quine runs unchanged standalone and in the sandbox, and its progr
   assert.equal(result.text, source);
   assert.equal(result.exact, true);
   assert.equal(result.backend, "wasm");
+  assert.deepEqual(result.kernel, { name: "wasm", threads: 1 }, "the wasm kernel, on one thread in the sandbox");
   assert.equal(result.seed, 1);
   assert.ok(result.epochs > 0);
   assert.equal(typeof result.files["model.json"], "string");

@@ -205,7 +205,8 @@ async function collect(result: Publication, backend: string): Promise<ChildMessa
   const files = await runtime.modelFiles({ vocab, weights });
   // JSON, not the objects themselves: the history lives in the sandbox's realm and cannot be cloned.
   const plainHistory = Array.isArray(history) ? (JSON.parse(JSON.stringify(history)) as unknown[]) : [];
-  return { type: "result", text, files, epochs, seed, exact: exact === true, history: plainHistory, backend };
+  const kernel = { name: runtime.kernelName(), threads: runtime.kernelThreads() };
+  return { type: "result", text, files, epochs, seed, exact: exact === true, history: plainHistory, backend, kernel };
 }
 
 // vm2 swallows the rejections of promise chains built in the sandbox, so an error thrown in
@@ -450,6 +451,9 @@ async function main(): Promise<void> {
   } catch (error) {
     return die(`the ${backendArg} backend could not start: ${firstLine(error instanceof Error ? error.message : String(error))}`);
   }
+  // One thread for the kernel, whatever the walls: the permission model refuses worker threads, and
+  // the test modes without it must train as a sandbox does. (The bits are the same on one or two.)
+  runtime.setKernel("auto", 1);
   // Nothing in this process needs the network once the backend is up: take the easy door away too.
   delete (globalThis as { fetch?: unknown }).fetch;
   const output = programOutput();
