@@ -272,6 +272,45 @@ test("the output layer on the wasm kernel gives TensorFlow.js's values and gradi
   }
 });
 
+/** Five Adam steps on three variables with seeded gradients of growing norms (0.7 to 180); the variables' values after them. */
+function adamSteps(makeOptimizer: () => rt.Optimizer): Float32Array[] {
+  const shapes = [[7], [3, 5], [129]];
+  const variables = shapes.map((shape, k) => tf.variable(tf.tensor(randoms(shape.reduce((a, b) => a * b), 90 + k), shape)));
+  const optimizer = makeOptimizer();
+  for (let step = 0; step < 5; step++) {
+    const gradients = variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(randoms(v.size, 100 * step + k, 0.1 * 4 ** step), v.shape) }));
+    optimizer.applyGradients(gradients);
+    tf.dispose(gradients.map((g) => g.tensor));
+  }
+  optimizer.dispose();
+  const values = variables.map((v) => v.dataSync() as Float32Array);
+  tf.dispose(variables);
+  return values;
+}
+
+test("Adam on the wasm kernel gives tf.train.adam's bytes, on one thread or two; clipped, the JavaScript kernel's values", async () => {
+  await rt.initBackend("wasm");
+  const reference = adamSteps(() => tf.train.adam(0.01));
+  rt.setKernel("js");
+  const clippedReference = adamSteps(() => rt.adam(0.01, 0.5)); // clipped at every step
+  const clipped: Float32Array[][] = [];
+  for (const threads of [1, 2] as const) {
+    rt.setKernel("wasm", threads);
+    try {
+      const ours = adamSteps(() => rt.adam(0.01));
+      reference.forEach((values, k) => assert.deepEqual(Buffer.from(ours[k].buffer), Buffer.from(values.buffer), `variable ${k}, ${threads} thread(s)`));
+      clipped.push(adamSteps(() => rt.adam(0.01, 0.5)));
+    } finally {
+      rt.setKernel("auto");
+    }
+  }
+  clippedReference.forEach((values, k) => {
+    assert.ok(relativeError(clipped[1][k], values) < 1e-5, `clipped, variable ${k}: relative error ${relativeError(clipped[1][k], values)}`);
+    assert.deepEqual(Buffer.from(clipped[1][k].buffer), Buffer.from(clipped[0][k].buffer), `clipped, variable ${k}: one thread or two`);
+  });
+  assert.ok(relativeError(clippedReference[2], reference[2]) > 1e-3, "the clipping changed the steps");
+});
+
 test("a training gives bitwise-identical weights on one thread or two (same seed)", async () => {
   await rt.initBackend("wasm");
   const text = "function hello(name) {\n  return `hello, ${name}!`;\n}\n".repeat(4);

@@ -12,7 +12,7 @@ import { LSTM_WASM_BASE64 } from "./wasm/binary";
 type Pointer = number; // a byte offset into the kernel's memory
 
 /** The kernel's functions, in the order the worker knows them by (see HELPER_SOURCE). */
-const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward"] as const;
+const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward", "sumSquares", "adam"] as const;
 
 interface KernelExports {
   heapBase(): Pointer;
@@ -26,6 +26,8 @@ interface KernelExports {
   linearForward(M: number, K: number, N: number, r0: number, r1: number, x: Pointer, w: Pointer, b: Pointer, y: Pointer): void;
   linearBackward(M: number, K: number, N: number, r0: number, r1: number, n0: number, n1: number, x: Pointer, dy: Pointer,
     wT: Pointer, dx: Pointer, dw: Pointer, db: Pointer): void;
+  sumSquares(e0: number, e1: number, data: Pointer, out: Pointer): void;
+  adam(e0: number, e1: number, params: Pointer, value: Pointer, grad: Pointer, m: Pointer, v: Pointer): void;
 }
 
 /** The kernel: its functions, its memory, and the helper thread if one runs. */
@@ -173,6 +175,15 @@ function layout(wasm: WasmKernel, { T, B, H, V }: WindowShape) {
 
 const f32 = (wasm: WasmKernel, at: Pointer, count: number) => new Float32Array(wasm.memory.buffer, at, count);
 
+/** Runs `job` on the arguments of each of two fixed parts: the second on the helper if there is one, else after the first here. */
+function inTwoParts(wasm: WasmKernel, job: (typeof JOBS)[number], first: number[], second: number[]): void {
+  const run = wasm.exports[job] as (...args: number[]) => void;
+  if (wasm.helper) post(wasm.helper, job, second);
+  run(...first);
+  if (wasm.helper) join(wasm.helper);
+  else run(...second);
+}
+
 /**
  * Runs `job` over the first part of each range, [0, split), on this thread, and over the rest,
  * [split, end), on the helper if there is one; without it, over the whole ranges here.
@@ -284,6 +295,53 @@ export function wasmLinearBackward(wasm: WasmKernel, shape: LinearShape, x: Floa
   wasm.exports.transpose(K, P, at.w, at.wT);
   split(wasm, "linearBackward", [M, K, P], [[Math.floor(M / 2), M], [Math.floor(P / 8) * 4, P]], [at.x, at.dy, at.wT, at.dx, at.dw, at.db]);
   return { dx: f32(wasm, at.dx, M * K).slice(), dw: takePadded(wasm, at.dw, K, N, P), db: takePadded(wasm, at.db, 1, N, P) };
+}
+
+/** One weight array's share of an Adam step: its values, gradient and moments, all of one length. */
+export interface AdamPart {
+  value: Float32Array;
+  grad: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/** Adam's constants and this step's, as the kernel's adam reads them (see lstm.as.ts), and the clipping of the gradients. */
+export interface AdamStep {
+  params: Float32Array; // 9 floats: beta1, 1 - beta1, beta2, 1 - beta2, 1 - beta1^t, 1 - beta2^t, epsilon, -learningRate, then the scale written here
+  clipNorm: number; // the gradients are scaled down to this global norm if theirs is larger
+}
+
+/**
+ * One Adam step over all the weights at once, laid end to end: each part's value, m and v updated
+ * in place from its grad, scaled first so that the gradients' global norm is at most clipNorm. The
+ * norm is summed in two fixed halves, each by one thread (or one after the other here), and the
+ * halves added, so that it has the same bits on one thread or two; the update's elements are split.
+ * Returns the norm.
+ */
+export function wasmAdam(wasm: WasmKernel, { params, clipNorm }: AdamStep, parts: AdamPart[]): number {
+  const n = Math.ceil(parts.reduce((sum, part) => sum + part.value.length, 0) / 4) * 4; // whole v128s
+  const at = place(wasm, { params: 12, value: n, grad: n, m: n, v: n }, `Adam over ${n} weights`);
+  const names = ["value", "grad", "m", "v"] as const;
+  for (const name of names) f32(wasm, at[name], n).fill(0); // the padding: zeros, which stay zeros
+  let offset = 0;
+  for (const part of parts) {
+    for (const name of names) f32(wasm, at[name] + 4 * offset, part.value.length).set(part[name]);
+    offset += part.value.length;
+  }
+  const half = Math.floor(n / 8) * 4;
+  inTwoParts(wasm, "sumSquares", [0, half, at.grad, at.params + 36], [half, n, at.grad, at.params + 40]);
+  const [first, second] = f32(wasm, at.params + 36, 2);
+  const f = Math.fround;
+  const norm = f(Math.sqrt(f(first + second)));
+  params[8] = f(Math.min(1, f(clipNorm / f(norm + f(1e-6))))); // as the trainer's clipping computed it with tf ops
+  f32(wasm, at.params, 9).set(params);
+  split(wasm, "adam", [], [[half, n]], [at.params, at.value, at.grad, at.m, at.v]);
+  offset = 0;
+  for (const part of parts) {
+    for (const name of ["value", "m", "v"] as const) part[name].set(f32(wasm, at[name] + 4 * offset, part.value.length));
+    offset += part.value.length;
+  }
+  return norm;
 }
 
 /** How many threads the wasm kernel runs on here: 2 with its helper, else 1. */

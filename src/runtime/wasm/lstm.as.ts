@@ -272,3 +272,41 @@ function linearBackwardWeights(M: i32, K: i32, N: i32, n0: i32, n1: i32, x: usiz
   }
   matMulAdd(x, 1, K, K, M, dy + from, N, n1 - n0, dw + from, N);
 }
+
+/**
+ * The sum of squares of elements e0..e1 (multiples of 4) of `data`, into the f32 at `out`: four
+ * lanes summed in ascending order, then (lane 0 + lane 1) + (lane 2 + lane 3). The caller cuts the
+ * weights into fixed parts and adds the parts' sums in a fixed order, whatever the threads.
+ */
+export function sumSquares(e0: i32, e1: i32, data: usize, out: usize): void {
+  let sum = f32x4.splat(0);
+  for (let at = <usize>e0 << 2; at < (<usize>e1 << 2); at += 16) {
+    const x = v128.load(data + at);
+    sum = f32x4.add(sum, f32x4.mul(x, x));
+  }
+  store<f32>(out, (f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3)));
+}
+
+/**
+ * Adam, elements e0..e1 (multiples of 4) of the flat arrays value, grad and the moments m and v,
+ * updated in place. params holds f32s: beta1, 1 - beta1, beta2, 1 - beta2, 1 - beta1^t, 1 - beta2^t,
+ * epsilon, -learningRate, and the scale of the gradient (its clipping; 1 leaves it as it is). The
+ * operations and their order are tf.train.adam's on the scaled gradient (each rounded to f32).
+ */
+export function adam(e0: i32, e1: i32, params: usize, value: usize, grad: usize, m: usize, v: usize): void {
+  const b1 = v128.load32_splat(params), b1c = v128.load32_splat(params, 4);
+  const b2 = v128.load32_splat(params, 8), b2c = v128.load32_splat(params, 12);
+  const done1 = v128.load32_splat(params, 16), done2 = v128.load32_splat(params, 20);
+  const epsilon = v128.load32_splat(params, 24), step = v128.load32_splat(params, 28);
+  const scale = v128.load32_splat(params, 32);
+  for (let at = <usize>e0 << 2; at < (<usize>e1 << 2); at += 16) {
+    const g = f32x4.mul(v128.load(grad + at), scale);
+    const m1 = f32x4.add(f32x4.mul(v128.load(m + at), b1), f32x4.mul(g, b1c));
+    const v1 = f32x4.add(f32x4.mul(v128.load(v + at), b2), f32x4.mul(f32x4.mul(g, g), b2c));
+    const mHat = f32x4.div(m1, done1);
+    const vHat = f32x4.div(v1, done2);
+    v128.store(m + at, m1);
+    v128.store(v + at, v1);
+    v128.store(value + at, f32x4.add(f32x4.mul(f32x4.div(mHat, f32x4.add(f32x4.sqrt(vHat), epsilon)), step), v128.load(value + at)));
+  }
+}
