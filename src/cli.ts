@@ -207,7 +207,7 @@ backendOption(addOptions(program.command("weights")
     const { runWeightQuine } = require("./weights") as typeof import("./weights"); // loaded only for this command
     const { metrics, dir } = await runWeightQuine({ ...opts, log: (line) => process.stderr.write(`${line}\n`) });
     if (opts.json) process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
-    else process.stdout.write(`${metrics.settings.variant} ${metrics.settings.size}: ${metrics.verdict}; rmse ${metrics.rmse.toExponential(2)}, relative error ${metrics.relativeError?.toExponential(2) ?? "undefined (every weight is 0)"}; ${metrics.wallSeconds} s; wrote ${dir}\n`);
+    else process.stdout.write(`${metrics.settings.variant} ${metrics.settings.size}: ${metrics.verdict === "fixpoint of order k" ? `fixpoint of order ${metrics.order}` : metrics.verdict}; rmse ${metrics.rmse.toExponential(2)}, relative error ${metrics.relativeError?.toExponential(2) ?? "undefined (every weight is 0)"}; ${metrics.wallSeconds} s; wrote ${dir}\n`);
   }));
 
 // report: a static site of a lineage, whose page decodes the models live (src/report/).
