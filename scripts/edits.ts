@@ -143,7 +143,8 @@ async function main(args: string[]): Promise<void> {
 function merge(files: string[]): void {
   const runs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as { machine: string; seed: number; results: EditResult[] });
   const results = [...new Map(runs.flatMap((r) => r.results).map((r) => [r.n, r])).values()];
-  const s = render(results, runs.map((r) => r.machine).join("; "), runs[0]?.seed ?? 1, join(ROOT, "docs", "edits"));
+  const machines = [...new Set(runs.map((r) => r.machine))].join("; ");
+  const s = render(results, `${runs.length} runs united (${machines})`, runs[0]?.seed ?? 1, join(ROOT, "docs", "edits"));
   process.stdout.write(`${JSON.stringify(s)}\n`);
 }
 
