@@ -13,7 +13,8 @@ import {
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./terminal/inspect";
 import { evolve, evolveProgressLine, type EvolveEvent } from "./evolution/evolve";
-import { QUEUE_URL_VARIABLE, QueueConnectionSchema, queueUrl, WorkerSettingsSchema, workerSettings } from "./queue/settings";
+import { QUEUE_URL_VARIABLE, queueUrl } from "./queue/connection";
+import { QueueConnectionSchema, WorkerSettingsSchema, workerSettings } from "./queue/settings";
 import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";

@@ -13,10 +13,10 @@ import { Job, Queue } from "bullmq";
 import type { StoredProgram } from "../evolution/population-store";
 import { recordRun, type Reproducer, type RunSettings } from "../evolution/reproduce";
 import { jobData, jobId, JobResultSchema, resultOutcome, type JobData } from "./jobs";
-import { connectionOptions, QUEUE_NAME, redact, redactUrl } from "./settings";
+import { connectionOptions, reachQueue, redact, redactUrl } from "./connection";
+import { QUEUE_NAME } from "./settings";
 
 const POLL_MS = 250;
-const CONNECT_SECONDS = 10;
 /** Tries of a job before it counts as failed: a worker that cannot run it fails it, another may take it. */
 const ATTEMPTS = 5;
 /** A finished job nobody collects (its coordinator never came back) is removed after a week. */
@@ -36,10 +36,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function openQueueReproducer(url: string, settings: { dir: string } & RunSettings,
   onNote: (message: string) => void = () => {}): Promise<QueueReproducer> {
   // BullMQ copies each result into its events stream (10,000 kept by default); nothing here reads it.
+  await reachQueue(url);
   const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(url), streams: { events: { maxLen: EVENTS_KEPT } } });
-  let lastError = "";
-  queue.on("error", (error: Error) => (lastError = error.message));
-  await reach(queue, url, () => lastError);
+  queue.on("error", () => {}); // ioredis reconnects by itself; a command that fails says why
   const safely = async <T>(body: () => Promise<T>): Promise<T> => {
     try {
       return await body();
@@ -106,21 +105,5 @@ async function addJobs(queue: Queue, jobs: JobData[]): Promise<void> {
     const job = await Job.fromId(queue, jobId(data));
     // Failed before this call (when no worker could run it): this is a new attempt, perhaps with new workers.
     if (job && (await job.getState()) === "failed") await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
-  }
-}
-
-/** Waits until Redis answers; one sentence naming the queue (never its password) if it does not. */
-async function reach(queue: Queue, url: string, lastError: () => string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(lastError() || `no answer within ${CONNECT_SECONDS} s`)), CONNECT_SECONDS * 1000);
-  });
-  try {
-    await Promise.race([(async () => { await queue.waitUntilReady(); await queue.getJobCounts(); })(), timeout]);
-  } catch (error) {
-    await Promise.race([queue.disconnect(), sleep(1000)]);
-    throw new Error(redact(`Cannot reach the job queue at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`.replace(/\.?$/, "."), url));
-  } finally {
-    clearTimeout(timer);
   }
 }

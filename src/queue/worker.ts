@@ -17,7 +17,8 @@ import { probeWalls } from "../ouroboros/sandbox";
 import { sha256 } from "../ouroboros/store";
 import { formatSeconds } from "../format";
 import { jobResult, JobDataSchema, runtimeIdentity, type JobResult } from "./jobs";
-import { connectionOptions, QUEUE_NAME, redact, redactUrl, type WorkerSettings } from "./settings";
+import { connectionOptions, reachQueue, redact, redactUrl } from "./connection";
+import { QUEUE_NAME, type WorkerSettings } from "./settings";
 
 const Counts = z.object({
   done: z.number().int().nonnegative(), // jobs this worker finished (the program lived or died)
@@ -36,8 +37,6 @@ export const WorkerEventSchema = z.discriminatedUnion("type", [
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
 
-const CONNECT_SECONDS = 10;
-
 /** A job this worker cannot run, through no fault of the program: it fails (BullMQ tries it again, elsewhere). */
 class CannotRun extends Error {}
 
@@ -50,6 +49,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
   if (!walls.network && !settings.allowMissingNetworkWall) {
     throw new Error(`This machine's sandbox has no network wall (${walls.missing.join(" ").replace(/\.$/, "")}), and a worker runs untrusted programs; install bubblewrap, or pass --allow-missing-network-wall to take jobs anyway.`);
   }
+  await reachQueue(url);
   const name = `${hostname()}:${process.pid}`;
   const runtime = runtimeIdentity();
   const counts = { done: 0, running: 0, failed: 0 };
@@ -57,7 +57,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
   const active = new Map<string, { job: Job; token: string | undefined }>();
   let broken: string | null = null; // why this worker cannot run jobs, once it knows
 
-  const processor = async (job: Job, token?: string): Promise<JobResult> => {
+  const runJob = async (job: Job, token?: string): Promise<JobResult> => {
     // The job is untrusted input: anyone who can reach Redis can add one.
     const parsed = JobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`the job is not a reproduction (${parsed.error.issues[0]?.message ?? "malformed"}).`);
@@ -90,11 +90,18 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
       return result;
     } catch (error) {
       counts.running--;
-      if (error instanceof CannotRun) broken ??= error.message;
       throw error;
     } finally {
       active.delete(id);
       rmSync(folder, { recursive: true, force: true });
+    }
+  };
+  const processor = async (job: Job, token?: string): Promise<JobResult> => {
+    try {
+      return await runJob(job, token);
+    } catch (error) {
+      if (error instanceof CannotRun) broken ??= error.message; // this worker stops: others take its jobs
+      throw error;
     }
   };
 
@@ -144,17 +151,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
       counts.failed++;
       emit({ type: "failed", jobId: job?.id ?? "?", reason: redact(error.message, url), counts });
     });
-    const unreachable = setTimeout(() => {
-      finished = true;
-      clearInterval(watch);
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      void worker.close(true);
-      reject(new Error(`Cannot reach the job queue at ${redactUrl(url)}: ${connectionError.replace(/\.$/, "") || `no answer within ${CONNECT_SECONDS} s`}.`));
-    }, CONNECT_SECONDS * 1000);
     worker.waitUntilReady().then(() => {
-      clearTimeout(unreachable);
-      if (finished) return;
       emit({ type: "ready", worker: name, queue: redactUrl(url), concurrency: settings.concurrency, missingWalls: walls.missing, counts });
       return worker.run();
     }).catch((error: unknown) => {
