@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { Queue, Worker } from "bullmq";
 import { evolve } from "../src/evolution/evolve";
 import { openStore, readPopulation, type Generation } from "../src/evolution/population-store";
@@ -119,13 +119,15 @@ describe("evolve on a job queue", { skip }, () => {
   const local = join(scratch, "local");
   const settings: EvolveSettings = { ...evolveSettings, ...RUN, from: standIn, dir: local, workers: 1 };
   const workers: ChildProcess[] = [];
+  before(async () => {
+    redis = await startRedis();
+  });
   after(() => {
     for (const worker of workers) worker.kill("SIGKILL");
     redis?.server.kill("SIGKILL");
   });
 
   test("two workers, one killed with -9 mid-job, and a coordinator killed with -9 and restarted: the local run's population, every program run once", { timeout: 240_000 }, async () => {
-    redis = await startRedis();
     await evolve(settings); // the local run to compare with
     const dir = join(scratch, "queued");
     const urlFile = join(scratch, "queue-url");
@@ -175,6 +177,40 @@ describe("evolve on a job queue", { skip }, () => {
     survivor.child.kill("SIGTERM");
     assert.equal(await survivor.exited, 0, survivor.err());
     assert.equal(survivor.events.at(-1)?.type, "stopped");
+  });
+
+  test("SIGTERM: a worker finishes its running job and stops; a second SIGTERM hands the job back at once", { timeout: 120_000 }, async () => {
+    const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(redis.url) });
+    const add = async (program: string): Promise<string> => {
+      const data = jobData(program, { backend: "wasm", timeout: 120, maxMemory: 1024 });
+      await queue.add("reproduce", data, { jobId: jobId(data) });
+      return jobId(data);
+    };
+    try {
+      const finished = await add(`${STAND_IN}// finished after SIGTERM\n`);
+      const worker = start(["worker", "--json"], { NQ_QUEUE_URL: redis.url });
+      workers.push(worker.child);
+      await until("its job", () => worker.events.some((e) => e.type === "started"));
+      worker.child.kill("SIGTERM");
+      assert.equal(await worker.exited, 0, worker.err());
+      assert.equal(await queue.getJobState(finished), "completed");
+      assert.deepEqual(worker.events.map((e) => e.type).filter((type) => type !== "finished"), ["ready", "started", "stopping", "stopped"]);
+
+      const slow = await add("setTimeout(() => {}, 60000);\n"); // runs a minute, so it is still running at the second SIGTERM
+      const impatient = start(["worker", "--json"], { NQ_QUEUE_URL: redis.url });
+      workers.push(impatient.child);
+      await until("its job", () => impatient.events.some((e) => e.type === "started"));
+      impatient.child.kill("SIGTERM");
+      await until("stopping", () => impatient.events.some((e) => e.type === "stopping"));
+      impatient.child.kill("SIGTERM");
+      assert.equal(await impatient.exited, 0, impatient.err());
+      assert.equal(await queue.getJobState(slow), "waiting", "handed back for another worker");
+      assert.ok(impatient.events.some((e) => e.type === "stopping" && e.returning));
+      assert.ok(!impatient.events.some((e) => e.type === "finished"));
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   });
 
   test("a worker's result is untrusted: a model that decodes to another text is stored as what it decodes to, a malformed result is refused", { timeout: 60_000 }, async () => {

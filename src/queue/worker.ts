@@ -114,10 +114,13 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
   worker.on("error", (error: Error) => (connectionError = redact(error.message, url)));
 
   return new Promise((resolve, reject) => {
-    let stopping: Promise<void> | null = null;
+    let draining = false; // no new jobs; it closes once the running ones are done
+    let closing = false;
     let returned = 0;
     const stop = (why: string, returning: boolean): void => {
+      if (closing) return;
       if (returning) {
+        closing = true;
         emit({ type: "stopping", why, returning: true, counts });
         // Handing a job back: it waits for another worker at once (its sandbox ends with this process).
         void Promise.all([...active.values()].map(async ({ job, token }) => {
@@ -126,11 +129,12 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
         })).then(() => worker.close(true)).finally(finish);
         return;
       }
-      if (stopping) return;
+      if (draining) return;
+      draining = true;
       emit({ type: "stopping", why, returning: false, counts });
-      stopping = worker.close().finally(finish);
+      void worker.pause(true); // BullMQ's close() would wait too, but a job could not be handed back while it closes
     };
-    const onSignal = (signal: NodeJS.Signals): void => stop(`${signal}: finishing the running jobs (again to hand them back now)`, stopping !== null);
+    const onSignal = (signal: NodeJS.Signals): void => stop(`${signal}: finishing the running jobs (again to hand them back now)`, draining);
     let finished = false;
     const finish = (): void => {
       if (finished) return;
@@ -145,7 +149,11 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
     const watch = setInterval(() => {
-      if (broken && !stopping) stop("it cannot run sandboxes", false);
+      if (broken && !draining) stop("it cannot run sandboxes", false);
+      if (draining && !closing && active.size === 0) {
+        closing = true;
+        void worker.close().finally(finish);
+      }
     }, 200);
     worker.on("failed", (job, error) => {
       counts.failed++;
