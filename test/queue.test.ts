@@ -46,7 +46,9 @@ test("a queue's URL: from the flag, a file or NQ_QUEUE_URL, and its password nev
   assert.equal(queueUrl({ queueFile: file }, { NQ_QUEUE_URL: "redis://elsewhere" }), url);
   assert.throws(() => queueUrl({ queue: "http://db.example" }, {}), /must start with redis:\/\/ or rediss:\/\//);
   assertCleanError(cli("worker"), /^neural-quine: Give the job queue: --queue/);
-  assertCleanError(cli("worker", "--queue", "redis://:hunter2@127.0.0.1:1"), /^neural-quine: Cannot reach the job queue at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/?: connect ECONNREFUSED/);
+  const unreachable = cli("evolve", "--queue", "redis://:hunter2@127.0.0.1:1", "--dir", tempDir());
+  assertCleanError(unreachable, /^neural-quine: Cannot reach the job queue at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/?: connect ECONNREFUSED/);
+  assert.doesNotMatch(unreachable.stderr, /hunter2/);
 });
 
 /** A port no one listens on now. */
@@ -169,7 +171,7 @@ describe("evolve on a job queue", { skip }, () => {
     const finished = [...doomed.events, ...survivor.events].flatMap((e) => (e.type === "finished" ? [e.programHash] : []));
     assert.deepEqual([...finished].sort(), stored);
     assert.ok(survivor.events.some((e) => e.type === "finished" && orphan?.type === "started" && e.programHash === orphan.programHash), "the killed worker's job was run by the other");
-    const recorded = [...first.err(), ...second.err()].join("").match(/ ran [0-9a-f]{12} /g) ?? [];
+    const recorded = (first.err() + second.err()).match(/ ran [0-9a-f]{12} /g) ?? [];
     assert.equal(recorded.length, stored.length);
     for (const output of [first.err(), second.err(), doomed.out(), doomed.err(), survivor.out(), survivor.err()]) assert.ok(!output.includes(PASSWORD), "the password is never printed");
 
@@ -235,7 +237,7 @@ describe("evolve on a job queue", { skip }, () => {
       assert.equal(stored.emitted, STAND_IN, "the coordinator's own decoding, not the worker's word");
       assert.equal(stored.run.claimMatches, false);
       assert.ok((stored.run.distanceToSelf ?? 0) > 0);
-      await assert.rejects(reproducer.reproduce([bogus], () => {}), /malformed result for program [0-9a-f]{12} 3 times \(it is the result of another program\)/);
+      await assert.rejects(reproducer.reproduce([bogus], () => {}), /^Error: Workers returned a malformed result for program [0-9a-f]{12} 3 times \(it is the result of another program\)/);
       assert.equal(notes.filter((note) => /malformed result/.test(note)).length, 2);
     } finally {
       await fake.close();

@@ -23,26 +23,30 @@ const ATTEMPTS = 5;
 const KEEP_SECONDS = 7 * 24 * 3600;
 /** How often a program's result may be malformed (a broken or hostile worker) before the run stops. */
 const MALFORMED_LIMIT = 3;
-/** Events BullMQ keeps in Redis: each holds a result, a model of up to 8 MB. */
+/** Events BullMQ keeps in Redis: each holds a result, with a model of up to 10.7 MB (2,000,000 weights as base64). */
 const EVENTS_KEPT = 10;
 
 export interface QueueReproducer extends Reproducer {
   close(): Promise<void>;
 }
 
+/** Why the coordinator stops, said in its own words (not a Redis failure to be wrapped). */
+class CoordinatorStop extends Error {}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Connects to the queue (one clear sentence, without the password, if it cannot) and returns the coordinator's Reproducer. */
 export async function openQueueReproducer(url: string, settings: { dir: string } & RunSettings,
   onNote: (message: string) => void = () => {}): Promise<QueueReproducer> {
-  // BullMQ copies each result into its events stream (10,000 kept by default); nothing here reads it.
   await reachQueue(url);
+  // BullMQ copies each result into its events stream (10,000 kept by default); nothing here reads it.
   const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(url), streams: { events: { maxLen: EVENTS_KEPT } } });
   queue.on("error", () => {}); // ioredis reconnects by itself; a command that fails says why
   const safely = async <T>(body: () => Promise<T>): Promise<T> => {
     try {
       return await body();
     } catch (error) {
+      if (error instanceof CoordinatorStop) throw error;
       throw new Error(redact(`The job queue at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`, url));
     }
   };
@@ -61,7 +65,7 @@ export async function openQueueReproducer(url: string, settings: { dir: string }
           const id = jobId(jobs[i]);
           if (state === "failed") {
             const job = await queue.getJob(id);
-            throw new Error(`No worker could run program ${jobs[i].programHash.slice(0, 12)} (${ATTEMPTS} tries; the last said: ${job?.failedReason ?? "nothing"}); start a worker that can and run evolve again.`);
+            throw new CoordinatorStop(`No worker could run program ${jobs[i].programHash.slice(0, 12)} (${ATTEMPTS} tries; the last said: ${job?.failedReason ?? "nothing"}); start a worker that can and run evolve again.`);
           }
           if (state === "unknown") {
             await addJobs(queue, [jobs[i]]); // removed by someone else: queued again
@@ -75,7 +79,7 @@ export async function openQueueReproducer(url: string, settings: { dir: string }
           if (!result.success || wrong !== null) {
             const times = (malformed.get(i) ?? 0) + 1;
             malformed.set(i, times);
-            if (times >= MALFORMED_LIMIT) throw new Error(`Workers returned a malformed result for program ${jobs[i].programHash.slice(0, 12)} ${times} times (${wrong}); a worker is broken or hostile.`);
+            if (times >= MALFORMED_LIMIT) throw new CoordinatorStop(`Workers returned a malformed result for program ${jobs[i].programHash.slice(0, 12)} ${times} times (${wrong}); a worker is broken or hostile.`);
             onNote(`a malformed result for program ${jobs[i].programHash.slice(0, 12)} from a worker (${wrong}) was ignored; the job runs again`);
             await job?.remove();
             await addJobs(queue, [jobs[i]]);

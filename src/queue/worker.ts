@@ -47,7 +47,8 @@ class CannotRun extends Error {}
 export async function runWorker(url: string, settings: WorkerSettings, onEvent: (event: WorkerEvent) => void): Promise<{ returned: number }> {
   const walls = probeWalls();
   if (!walls.network && !settings.allowMissingNetworkWall) {
-    throw new Error(`This machine's sandbox has no network wall (${walls.missing.join(" ").replace(/\.$/, "")}), and a worker runs untrusted programs; install bubblewrap, or pass --allow-missing-network-wall to take jobs anyway.`);
+    const why = walls.missing.find((sentence) => sentence.startsWith("network wall")) ?? "network wall: unavailable here.";
+    throw new Error(`This machine's sandbox has no ${why.replace(/\.$/, "")}, and a worker runs untrusted programs: install bubblewrap, or pass --allow-missing-network-wall to take jobs anyway.`);
   }
   await reachQueue(url);
   const name = `${hostname()}:${process.pid}`;
