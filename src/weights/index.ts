@@ -12,7 +12,8 @@ import type { QuineNet } from "./net";
 import { CELLS, COMMON_DEFAULTS, OBJECTIVES, VARIANTS, WeightSettingsSchema, type Cell, type Objective, type VariantName, type WeightSettings } from "./settings";
 import { assess, meanSquaredError, train, NONTRIVIAL_RELATIVE_ERROR, NONTRIVIAL_SPREAD, ZERO_QUINE_SCALE, type Assessment, type TrainResult, type Verdict } from "./train";
 import { WeightQuineMetricsSchema, type WeightQuineMetrics } from "./metrics";
-import { formatNumber, renderQuineImage } from "./image";
+import { formatNumber } from "../plot/canvas";
+import { renderQuineImage } from "./image";
 
 export { VARIANTS, VARIANT_DEFAULTS, CELLS, OPTIMIZERS, OBJECTIVES, WeightSettingsSchema, WeightQuineMetricsSchema };
 export type { VariantName, Cell, OptimizerName, Objective, Verdict, WeightSettings, WeightQuineMetrics };
