@@ -208,6 +208,7 @@ describe("evolve on a job queue", { skip }, () => {
       assert.equal(await impatient.exited, 0, impatient.err());
       assert.equal(await queue.getJobState(slow), "waiting", "handed back for another worker");
       assert.ok(impatient.events.some((e) => e.type === "stopping" && e.returning));
+      assert.deepEqual(impatient.events.at(-1), { type: "stopped", returned: 1, counts: { done: 0, running: 0, failed: 0 } });
       assert.ok(!impatient.events.some((e) => e.type === "finished"));
     } finally {
       await queue.obliterate({ force: true });

@@ -33,7 +33,7 @@ export const WorkerEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("finished"), jobId: z.string(), programHash: z.string(), status: z.enum(["published", "dead"]), reason: z.string().nullable(), seconds: z.number(), counts: Counts }),
   z.object({ type: z.literal("failed"), jobId: z.string(), reason: z.string(), counts: Counts }),
   z.object({ type: z.literal("stopping"), why: z.string(), returning: z.boolean(), counts: Counts }),
-  z.object({ type: z.literal("stopped"), counts: Counts }),
+  z.object({ type: z.literal("stopped"), returned: z.number().int().nonnegative(), counts: Counts }), // returned: jobs handed back unfinished
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
 
@@ -127,6 +127,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
         void Promise.all([...active.values()].map(async ({ job, token }) => {
           await job.moveToWait(token);
           returned++;
+          counts.running--;
         })).then(() => worker.close(true)).finally(finish);
         return;
       }
@@ -143,7 +144,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
       clearInterval(watch);
-      emit({ type: "stopped", counts });
+      emit({ type: "stopped", returned, counts });
       if (broken) reject(new Error(`${broken.replace(/\.$/, "")}; this worker stopped, so that others take its jobs.`));
       else resolve({ returned });
     };
@@ -182,6 +183,6 @@ export function workerProgressLine(event: WorkerEvent): string {
     case "finished": return `${tally} ${event.programHash.slice(0, 12)} ran ${formatSeconds(event.seconds)}: ${event.status === "dead" ? `dead: ${event.reason}` : "published"}\n`;
     case "failed": return `${tally} could not run job ${event.jobId.slice(0, 16)}: ${event.reason}\n`;
     case "stopping": return `${tally} stopping (${event.why})\n`;
-    case "stopped": return `${tally} stopped\n`;
+    case "stopped": return `${tally} stopped${event.returned ? `, ${event.returned} job(s) handed back to the queue` : ""}\n`;
   }
 }
