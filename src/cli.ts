@@ -160,8 +160,8 @@ addOptions(addOptions(program.command("evolve")
     const url = queueUrl(readOptions(QueueConnectionSchema, opts));
     const onEvent = (event: EvolveEvent): void => void process.stderr.write(evolveProgressLine(event));
     // With a queue, reproductions run on workers anywhere (src/queue/); without one, on the local pool.
-    const queue = url === null ? null : require("./queue/coordinator") as typeof import("./queue/coordinator"); // loaded only for a queue
-    const reproducer = url === null || queue === null ? undefined : await queue.openQueueReproducer(url, settings, (message) => onEvent({ type: "note", message }));
+    const reproducer = url === null ? undefined : await (require("./queue/coordinator") as typeof import("./queue/coordinator")) // loaded only for a queue
+      .openQueueReproducer(url, settings, (message) => onEvent({ type: "note", message }));
     let result;
     try {
       result = await evolve(settings, onEvent, reproducer);

@@ -1,10 +1,11 @@
 // The loop of `neural-quine evolve`. Generation 0 is K copies of the ancestor. Each generation after
 // it: every kept individual (in index order) makes C children from its model (sampling at T, point
 // mutations at M, seeded by run seed, generation and child index); the children's programs not run
-// before are run in the sandbox (./reproduce: W at a time here, or on a job queue's workers); the dead are marked, the K fittest living are kept
-// (./select); the generation and its statistics are written whole. Nothing here depends on which
-// worker finished first, so the same seed gives the same population with any --workers, and a run
-// killed at any point resumes where the last written generation ends.
+// before are run in the sandbox (./reproduce: W at a time here, or by a job queue's workers); the
+// dead are marked, the K fittest living are kept (./select); the generation and its statistics are
+// written whole. Nothing here depends on which worker finished first, so the same seed gives the
+// same population with any --workers (or queue), and a run killed at any point resumes where the
+// last written generation ends.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { acquireLock, generationName, sha256 } from "../ouroboros/store";
 import type { CheckedModel } from "../runtime/decoder";

@@ -56,6 +56,7 @@ export async function openQueueReproducer(url: string, settings: { dir: string }
     reproduce: (programs, onRun) => safely(async () => {
       const jobs = programs.map((program) => jobData(program, settings));
       await addJobs(queue, jobs);
+      if (jobs.length > 0) onNote(`${jobs.length} program(s) on the queue at ${redactUrl(url)}, for the workers`);
       const results = new Array<StoredProgram>(programs.length);
       const pending = new Set(programs.keys());
       const malformed = new Map<number, number>();
