@@ -56,7 +56,10 @@ export async function openQueueReproducer(url: string, settings: { dir: string }
     reproduce: (programs, onRun) => safely(async () => {
       const jobs = programs.map((program) => jobData(program, settings));
       await addJobs(queue, jobs);
-      if (jobs.length > 0) onNote(`${jobs.length} program(s) on the queue at ${redactUrl(url)}, for the workers`);
+      if (jobs.length > 0) {
+        const workers = await queue.getWorkersCount();
+        onNote(`${jobs.length} program(s) on the queue at ${redactUrl(url)}, for ${workers === 0 ? "the workers (none is connected yet: start them with `neural-quine worker`)" : `${workers} worker(s)`}`);
+      }
       const results = new Array<StoredProgram>(programs.length);
       const pending = new Set(programs.keys());
       const malformed = new Map<number, number>();
