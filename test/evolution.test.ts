@@ -274,6 +274,17 @@ describe("a population of stand-in replicators", () => {
   });
 });
 
+test("--minutes: no generation starts once the time is up; running again continues", async () => {
+  const dir = join(scratch, "minutes");
+  const notes: string[] = [];
+  const settings: EvolveSettings = { ...evolveSettings, ...RUN, generations: 2, from: standIn, dir, workers: 1 };
+  const stopped = await evolve({ ...settings, minutes: 1e-9 }, (event) => { if (event.type === "note") notes.push(event.message); });
+  assert.deepEqual([stopped.statistics.length, stopped.stoppedByTime], [0, true]);
+  assert.match(notes.join("\n"), /minute\(s\) are up: stopping before gen-0000; run again to continue/);
+  const resumed = await evolve(settings);
+  assert.deepEqual([resumed.statistics.length, resumed.stoppedByTime], [2, false]);
+});
+
 test("a hostile program dies in the sandbox; nothing escapes and the run ends cleanly", () => {
   const target = join(scratch, "escaped.txt");
   const hostile = join(scratch, "hostile.js");

@@ -168,6 +168,7 @@ describe("evolve on a job queue", { skip }, () => {
     // by exactly one worker (the orphaned job by the survivor) and recorded by one coordinator once.
     const stored = readdirSync(join(dir, "programs")).sort();
     assert.deepEqual(stored, readdirSync(join(local, "programs")).sort());
+    for (const hash of stored) assert.ok(existsSync(join(dir, "programs", hash, "log.txt")), "what the program wrote is kept, as locally");
     const finished = [...doomed.events, ...survivor.events].flatMap((e) => (e.type === "finished" ? [e.programHash] : []));
     assert.deepEqual([...finished].sort(), stored);
     assert.ok(survivor.events.some((e) => e.type === "finished" && orphan?.type === "started" && e.programHash === orphan.programHash), "the killed worker's job was run by the other");
@@ -224,7 +225,7 @@ describe("evolve on a job queue", { skip }, () => {
     const model = join(local, "programs", sha256(STAND_IN), "model");
     const fake = new Worker(QUEUE_NAME, async (job): Promise<JobResult> => {
       const data = job.data as { program: string; programHash: string };
-      const common = { seconds: 1, worker: "a hostile worker", missingWalls: [] };
+      const common = { seconds: 1, worker: "a hostile worker", missingWalls: [], log: "" };
       if (data.program === bogus) return { status: "dead", programHash: sha256(liar), reason: "made up.", ...common }; // another program's
       // It claims the program copied itself, and hands over the stand-in's model instead.
       return { status: "published", programHash: data.programHash, text: data.program, modelJson: readFileSync(join(model, "model.json"), "utf8"),

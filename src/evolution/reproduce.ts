@@ -10,14 +10,14 @@ import type { CheckedModel } from "../runtime/decoder";
 import { checkPublication, decodeLimits, readStoredModel } from "../ouroboros/publication";
 import { runInSandbox } from "../ouroboros/sandbox";
 import { sha256 } from "../ouroboros/store";
+import { writeFileSafely } from "../files/write";
 import { programStaging, readProgram, writeProgram, type ProgramRun, type StoredProgram } from "./population-store";
 import { evolvePublication, type EvolveSettings } from "./settings";
 import { levenshtein } from "./statistics";
 
 /** What a program's run gave, before the parent's checks: its publication (untrusted), or why it died. */
-export type RunOutcome =
-  | { status: "published"; text: string; files: ModelFiles; epochs: number }
-  | { status: "dead"; reason: string };
+export type RunOutcome = ({ status: "published"; text: string; files: ModelFiles; epochs: number } | { status: "dead"; reason: string })
+  & { log: string }; // what the program wrote: its log and progress lines, the last MiB (unchecked)
 
 /** The knobs a run depends on: the pinned backend and the limits (the same wherever the program runs). */
 export type RunSettings = Pick<EvolveSettings, "backend" | "timeout" | "maxMemory">;
@@ -33,8 +33,8 @@ export async function runProgram(dir: string, program: string, settings: RunSett
 /** Runs a program file in the sandbox, as every reproduction runs: what it published, or why it died. */
 export async function runOutcome(path: string, settings: RunSettings): Promise<RunOutcome> {
   const result = await runInSandbox(path, { timeoutMs: settings.timeout * 1000, maxMemoryMb: settings.maxMemory, backend: settings.backend });
-  if (result.status === "dead") return { status: "dead", reason: result.reason };
-  return { status: "published", text: result.text, files: result.files, epochs: result.epochs };
+  if (result.status === "dead") return { status: "dead", reason: result.reason, log: result.stderr };
+  return { status: "published", text: result.text, files: result.files, epochs: result.epochs, log: result.stderr };
 }
 
 /** Writes a program into its staging folder in the store (where it runs locally, and where its run is written); its path. */
@@ -54,6 +54,7 @@ export function stageProgram(dir: string, program: string): string {
 export function recordRun(dir: string, program: string, outcome: RunOutcome, backend: RunSettings["backend"], runSeconds: number): StoredProgram {
   const hash = sha256(program);
   if (!existsSync(join(programStaging(dir, hash), "program.js"))) stageProgram(dir, program);
+  writeFileSafely(join(programStaging(dir, hash), "log.txt"), outcome.log);
   const started = Date.now();
   const base: ProgramRun = {
     programHash: hash, chars: [...program].length, bytes: Buffer.byteLength(program), status: "dead", reason: null,
@@ -64,7 +65,7 @@ export function recordRun(dir: string, program: string, outcome: RunOutcome, bac
   const dead = (reason: string): StoredProgram => {
     const run = { ...base, reason: sentence(reason), seconds: seconds() };
     writeProgram(dir, run, null, null);
-    return { run, program, emitted: null, modelDir: null };
+    return { run, program, emitted: null, modelDir: null, log: outcome.log };
   };
   if (outcome.status === "dead") return dead(outcome.reason);
   const checked = checkPublication(program, outcome.text, outcome.files, evolvePublication);

@@ -19,6 +19,8 @@ const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in hex");
 const MODEL_JSON_MAX = 1 << 20;
 /** weights.bin of the largest model a publication may have (float32 weights), as base64. */
 const WEIGHTS_BASE64_MAX = Math.ceil((4 * evolvePublication.maxParameters) / 3) * 4;
+/** The sandbox keeps the last MiB of what a program writes: at most as many UTF-16 units. */
+const LOG_MAX = 1 << 20;
 /** A claimed text of up to maxText characters is at most twice as many UTF-16 units. */
 const TEXT_MAX = 2 * evolvePublication.maxText;
 
@@ -40,6 +42,7 @@ export type JobData = z.infer<typeof JobDataSchema>;
 
 const Worker = z.string().max(200); // who ran it (host and pid), for messages
 const Walls = z.array(z.string().max(LINE_MAX)).max(20); // the sandbox's missing walls, one sentence each
+const Log = z.string().max(LOG_MAX); // what the program wrote (the sandbox keeps the last MiB)
 
 export const JobResultSchema = z.discriminatedUnion("status", [
   z.object({
@@ -52,6 +55,7 @@ export const JobResultSchema = z.discriminatedUnion("status", [
     seconds: z.number().nonnegative(),
     worker: Worker,
     missingWalls: Walls,
+    log: Log,
   }),
   z.object({
     status: z.literal("dead"),
@@ -60,6 +64,7 @@ export const JobResultSchema = z.discriminatedUnion("status", [
     seconds: z.number().nonnegative(),
     worker: Worker,
     missingWalls: Walls,
+    log: Log,
   }),
 ]);
 export type JobResult = z.infer<typeof JobResultSchema>;
@@ -81,7 +86,7 @@ export function jobId(data: JobData): string {
 
 /** A sandbox's outcome as a job result; a publication larger than the result may carry is a death (no publication may be that large). */
 export function jobResult(data: JobData, outcome: RunOutcome, seconds: number, worker: string, missingWalls: string[]): JobResult {
-  const common = { programHash: data.programHash, seconds, worker, missingWalls: missingWalls.slice(0, 20).map((wall) => wall.slice(0, LINE_MAX)) };
+  const common = { programHash: data.programHash, seconds, worker, missingWalls: missingWalls.slice(0, 20).map((wall) => wall.slice(0, LINE_MAX)), log: outcome.log.slice(-LOG_MAX) };
   if (outcome.status === "dead") return { status: "dead", reason: outcome.reason.slice(0, LINE_MAX), ...common };
   const weightsBase64 = Buffer.from(outcome.files["weights.bin"]).toString("base64");
   const modelJson = outcome.files["model.json"];
@@ -94,7 +99,7 @@ export function jobResult(data: JobData, outcome: RunOutcome, seconds: number, w
 
 /** A checked result as the outcome the parent records (recordRun checks and decodes the model itself). */
 export function resultOutcome(result: JobResult): RunOutcome {
-  if (result.status === "dead") return { status: "dead", reason: result.reason };
+  if (result.status === "dead") return { status: "dead", reason: result.reason, log: result.log };
   const weights = new Uint8Array(Buffer.from(result.weightsBase64, "base64")); // a copy of its own
-  return { status: "published", text: result.text, epochs: result.epochs, files: { "model.json": result.modelJson, "weights.bin": weights } };
+  return { status: "published", text: result.text, epochs: result.epochs, files: { "model.json": result.modelJson, "weights.bin": weights }, log: result.log };
 }

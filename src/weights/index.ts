@@ -10,16 +10,19 @@ import { VARIANT_DEFAULTS, buildNet } from "./variants";
 import { DEFAULT_LR, OPTIMIZERS, type OptimizerName } from "./optim";
 import type { QuineNet } from "./net";
 import { CELLS, COMMON_DEFAULTS, OBJECTIVES, VARIANTS, WeightSettingsSchema, type Cell, type Objective, type VariantName, type WeightSettings } from "./settings";
-import { assess, meanSquaredError, train, NONTRIVIAL_RELATIVE_ERROR, NONTRIVIAL_SPREAD, ZERO_QUINE_SCALE, type Assessment, type TrainResult, type Verdict } from "./train";
+import { assess, meanSquaredError, train, type Assessment, type TrainResult } from "./train";
+import { FIXPOINT_SETTINGS, describeState, type EndState } from "./fixpoint";
 import { WeightQuineMetricsSchema, type WeightQuineMetrics } from "./metrics";
 import { formatNumber } from "../plot/canvas";
 import { renderQuineImage } from "./image";
+import { isAuxiliary, trainAuxiliary } from "./auxiliary";
+import { measureRobustness, robustnessChart, robustnessTable, type Robustness } from "./robustness";
 
 export { VARIANTS, VARIANT_DEFAULTS, CELLS, OPTIMIZERS, OBJECTIVES, WeightSettingsSchema, WeightQuineMetricsSchema };
-export type { VariantName, Cell, OptimizerName, Objective, Verdict, WeightSettings, WeightQuineMetrics };
+export type { VariantName, Cell, OptimizerName, Objective, EndState, WeightSettings, WeightQuineMetrics };
 
 /** Largest --size per variant: beyond these a run takes far longer than minutes or a lot of memory. */
-const MAX_SIZE: Record<VariantName, number> = { coords: 256, "coords-bn": 256, "coords-in": 256, onehot: 256, recurrent: 128, vanilla: 400 };
+const MAX_SIZE: Record<VariantName, number> = { coords: 256, "coords-bn": 256, "coords-in": 256, onehot: 256, recurrent: 128, vanilla: 400, auxiliary: 128 };
 
 /** What runWeightQuine takes: any of the settings (checked against WeightSettingsSchema; absent ones default per variant). */
 export type WeightQuineOptions = { [K in keyof WeightSettings]?: unknown } & {
@@ -53,7 +56,7 @@ interface Try {
 }
 
 /** Trains one weight quine, judges it, and writes metrics.json and image.png into its folder. */
-export async function runWeightQuine(options: WeightQuineOptions): Promise<{ metrics: WeightQuineMetrics; dir: string }> {
+export async function runWeightQuine(options: WeightQuineOptions): Promise<{ metrics: WeightQuineMetrics; dir: string; robustness?: Robustness }> {
   const wallStart = performance.now();
   const settings = resolveSettings(options);
   const { variant, size, epochs, optimizer, lr, regenerate, anderson, refine, tries, target, patience, objective, seed } = settings;
@@ -61,16 +64,17 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
   // The recurrent variant is hand-written float64 JavaScript and does not use TensorFlow.js.
   const backend = variant === "recurrent" ? "js-float64" : await initBackend(parseBackend(options.backend ?? "auto"));
   const log = options.log;
-  log?.(`${epochs} steps, ${optimizer} lr ${lr} (${objective} loss), regenerate ${regenerate === 0 ? "never" : `every ${regenerate}`}, anderson ${anderson}, refine ${refine}, up to ${tries} tries to reach relative error ${target}${patience > 0 ? `, patience ${patience}` : ""}, seed ${seed}, backend ${backend}`);
+  log?.(`${epochs} steps, ${optimizer} lr ${lr} (${objective} loss), regenerate ${regenerate === 0 ? "never" : `every ${regenerate}`}, anderson ${anderson}, refine ${refine}, newton ${settings.newton}, up to ${tries} tries to reach relative error ${target}${patience > 0 ? `, patience ${patience}` : ""}, seed ${seed}, backend ${backend}`);
   const { chosen, triesRun } = searchNetworks(settings, log);
   try {
     const metrics = measure(settings, chosen, triesRun, backend);
     writeRun(dir, metrics, chosen);
+    const robustness = settings.robustness ? writeRobustness(dir, metrics, chosen, log) : undefined;
     metrics.wallSeconds = round((performance.now() - wallStart) / 1000);
     writeFileSafely(path.join(dir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
-    log?.(`${metrics.verdict}: ${metrics.verdictReason}`);
+    log?.(`${describeState(metrics.verdict, metrics.order)}: ${metrics.verdictReason}`);
     log?.(`rmse ${metrics.rmse.toExponential(3)} (float64), weights in [${formatNumber(metrics.weightRange[0])}, ${formatNumber(metrics.weightRange[1])}], ${metrics.wallSeconds} s → ${dir}`);
-    return { metrics, dir };
+    return { metrics, dir, robustness };
   } finally {
     chosen.net.dispose();
   }
@@ -91,13 +95,13 @@ function searchNetworks(settings: WeightSettings, log: ((line: string) => void) 
     if (triesRun === 1) log?.(`${variant} ${size}: ${net.summary}`);
     if (tries > 1) log?.(`try ${triesRun}: the network of seed ${networkSeed}`);
     try {
-      const result = train(net, {
+      const result = isAuxiliary(net) ? trainAuxiliary(net, settings, log) : train(net, {
         ...settings,
         onProgress: log && (({ step, loss, bestLoss, seconds }) =>
           log(`step ${step}/${epochs}  rmse ${Math.sqrt(loss).toExponential(3)}  best ${Math.sqrt(bestLoss).toExponential(3)}  ${seconds.toFixed(1)} s`)),
       });
       const { predicted, extra } = net.evaluate();
-      const verdict = assess(net.params, predicted, result.initialRms);
+      const verdict = assess((theta) => net.predict64(theta), net.params, predicted, result.initialRms);
       if (tries > 1) log?.(`try ${triesRun}: relative error ${verdict.relativeError?.toExponential(2)} after ${result.steps} steps (stopped: ${result.stopReason})`);
       if (chosen && errorOf(chosen.verdict) <= errorOf(verdict)) net.dispose();
       else {
@@ -116,10 +120,10 @@ function searchNetworks(settings: WeightSettings, log: ((line: string) => void) 
 /** The metrics record of the kept try (wallSeconds is filled in last). */
 function measure(settings: WeightSettings, chosen: Try, triesRun: number, backend: string): WeightQuineMetrics {
   const { net, networkSeed, result, extra, verdict } = chosen;
-  const { cell, ...rest } = settings;
+  const { cell, tradeoff, ...rest } = settings;
   return {
     kind: "weight-quine",
-    settings: { ...rest, ...(settings.variant === "recurrent" ? { cell } : {}) },
+    settings: { ...rest, ...(settings.variant === "recurrent" ? { cell } : {}), ...(settings.variant === "auxiliary" ? { tradeoff } : {}) },
     network: net.summary,
     parameters: net.params.length,
     rmse: verdict.rmse,
@@ -127,13 +131,16 @@ function measure(settings: WeightSettings, chosen: Try, triesRun: number, backen
     trainingRmse: Math.sqrt(result.bestLoss),
     trainingPrecision: net.precision,
     relativeError: verdict.relativeError,
-    errorOverSpread: verdict.errorOverSpread,
+    rho: verdict.relativeError === null ? null : verdict.relativeError ** 2,
+    spreadError: verdict.spreadError,
     weightRange: verdict.weightRange,
     weightRms: verdict.weightRms,
+    weightStd: verdict.weightStd,
     initialWeightRms: result.initialRms,
-    verdict: verdict.verdict,
-    verdictReason: verdict.reason,
-    thresholds: { zeroQuineScale: ZERO_QUINE_SCALE, nonTrivialRelativeError: NONTRIVIAL_RELATIVE_ERROR, nonTrivialSpread: NONTRIVIAL_SPREAD },
+    verdict: verdict.endState.state,
+    order: verdict.endState.order,
+    verdictReason: verdict.endState.reason,
+    thresholds: FIXPOINT_SETTINGS,
     extra,
     stepsRun: result.steps,
     bestStep: result.bestStep,
@@ -142,6 +149,8 @@ function measure(settings: WeightSettings, chosen: Try, triesRun: number, backen
     networkSeed,
     refineSteps: result.refineSteps,
     refined: result.refined,
+    newtonSteps: result.newtonSteps,
+    newtonKept: result.newtonKept,
     backend,
     trainSeconds: round(result.seconds),
     wallSeconds: 0,
@@ -156,7 +165,7 @@ function writeRun(dir: string, metrics: WeightQuineMetrics, chosen: Try): void {
   const png = renderQuineImage({
     title: [
       `${variant.toUpperCase()} ${sizeText}  RMSE ${formatNumber(metrics.rmse)}  RELATIVE ${metrics.relativeError === null ? "-" : formatNumber(metrics.relativeError)}`,
-      `${metrics.verdict.toUpperCase()}  WEIGHTS [${formatNumber(metrics.weightRange[0])}, ${formatNumber(metrics.weightRange[1])}]  ${metrics.stepsRun} STEPS`,
+      `${describeState(metrics.verdict, metrics.order).toUpperCase()}  WEIGHTS [${formatNumber(metrics.weightRange[0])}, ${formatNumber(metrics.weightRange[1])}]  ${metrics.stepsRun} STEPS`,
     ],
     weights: chosen.net.params,
     predicted: chosen.predicted,
@@ -164,4 +173,15 @@ function writeRun(dir: string, metrics: WeightQuineMetrics, chosen: Try): void {
   });
   fs.mkdirSync(dir, { recursive: true });
   writeFileSafely(path.join(dir, "image.png"), png);
+}
+
+/** --robustness: perturbs the kept weights, regenerates, and writes robustness.json and robustness.png into `dir`. */
+function writeRobustness(dir: string, metrics: WeightQuineMetrics, chosen: Try, log: ((line: string) => void) | undefined): Robustness {
+  const { net } = chosen;
+  const record = measureRobustness((theta) => net.predict64(theta), net.params);
+  const { variant, size } = metrics.settings;
+  writeFileSafely(path.join(dir, "robustness.json"), JSON.stringify(record) + "\n");
+  writeFileSafely(path.join(dir, "robustness.png"), robustnessChart(record, `${variant} ${size}: perturbed by eps, then regenerated (median of ${record.settings.trials})`));
+  log?.(`robustness (${describeState(record.quine.endState, record.quine.order)} perturbed, then regenerated):\n${robustnessTable(record)}`);
+  return record;
 }

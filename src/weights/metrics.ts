@@ -2,14 +2,15 @@
 // `neural-quine weights` writes) and its check (what the report reads back).
 import { z } from "zod";
 import { WeightSettingsSchema } from "./settings";
-import { STOP_REASONS, VERDICTS } from "./train";
+import { STOP_REASONS } from "./train";
+import { END_STATES } from "./fixpoint";
 
 const finite = z.number();
 
 export const WeightQuineMetricsSchema = z.object({
   kind: z.literal("weight-quine"),
-  /** The run's settings as resolved (./settings.ts); `cell` only for the recurrent variant, the one that has cells. */
-  settings: WeightSettingsSchema.partial({ cell: true }),
+  /** The run's settings as resolved (./settings.ts); `cell` only for the recurrent variant, `tradeoff` only for auxiliary. */
+  settings: WeightSettingsSchema.partial({ cell: true, tradeoff: true }),
   network: z.string(),
   parameters: z.number().int().nonnegative(),
   /** RMSE between the kept weights and their predictions, computed in float64 from the stored numbers. */
@@ -19,15 +20,22 @@ export const WeightQuineMetricsSchema = z.object({
   /** The best RMSE the training loop measured, before refinement. */
   trainingRmse: finite,
   trainingPrecision: z.enum(["float32", "float64"]),
-  /** Null when every weight is 0 (0/0). */
+  /** RMSE ÷ RMS of the weights; null when every weight is 0 (0/0). */
   relativeError: finite.nullable(),
-  errorOverSpread: finite.nullable(),
+  /** ρ = L_SR / Σθ² = relativeError² (the measure of Chang & Lipson's reimplementers). */
+  rho: finite.nullable(),
+  /** RMSE ÷ standard deviation of the weights: 1 for predicting every weight as their mean; null when all are equal. */
+  spreadError: finite.nullable(),
   weightRange: z.tuple([finite, finite]),
   weightRms: finite,
+  weightStd: finite,
   initialWeightRms: finite,
-  verdict: z.enum(VERDICTS),
+  /** The end state of the weights under their own self-application (./fixpoint.ts); order k for "fixpoint of order k". */
+  verdict: z.enum(END_STATES),
+  order: z.number().int().positive().nullable(),
   verdictReason: z.string(),
-  thresholds: z.object({ zeroQuineScale: finite, nonTrivialRelativeError: finite, nonTrivialSpread: finite }),
+  /** The classifier's settings (FIXPOINT_SETTINGS). */
+  thresholds: z.object({ tolerance: finite, maxOrder: z.number().int().positive(), zeroScale: finite, divergenceGrowth: finite }),
   /** Variant-specific numbers, e.g. the recurrent net's teacher-forced RMSE (its rmse is free-running). */
   extra: z.record(z.string(), finite),
   stepsRun: z.number().int().nonnegative(),
@@ -40,6 +48,9 @@ export const WeightQuineMetricsSchema = z.object({
   refineSteps: z.number().int().nonnegative(),
   /** Whether the float64 refinement's weights replaced the trained ones. */
   refined: z.boolean(),
+  /** Newton–Krylov steps run after training (./newton.ts), and whether their weights replaced the trained ones. */
+  newtonSteps: z.number().int().nonnegative(),
+  newtonKept: z.boolean(),
   backend: z.string(),
   trainSeconds: finite,
   wallSeconds: finite,

@@ -35,11 +35,14 @@ export function recurrentQuine(h: number, cell: Cell, rng: Random): QuineNet {
     params,
     layout: [Math.ceil(count / side), side],
     precision: "float64",
+    trivial: "constants",
     predict: () => run(true),
     lossAndGrad() {
       const y = run(true);
       return { loss: meanSquaredError(y, params), grad: backward(shape, kept, params, y) };
     },
+    // the free run of the network whose parameters are θ: what it prints of itself
+    predict64: (theta) => forward(shape, kept, Float64Array.from(theta), false),
     evaluate() {
       const teacherForcedRmse = Math.sqrt(meanSquaredError(run(true), params));
       return { predicted: run(false), extra: { teacherForcedRmse } };

@@ -4,11 +4,11 @@
 import { z } from "zod";
 import { OPTIMIZERS } from "./optim";
 
-export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla"] as const;
+export const VARIANTS = ["coords", "coords-bn", "coords-in", "onehot", "recurrent", "vanilla", "auxiliary"] as const;
 export type VariantName = (typeof VARIANTS)[number];
 export const CELLS = ["lstm", "gru"] as const;
 export type Cell = (typeof CELLS)[number];
-export const OBJECTIVES = ["mse", "relative"] as const;
+export const OBJECTIVES = ["mse", "relative", "spread"] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
 export const WeightSettingsSchema = z.object({
@@ -23,12 +23,15 @@ export const WeightSettingsSchema = z.object({
   target: z.number().nonnegative().describe("relative error (RMSE / RMS of the weights) that ends the search over networks (default per variant)"),
   patience: z.number().int().nonnegative().describe("stop a run once its relative error has not improved by 1% in N steps; 0 = never (default per variant)"),
   refine: z.number().int().nonnegative().describe("float64 fixed-point refinement steps at the end (default per variant)"),
-  objective: z.enum(OBJECTIVES).describe("mse, or relative (mse / mean(weights²)) for optimizer steps (default per variant)"),
+  newton: z.number().int().nonnegative().describe("then up to N Newton–Krylov steps on f(W) − W, deflated away from the trivial fixpoints (default per variant)"),
+  objective: z.enum(OBJECTIVES).describe("mse, relative (mse / mean(weights²)) or spread (mse / variance of the weights) for optimizer steps (default per variant)"),
   accumulateGradients: z.boolean().describe("never zero the gradients, as the original onehot script (each step uses their running sum)"),
   cell: z.enum(CELLS).describe("recurrent only: the cell"),
+  tradeoff: z.number().nonnegative().describe("auxiliary only: λ in the loss cross-entropy + λ·ρ (ρ = relative error²); 0 = the pure classifier"),
   seed: z.number().int().nonnegative().describe("random seed"),
+  robustness: z.boolean().describe("then perturb the quine by several ε, regenerate repeatedly, and write robustness.json and robustness.png (docs/weights.md, \"Robustness\")"),
 });
 export type WeightSettings = z.infer<typeof WeightSettingsSchema>;
 
 /** The defaults that do not depend on the variant. */
-export const COMMON_DEFAULTS = { accumulateGradients: false, cell: "lstm", seed: 1337 } as const satisfies Partial<WeightSettings>;
+export const COMMON_DEFAULTS = { accumulateGradients: false, cell: "lstm", tradeoff: 1, seed: 1337, robustness: false } as const satisfies Partial<WeightSettings>;

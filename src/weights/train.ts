@@ -18,15 +18,8 @@ import type { QuineNet } from "./net";
 import { makeOptimizer } from "./optim";
 import type { WeightSettings } from "./settings";
 import { Anderson } from "./anderson";
-
-// ---- verdict thresholds ---------------------------------------------------------------------------
-/** Zero quine: the weights' RMS fell below this fraction of their initial RMS. */
-export const ZERO_QUINE_SCALE = 1e-3;
-/** Non-trivial needs a relative error (RMSE / RMS of the weights) below this... */
-export const NONTRIVIAL_RELATIVE_ERROR = 0.1;
-/** ...and an RMSE below this fraction of the weights' standard deviation: predicting every weight as
- * their mean has RMSE = standard deviation, so a quine must do clearly better than a constant. */
-export const NONTRIVIAL_SPREAD = 0.5;
+import { classifyState, rms, std, type Classification, type SelfMap } from "./fixpoint";
+import { NEWTON_SETTINGS, deflate, fixpointResidual, newtonKrylov } from "./newton";
 
 /** Training has found a fixed point when its relative error is below this (float32 arithmetic stalls near 1e-7). */
 export const FIXED_POINT_TOLERANCE = 1e-5;
@@ -35,12 +28,10 @@ const PLATEAU_GAIN = 0.99;
 /** Damping β of the Anderson mixing (1 = none); 0.5 converged more often than 1 at 64×64. */
 const ANDERSON_MIX = 0.5;
 
-export const VERDICTS = ["zero quine", "non-trivial", "failed"] as const;
-export type Verdict = (typeof VERDICTS)[number];
 export const STOP_REASONS = ["epochs", "fixed point", "plateau", "diverged"] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 /** The run's settings training uses (./settings.ts), and a progress callback, called about once a second. */
-export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "accumulateGradients"> & {
+export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "newton" | "patience" | "objective" | "accumulateGradients"> & {
   onProgress?: (p: { step: number; loss: number; bestLoss: number; seconds: number }) => void;
 };
 
@@ -57,22 +48,25 @@ export interface TrainResult {
   /** Float64 refinement steps run, and whether their result replaced the trained weights. */
   refineSteps: number;
   refined: boolean;
+  /** Newton–Krylov steps run (./newton.ts), and whether their result replaced the weights before them. */
+  newtonSteps: number;
+  newtonKept: boolean;
   seconds: number;
 }
 
 export function train(net: QuineNet, settings: TrainSettings): TrainResult {
-  const { epochs, optimizer, lr, regenerate, anderson, refine, patience, objective, accumulateGradients, onProgress } = settings;
+  const { epochs, optimizer, lr, regenerate, anderson, refine, newton, patience, objective, accumulateGradients, onProgress } = settings;
   const params = net.params;
   const initialRms = rms(params);
   let best = Float64Array.from(params);
   let bestLoss = Infinity;
-  let bestScore = Infinity; // what "best" means: the loss, or with --objective relative the loss / mean(θ²)
+  let bestScore = Infinity; // what "best" means: the loss, or with --objective relative/spread the loss / mean(θ²) or / variance
   let bestStep = 0;
   let plateauFrom = { step: 0, relative: Infinity }; // the last step that improved the best relative error by 1%
   /** Records the loss of the current weights, keeps them if best; returns why to stop, if it is time to. */
   const consider = (loss: number, step: number): StopReason | null => {
     const scale = rms(params);
-    const score = objective === "relative" ? loss / scale ** 2 : loss;
+    const score = objective === "relative" ? loss / scale ** 2 : objective === "spread" ? loss / std(params) ** 2 : loss;
     if (score < bestScore) {
       bestScore = score;
       bestLoss = loss;
@@ -104,7 +98,7 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
       const result = net.lossAndGrad();
       loss = result.loss;
       stopped = consider(loss, step);
-      let grad = objective === "relative" ? relativeGradient(params, result.loss, result.grad) : result.grad;
+      let grad = objective === "mse" ? result.grad : scaledGradient(params, result.loss, result.grad, objective);
       if (accumulateGradients) {
         for (let i = 0; i < grad.length; i++) gradientSum[i] += grad[i];
         grad = gradientSum;
@@ -121,16 +115,18 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
   if (!stopped) consider(meanSquaredError(net.predict(), params), step); // the final state
   else step++; // count the step that ended training
   params.set(best);
-  const { refineSteps, refined } = refine > 0 && net.predict64 ? refine64(net, net.predict64, refine, anderson) : { refineSteps: 0, refined: false };
-  return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, seconds: (performance.now() - start) / 1000 };
+  const { refineSteps, refined } = refine > 0 ? refine64(net, refine, anderson) : { refineSteps: 0, refined: false };
+  const { newtonSteps, newtonKept } = newton > 0 ? newton64(net, newton) : { newtonSteps: 0, newtonKept: false };
+  return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, newtonSteps, newtonKept, seconds: (performance.now() - start) / 1000 };
 }
 
 /**
  * Anderson in float64 from the weights in net.params (the best trained); keeps its result only if,
  * rounded to the stored float32, it beats the trained weights in float64. Leaves the kept weights in net.params.
  */
-function refine64(net: QuineNet, predict64: (theta: ArrayLike<number>) => Float64Array, refine: number, anderson: number): { refineSteps: number; refined: boolean } {
+function refine64(net: QuineNet, refine: number, anderson: number): { refineSteps: number; refined: boolean } {
   const params = net.params;
+  const predict64 = (theta: ArrayLike<number>) => net.predict64(theta);
   const trained = Float64Array.from(params);
   const mixer = new Anderson(Math.max(anderson, 1), ANDERSON_MIX);
   let x: Float64Array = Float64Array.from(trained);
@@ -150,65 +146,68 @@ function refine64(net: QuineNet, predict64: (theta: ArrayLike<number>) => Float6
   return { refineSteps, refined };
 }
 
-/** Gradient of mse / mean(θ²) from that of mse: the loss no longer falls when all weights shrink together. */
-function relativeGradient(params: ArrayLike<number>, mse: number, grad: ArrayLike<number>): Float64Array {
+/**
+ * Newton–Krylov in float64 from the weights in net.params, on f(W) − W deflated away from the net's
+ * trivial fixpoints (the deflation scale: NEWTON_SETTINGS.deflation × the weights' RMS or spread); keeps the result, rounded
+ * to the stored precision, only if its relative error beats the weights before it.
+ */
+function newton64(net: QuineNet, steps: number): { newtonSteps: number; newtonKept: boolean } {
+  const params = net.params;
+  const f = (theta: ArrayLike<number>) => net.predict64(theta);
+  const relativeError = (w: ArrayLike<number>) => Math.sqrt(meanSquaredError(f(w), w)) / rms(w);
+  const before = Float64Array.from(params);
+  const scale = NEWTON_SETTINGS.deflation * (net.trivial === "zero" ? rms(before) : std(before));
+  const { weights, residuals } = newtonKrylov(deflate(fixpointResidual(f), scale, net.trivial), before, { ...NEWTON_SETTINGS, steps });
+  const errorBefore = relativeError(before);
+  params.set(weights);
+  const newtonKept = relativeError(params) < errorBefore;
+  if (!newtonKept) params.set(before);
+  return { newtonSteps: residuals.length - 1, newtonKept };
+}
+
+/**
+ * Gradient of mse / mean(θ²) (relative) or mse / variance(θ) (spread) from that of mse: the loss no
+ * longer falls when all weights shrink together, or (spread) when they all move toward one constant.
+ */
+function scaledGradient(params: ArrayLike<number>, mse: number, grad: ArrayLike<number>, objective: "relative" | "spread"): Float64Array {
   const n = params.length;
-  let meanSquare = 0;
-  for (let i = 0; i < n; i++) meanSquare += params[i] * params[i] / n;
+  let mean = 0;
+  if (objective === "spread") for (let i = 0; i < n; i++) mean += params[i] / n;
+  let scale = 0; // mean(θ²), or the variance
+  for (let i = 0; i < n; i++) scale += (params[i] - mean) ** 2 / n;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = grad[i] / meanSquare - (2 * mse * params[i]) / (n * meanSquare * meanSquare);
+  for (let i = 0; i < n; i++) out[i] = grad[i] / scale - (2 * mse * (params[i] - mean)) / (n * scale * scale);
   return out;
 }
 
+
 export interface Assessment {
   rmse: number;
-  /** rmse / RMS of the weights; null when every weight is exactly 0 (0/0). */
+  /** rmse / RMS of the weights; null when every weight is exactly 0 (0/0). Its square is ρ = L_SR / Σθ². */
   relativeError: number | null;
   /** rmse / standard deviation of the weights (1 = no better than predicting their mean); null when they are all equal. */
-  errorOverSpread: number | null;
+  spreadError: number | null;
   weightRange: [number, number];
   weightRms: number;
-  verdict: Verdict;
-  /** One sentence saying why. */
-  reason: string;
+  weightStd: number;
+  /** Where the weights stand under their own self-application (./fixpoint.ts). */
+  endState: Classification;
 }
 
-/** Compares weights with their predictions and gives the verdict (thresholds above). */
-export function assess(weights: ArrayLike<number>, predicted: ArrayLike<number>, initialRms: number): Assessment {
+/** Compares weights with their predictions and classifies the weights' state under f (./fixpoint.ts). */
+export function assess(f: SelfMap, weights: ArrayLike<number>, predicted: ArrayLike<number>, initialRms: number): Assessment {
   const n = weights.length;
   const rmse = Math.sqrt(meanSquaredError(predicted, weights));
   const weightRms = rms(weights);
-  let lo = Infinity, hi = -Infinity, mean = 0;
+  let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < n; i++) {
     lo = Math.min(lo, weights[i]);
     hi = Math.max(hi, weights[i]);
-    mean += weights[i] / n;
   }
-  let variance = 0;
-  for (let i = 0; i < n; i++) variance += (weights[i] - mean) ** 2 / n;
-  const std = Math.sqrt(variance);
+  const weightStd = std(weights);
   const relativeError = weightRms > 0 ? rmse / weightRms : null;
-  const errorOverSpread = std > 0 ? rmse / std : null;
-  const fmt = (x: number) => x.toExponential(2);
-  let verdict: Verdict;
-  let reason: string;
-  if (!Number.isFinite(rmse) || !Number.isFinite(weightRms)) {
-    verdict = "failed";
-    reason = "training diverged (the loss is not finite).";
-  } else if (weightRms < ZERO_QUINE_SCALE * initialRms) {
-    verdict = "zero quine";
-    reason = `the weights collapsed toward 0: RMS ${fmt(weightRms)}, from ${fmt(initialRms)} at the start (threshold ${ZERO_QUINE_SCALE} × initial).`;
-  } else if (relativeError !== null && relativeError < NONTRIVIAL_RELATIVE_ERROR && (errorOverSpread === null || errorOverSpread < NONTRIVIAL_SPREAD)) {
-    verdict = "non-trivial";
-    reason = `relative error ${fmt(relativeError)} < ${NONTRIVIAL_RELATIVE_ERROR} on weights of RMS ${fmt(weightRms)}, and RMSE is ${fmt(errorOverSpread ?? 0)} of their spread.`;
-  } else {
-    verdict = "failed";
-    reason =
-      relativeError !== null && relativeError >= NONTRIVIAL_RELATIVE_ERROR
-        ? `relative error ${fmt(relativeError)} is not below ${NONTRIVIAL_RELATIVE_ERROR}.`
-        : `RMSE is ${fmt(errorOverSpread ?? NaN)} of the weights' spread (not below ${NONTRIVIAL_SPREAD}): hardly better than predicting one constant.`;
-  }
-  return { rmse, relativeError, errorOverSpread, weightRange: [lo, hi], weightRms, verdict, reason };
+  const spreadError = weightStd > 0 ? rmse / weightStd : null;
+  return { rmse, relativeError, spreadError, weightRange: [lo, hi], weightRms, weightStd, endState: classifyState(f, weights, initialRms) };
 }
 
 export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -217,8 +216,3 @@ export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return s / a.length;
 }
 
-function rms(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s / a.length);
-}

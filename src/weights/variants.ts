@@ -9,6 +9,7 @@
 //   onehot     one-hot(r) ‖ one-hot(c) ─ fixed 2N→N with bias ─ ReLU ─ trainable N×N ─ ReLU ─ fixed N→1
 //   vanilla    one-hot(i) ─ fixed P→h ─ trainable h×h ─ SELU ─ trainable h×h ─ SELU ─ trainable h→1
 //   recurrent  LSTM/GRU reading and writing the sequence of its own parameters (./recurrent.ts)
+//   auxiliary  vanilla's kind of network that also classifies MNIST digits (./auxiliary.ts)
 //
 // Because the fixed front of the first four networks does not change, its output (the N² × N
 // "features" after the first ReLU) is computed once; the trainable part is then one matrix product.
@@ -19,13 +20,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-layers";
 import { Random } from "./random";
 import { recurrentQuine } from "./recurrent";
+import { auxiliaryQuine } from "./auxiliary";
 import type { Cell, VariantName, WeightSettings } from "./settings";
-import type { QuineNet } from "./net";
+import { SELU_ALPHA, SELU_SCALE, selu64, type QuineNet } from "./net";
 import { FIXED_POINT_TOLERANCE } from "./train";
 
 /** Default settings per variant: the ones that reach the targets of docs/weights.md. */
-export type VariantDefaults = Pick<WeightSettings, "size" | "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "patience" | "objective" | "tries" | "target">;
-const PLAIN = { anderson: 0, tries: 1, refine: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
+export type VariantDefaults = Pick<WeightSettings, "size" | "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "newton" | "patience" | "objective" | "tries" | "target">;
+const PLAIN = { anderson: 0, tries: 1, refine: 0, newton: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
 const FIXED_POINT = { ...PLAIN, regenerate: 1, anderson: 10, tries: 10, refine: 100 } as const;
 export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
   coords: { size: 16, epochs: 1000, optimizer: "rmsprop", lr: 1e-2, regenerate: 1, ...PLAIN },
@@ -37,13 +39,12 @@ export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
   // relative loss: with the plain one Adam lowers the loss mostly by shrinking every weight;
   // Anderson-mixed regeneration, because plain regeneration shrinks or blows up the weights' scale
   vanilla: { size: 100, epochs: 200, optimizer: "adam", lr: 1e-3, regenerate: 10, ...PLAIN, anderson: 5, objective: "relative" },
+  // Adam steps on batches of digits, loss cross-entropy + λ·ρ (./auxiliary.ts): 800 steps of 100 = 10 passes over the 7,996 training digits
+  auxiliary: { size: 16, epochs: 800, optimizer: "adam", lr: 1e-3, regenerate: 0, ...PLAIN },
 };
 
 /** Epsilon of the parameter-free normalizations (PyTorch's BatchNorm1d/InstanceNorm1d default). */
 const NORM_EPS = 1e-5;
-/** SELU constants (Klambauer et al. 2017), as tf.selu uses them. */
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
 
 export interface NetOptions {
   variant: VariantName;
@@ -65,6 +66,8 @@ export function buildNet({ variant, size, seed, cell }: NetOptions): QuineNet {
       return vanillaQuine(size, rng);
     case "recurrent":
       return recurrentQuine(size, cell, rng);
+    case "auxiliary":
+      return auxiliaryQuine(size, rng);
   }
 }
 
@@ -152,6 +155,7 @@ function matrixQuine(n: number, features: Float32Array, weights: Float32Array, r
     params: weights,
     layout: [n, n],
     precision: "float32",
+    trivial: "zero",
     predict() {
       return take(tf.tidy(() => forward(tf.tensor2d(weights, [n, n])).y));
     },
@@ -235,9 +239,10 @@ function vanillaQuine(h: number, rng: Random): QuineNet {
   // selu'(z) = scale for z > 0, scale·alpha·e^z otherwise
   const seluGrad = (z: tf.Tensor) =>
     tf.add(tf.mul(tf.exp(tf.minimum(z, 0)), SELU_SCALE * SELU_ALPHA), tf.mul(tf.step(z), SELU_SCALE * (1 - SELU_ALPHA)));
-  const net: Omit<QuineNet, "evaluate" | "summary" | "layout"> = {
+  const net: Omit<QuineNet, "evaluate" | "summary" | "layout" | "predict64"> = {
     params,
     precision: "float32",
+    trivial: "zero",
     predict() {
       return take(tf.tidy(() => forward().y));
     },
@@ -259,7 +264,6 @@ function vanillaQuine(h: number, rng: Random): QuineNet {
     dispose: () => tf.dispose([X, Xt]),
   };
   const forward64 = (theta: ArrayLike<number>): Float64Array => {
-    const selu = (x: number) => (x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * (Math.exp(x) - 1));
     const layer = (input: ArrayLike<number>, offset: number): Float64Array => {
       const out = new Float64Array(count * h);
       for (let i = 0; i < count; i++)
@@ -267,7 +271,7 @@ function vanillaQuine(h: number, rng: Random): QuineNet {
           const x = input[i * h + k];
           for (let j = 0; j < h; j++) out[i * h + j] += x * theta[offset + k * h + j];
         }
-      for (let i = 0; i < out.length; i++) out[i] = selu(out[i]);
+      for (let i = 0; i < out.length; i++) out[i] = selu64(out[i]);
       return out;
     };
     const a2 = layer(layer(projection, 0), h * h);
