@@ -118,7 +118,7 @@ function trainUntilExact(source, options = {}) {
   const w = createWeights(vocab.length, s.hidden, s.seed);
   const vars = Object.values(w);
   const model = { vocab, weights: w };
-  const optimizer = tf.train.adam(s.learningRate);
+  const optimizer = rt.adam(s.learningRate, s.clipNorm);
   const start = Date.now();
   const history = [];
   let starts = rt.zeroState(B, s.hidden);
@@ -151,14 +151,9 @@ function trainUntilExact(source, options = {}) {
         const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(tgt, "int32"), V), tf.logSoftmax(z)), 1);
         return tf.div(tf.sum(tf.mul(logLikelihood, weight)), -msk.reduce((a, b) => a + b));
       }, vars);
-      const clipped = tf.tidy(() => {
-        const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
-        const scale = tf.minimum(1, tf.div(s.clipNorm, tf.add(norm, 1e-6)));
-        return Object.entries(grads).map(([name, g]) => ({ name, tensor: tf.mul(g, scale) }));
-      });
-      optimizer.applyGradients(clipped);
+      optimizer.applyGradients(grads);
       loss += value.dataSync()[0] / windows.length;
-      tf.dispose([value, grads, clipped]);
+      tf.dispose([value, grads]);
     }
     starts = rt.zeroState(B, s.hidden);
     starts.h.set(state.h.subarray(0, (B - 1) * s.hidden), s.hidden);

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import * as rt from "../src/runtime";
 import { binaryModule, compileKernel, KERNEL_BINARY_MODULE } from "../scripts/build-kernel";
+import { trainUntilExact } from "../src/quine/train";
 
 const V = 7; // symbols
 const H = 8; // hidden units
@@ -235,6 +236,98 @@ test("one thread or two give identical bytes (the helper thread takes half of ea
   }
 });
 
+/** The output layer's value and gradients (x, kernel, bias) under loss sum(y * upstream), on one kernel and thread count. */
+function linearOn(kernel: "wasm" | "js", { M, K, N, seed }: { M: number; K: number; N: number; seed: number }, threads: 1 | 2 = 2) {
+  rt.setKernel(kernel, threads);
+  try {
+    const params = [tf.tensor2d(randoms(M * K, seed, 0.9), [M, K]), tf.tensor2d(randoms(K * N, seed + 1, 0.5), [K, N]), tf.tensor1d(randoms(N, seed + 2))];
+    const upstream = tf.tensor2d(randoms(M * N, seed + 3), [M, N]);
+    let y: Float32Array = new Float32Array(0);
+    const { value, grads } = tf.valueAndGrads((x: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => {
+      const out = rt.linear(x as tf.Tensor2D, k as tf.Tensor2D, b as tf.Tensor1D);
+      y = out.dataSync() as Float32Array;
+      return tf.sum(tf.mul(out, upstream));
+    })(params);
+    const result = { y, grads: grads.map((g) => g.dataSync() as Float32Array) };
+    tf.dispose([value, ...grads, ...params, upstream]);
+    return result;
+  } finally {
+    rt.setKernel("auto");
+  }
+}
+
+test("the output layer on the wasm kernel gives TensorFlow.js's values and gradients, the same bytes on one thread or two", async () => {
+  await rt.initBackend("wasm");
+  // Symbols that are and are not a multiple of 4 (the kernel pads them), rows around its 4-row tiles.
+  for (const c of [{ M: 1, K: 4, N: 3, seed: 1 }, { M: 7, K: 8, N: 4, seed: 2 }, { M: 15, K: 12, N: 9, seed: 3 }, { M: 256, K: 128, N: 90, seed: 4 }]) {
+    const [one, two, js] = [linearOn("wasm", c, 1), linearOn("wasm", c, 2), linearOn("js", c)];
+    const shape = JSON.stringify(c);
+    assert.ok(relativeError(two.y, js.y) < 1e-5, `outputs ${shape}: ${relativeError(two.y, js.y)}`);
+    ["x", "kernel", "bias"].forEach((name, k) => {
+      const error = relativeError(two.grads[k], js.grads[k]);
+      assert.ok(error < 1e-5, `gradient of ${name} ${shape}: relative error ${error}`);
+      assert.deepEqual(Buffer.from(two.grads[k].buffer), Buffer.from(one.grads[k].buffer), `gradient of ${name} ${shape}, one thread or two`);
+    });
+    assert.deepEqual(Buffer.from(two.y.buffer), Buffer.from(one.y.buffer), `outputs ${shape}, one thread or two`);
+  }
+});
+
+/** Five Adam steps on three variables with seeded gradients of growing norms (0.7 to 180); the variables' values after them. */
+function adamSteps(makeOptimizer: () => rt.Optimizer): Float32Array[] {
+  const shapes = [[7], [3, 5], [129]];
+  const variables = shapes.map((shape, k) => tf.variable(tf.tensor(randoms(shape.reduce((a, b) => a * b), 90 + k), shape)));
+  const optimizer = makeOptimizer();
+  for (let step = 0; step < 5; step++) {
+    const gradients = variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(randoms(v.size, 100 * step + k, 0.1 * 4 ** step), v.shape) }));
+    optimizer.applyGradients(gradients);
+    tf.dispose(gradients.map((g) => g.tensor));
+  }
+  optimizer.dispose();
+  const values = variables.map((v) => v.dataSync() as Float32Array);
+  tf.dispose(variables);
+  return values;
+}
+
+test("Adam on the wasm kernel gives tf.train.adam's bytes, on one thread or two; clipped, the JavaScript kernel's values", async () => {
+  await rt.initBackend("wasm");
+  const reference = adamSteps(() => tf.train.adam(0.01));
+  rt.setKernel("js");
+  const clippedReference = adamSteps(() => rt.adam(0.01, 0.5)); // clipped at every step
+  const clipped: Float32Array[][] = [];
+  for (const threads of [1, 2] as const) {
+    rt.setKernel("wasm", threads);
+    try {
+      const ours = adamSteps(() => rt.adam(0.01));
+      reference.forEach((values, k) => assert.deepEqual(Buffer.from(ours[k].buffer), Buffer.from(values.buffer), `variable ${k}, ${threads} thread(s)`));
+      clipped.push(adamSteps(() => rt.adam(0.01, 0.5)));
+    } finally {
+      rt.setKernel("auto");
+    }
+  }
+  clippedReference.forEach((values, k) => {
+    assert.ok(relativeError(clipped[1][k], values) < 1e-5, `clipped, variable ${k}: relative error ${relativeError(clipped[1][k], values)}`);
+    assert.deepEqual(Buffer.from(clipped[1][k].buffer), Buffer.from(clipped[0][k].buffer), `clipped, variable ${k}: one thread or two`);
+  });
+  assert.ok(relativeError(clippedReference[2], reference[2]) > 1e-3, "the clipping changed the steps");
+});
+
+test("a training gives bitwise-identical weights on one thread or two (same seed)", async () => {
+  await rt.initBackend("wasm");
+  const text = "function hello(name) {\n  return `hello, ${name}!`;\n}\n".repeat(4);
+  const [one, two] = ([1, 2] as const).map((threads) => {
+    rt.setKernel("wasm", threads);
+    try {
+      const trained = trainUntilExact(text, { hidden: 32, maxEpochs: 6 });
+      const hash = rt.weightsHash(trained.model.weights);
+      tf.dispose(Object.values(trained.model.weights));
+      return hash;
+    } finally {
+      rt.setKernel("auto");
+    }
+  });
+  assert.equal(two, one);
+});
+
 test("falls back to JavaScript: when chosen, and for a hidden size the wasm kernel cannot take", async () => {
   await rt.initBackend("wasm");
   assert.equal(rt.setKernel("js"), "js");
@@ -258,7 +351,7 @@ test("rejects tokens outside the kernel's rows and windows that do not fit the s
   tf.dispose([kernel, recurrent, bias]);
 });
 
-test("leaves no tensors behind: tf.memory().numTensors is flat over training steps", async () => {
+test("leaves no tensors behind: tf.memory().numTensors is flat over training steps (LSTM and output layer)", async () => {
   await rt.initBackend("wasm");
   const V = 9, H = 16, B = 4, T = 8;
   const kernel = tf.variable(tf.tensor2d(randoms(V * 4 * H, 80, 0.5), [V, 4 * H]));
@@ -267,13 +360,16 @@ test("leaves no tensors behind: tf.memory().numTensors is flat over training ste
   const optimizer = tf.train.adam(1e-2);
   const state = rt.zeroState(B, H);
   const tokens = Int32Array.from(randoms(B * T, 83), (r) => Math.min(V - 1, Math.floor((r + 1) * V / 2)));
-  const trainStep = () => optimizer.minimize(() => tf.mean(tf.square(rt.lstmSequence(tokens, B, state, kernel, recurrent, bias))), true)?.dispose();
+  const outKernel = tf.variable(tf.tensor2d(randoms(H * V, 84, 0.5), [H, V]));
+  const outBias = tf.variable(tf.zeros<tf.Rank.R1>([V]));
+  const logits = () => rt.linear(rt.lstmSequence(tokens, B, state, kernel, recurrent, bias), outKernel, outBias);
+  const trainStep = () => optimizer.minimize(() => tf.mean(tf.square(logits())), true)?.dispose();
   trainStep(); // the optimizer's own slots appear on the first step
   const before = tf.memory().numTensors;
   for (let k = 0; k < 5; k++) trainStep();
   assert.equal(tf.memory().numTensors, before);
   optimizer.dispose();
-  tf.dispose([kernel, recurrent, bias]);
+  tf.dispose([kernel, recurrent, bias, outKernel, outBias]);
 });
 
 test("the committed binary is the one the AssemblyScript source compiles to", () => {

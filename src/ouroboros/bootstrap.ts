@@ -177,7 +177,7 @@ async function runGeneration(
     const metrics: GenerationMetrics = {
       ...base, wallSeconds: round((Date.now() - started) / 1000, 3), status: "dead", reason: sentence(reason), epochs: 0,
       charsPerSecond: 0, backend: null, seed: null, emittedHash: null, weightsHash: null, textFixpoint: false, weightsFixpoint: null,
-      changedLines: 0, history: [], claim: null, decode: null, parameters: null,
+      changedLines: 0, history: [], claim: null, decode: null, parameters: null, kernel: null,
     };
     writeGeneration(dir, { metrics, program, emitted: null, model: null });
     return metrics;
@@ -214,6 +214,7 @@ async function runGeneration(
     claim,
     decode,
     parameters,
+    kernel: result.kernel,
   };
   writeGeneration(dir, { metrics, program, emitted, model: result.files });
   return metrics;

@@ -84,19 +84,31 @@ function fsStub(programPath: string, text: string): Record<string, unknown> {
   return stub;
 }
 
-const TYPED_ARRAYS: Record<string, new (length: number) => ArrayLike<number> & { [i: number]: number }> = {
+/** The typed arrays a program may hand over, by name: made from a length (then filled) or from their bytes. */
+const TYPED_ARRAYS: Record<string, { new (length: number): ArrayLike<number> & { [i: number]: number }; new (buffer: ArrayBuffer): unknown }> = {
   Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Uint8Array, Uint8ClampedArray, Uint16Array, Uint32Array,
 };
+
+/** The sandbox's side of its typed arrays' crossings (see sandboxSetup), once the sandbox is set up. */
+let programArrays: ProgramArrays | undefined;
 
 /**
  * A typed array from the sandbox's realm, copied into this one. vm2 hands host code such an array
  * as a proxy that no host check (`util.types.isTypedArray`) recognises: TensorFlow.js would take
- * it for a nested array and hang or misread it. Plain arrays are copied the same way, one level.
+ * it for a nested array and hang or misread it. A genuine one crosses in bulk, as a string its own
+ * realm makes of its bytes (a proxy's element reads cost about 0.4 µs each); anything else that
+ * says it is one is copied element by element. Plain arrays are copied the same way, one level.
  */
 function hostCopy(value: unknown): unknown {
   if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
   const Typed = TYPED_ARRAYS[Object.prototype.toString.call(value).slice(8, -1)];
   if (Typed) {
+    const bulk = programArrays?.encode(value);
+    const Genuine = typeof bulk === "string" ? TYPED_ARRAYS[bulk.slice(0, bulk.indexOf(":"))] : undefined;
+    if (typeof bulk === "string" && Genuine) {
+      const bytes = Buffer.from(bulk.slice(bulk.indexOf(":") + 1), "latin1");
+      return new Genuine(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    }
     const source = value as ArrayLike<number>;
     const copy = new Typed(source.length);
     for (let i = 0; i < copy.length; i++) copy[i] = source[i];
@@ -142,29 +154,35 @@ function tfForProgram(): Record<string, unknown> {
  * Makes `tensor.dataSync()`, when the program itself calls it, return a typed array of the
  * program's own realm. vm2 hands the program a host array as a proxy whose every element read
  * costs about 0.4 µs, and the trainer reads every logit of every pass: that made training in the
- * sandbox 3× slower than outside it. The data crosses instead as a latin1 string (a primitive,
- * which vm2 passes as is) to `decode`, a function the sandbox set up before the program ran.
+ * sandbox 3× slower than outside it. The data crosses instead as a string (a primitive, which vm2
+ * passes as is) to `decode`, a function the sandbox set up before the program ran.
  * Calls from host code (TensorFlow.js itself, the runtime, collect) keep the host's own arrays.
  */
-function programRealmData(programPath: string, decode: (bytes: string, type: string) => unknown): void {
+function programRealmData(programPath: string, { decode }: ProgramArrays): void {
   const hostDataSync = tf.Tensor.prototype.dataSync;
-  // The caller of dataSync, past vm2's bridge frame: stack lines are "Error", this function,
-  // dataSync, callers. A short stack, since the runtime's kernels call dataSync often too.
+  // Whether the caller of dataSync, past vm2's bridge frames, is the program. Call sites, not the
+  // stack's text: formatting the stack cost more than the check, and the runtime's kernels call
+  // dataSync several times per window.
   const calledByProgram = (): boolean => {
-    const limit = Error.stackTraceLimit;
+    const [limit, prepare] = [Error.stackTraceLimit, Error.prepareStackTrace];
     Error.stackTraceLimit = 6;
-    const stack = new Error().stack ?? "";
-    Error.stackTraceLimit = limit;
-    for (const line of stack.split("\n").slice(3)) {
-      if (!line.includes("/vm2/lib/bridge.js")) return line.includes(`${programPath}:`);
+    Error.prepareStackTrace = (_, sites) => sites;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, programDataSync);
+    const sites = holder.stack ?? [];
+    [Error.stackTraceLimit, Error.prepareStackTrace] = [limit, prepare];
+    for (const site of sites) {
+      const file = site.getFileName() ?? "";
+      if (!file.endsWith("/vm2/lib/bridge.js")) return file === programPath;
     }
     return false;
   };
-  tf.Tensor.prototype.dataSync = function (this: tf.Tensor) {
+  function programDataSync(this: tf.Tensor) {
     const data = hostDataSync.call(this);
     if (!(data instanceof Float32Array || data instanceof Int32Array) || !calledByProgram()) return data;
-    return decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1"), data.constructor.name);
-  } as typeof hostDataSync;
+    return decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf16le"), data.constructor.name);
+  }
+  tf.Tensor.prototype.dataSync = programDataSync as typeof hostDataSync;
 }
 
 /** Copies what a program published into plain values of this realm, checking each field. */
@@ -187,7 +205,8 @@ async function collect(result: Publication, backend: string): Promise<ChildMessa
   const files = await runtime.modelFiles({ vocab, weights });
   // JSON, not the objects themselves: the history lives in the sandbox's realm and cannot be cloned.
   const plainHistory = Array.isArray(history) ? (JSON.parse(JSON.stringify(history)) as unknown[]) : [];
-  return { type: "result", text, files, epochs, seed, exact: exact === true, history: plainHistory, backend };
+  const kernel = { name: runtime.kernelName(), threads: runtime.kernelThreads() };
+  return { type: "result", text, files, epochs, seed, exact: exact === true, history: plainHistory, backend, kernel };
 }
 
 // vm2 swallows the rejections of promise chains built in the sandbox, so an error thrown in
@@ -278,13 +297,21 @@ function programOutput(): ProgramOutput {
   };
 }
 
+/** How typed arrays cross between the program's realm and this one in bulk, as strings (primitives, which vm2 passes as they are). */
+interface ProgramArrays {
+  /** A Float32Array or Int32Array of the program's realm from its bytes, two to a character (utf16le). */
+  decode: (bytes: string, type: string) => unknown;
+  /** "Type:bytes" (latin1) for a genuine typed array of the program's realm, else undefined. */
+  encode: (value: unknown) => string | undefined;
+}
+
 /**
  * Runs once in the vm2 sandbox before the program: no `process` (NodeVM's stand-in included) and no
- * network globals. It returns the decoder that programRealmData needs, made of the realm's own
- * constructors as they are before the program can change them. Written as a function so it is
- * type-checked and linted; vm2 runs its source text.
+ * network globals. It returns the crossings that programRealmData and hostCopy need, made of the
+ * realm's own constructors and methods as they are before the program can change them. Written as
+ * a function so it is type-checked and linted; vm2 runs its source text.
  */
-function sandboxSetup(): (bytes: string, type: string) => unknown {
+function sandboxSetup(): ProgramArrays {
   "use strict";
   const deny = (what: string): PropertyDescriptor => ({
     get() {
@@ -294,13 +321,55 @@ function sandboxSetup(): (bytes: string, type: string) => unknown {
   });
   Object.defineProperty(globalThis, "process", deny("process (a program has no access to the process or its environment)"));
   for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "EventSource"]) Object.defineProperty(globalThis, name, deny(`${name} (network)`));
-  const U8 = Uint8Array, F32 = Float32Array, I32 = Int32Array;
-  const charCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt) as (text: string, i: number) => number;
-  return (bytes, type) => {
-    const b = new U8(bytes.length);
-    for (let i = 0; i < bytes.length; i++) b[i] = charCodeAt(bytes, i);
-    return type === "Int32Array" ? new I32(b.buffer) : new F32(b.buffer);
+  const U8 = Uint8Array, U16 = Uint16Array, F32 = Float32Array, I32 = Int32Array;
+  const call = Function.prototype.call;
+  const charCodeAt = call.bind(String.prototype.charCodeAt) as (text: string, i: number) => number;
+  const fromCharCodes = Function.prototype.apply.bind(String.fromCharCode) as (self: null, codes: Uint8Array) => string;
+  const subarray = call.bind(U8.prototype.subarray) as (array: Uint8Array, from: number, to: number) => Uint8Array;
+  // %TypedArray%.prototype's getters read internal slots: a fake typed array cannot pass them.
+  const typedArrayPrototype = Object.getPrototypeOf(U8.prototype) as object;
+  const getter = (key: PropertyKey) => call.bind(Object.getOwnPropertyDescriptor(typedArrayPrototype, key)?.get as () => unknown);
+  const [tagOf, bufferOf, offsetOf, lengthOf] = [getter(Symbol.toStringTag), getter("buffer"), getter("byteOffset"), getter("byteLength")] as
+    [(a: unknown) => string | undefined, (a: unknown) => ArrayBuffer, (a: unknown) => number, (a: unknown) => number];
+  return {
+    decode: (bytes, type) => {
+      const b = new U16(bytes.length);
+      for (let i = 0; i < bytes.length; i++) b[i] = charCodeAt(bytes, i);
+      return type === "Int32Array" ? new I32(b.buffer) : new F32(b.buffer);
+    },
+    encode: (value) => {
+      const type = tagOf(value);
+      if (type === undefined) return undefined;
+      const bytes = new U8(bufferOf(value), offsetOf(value), lengthOf(value));
+      let text = `${type}:`;
+      for (let i = 0; i < bytes.length; i += 8192) text += fromCharCodes(null, subarray(bytes, i, i + 8192));
+      return text;
+    },
   };
+}
+
+/**
+ * The standard globals a program's loops look up (ECMAScript's own, nothing of Node's or the host's).
+ * In a vm context every global lookup goes through Node's interceptors, about 30 times the cost
+ * of a local variable's, and the trainer looks up Math and Infinity for every logit of every pass.
+ */
+const REALM_GLOBALS = ["Math", "Infinity", "NaN", "undefined", "Object", "Array", "Number", "String", "Boolean", "Symbol",
+  "BigInt", "Date", "JSON", "Reflect", "Map", "Set", "WeakMap", "Promise", "Error", "TypeError", "RangeError", "RegExp",
+  "ArrayBuffer", "DataView", "Float32Array", "Float64Array", "Int8Array", "Int16Array", "Int32Array", "Uint8Array",
+  "Uint8ClampedArray", "Uint16Array", "Uint32Array", "parseInt", "parseFloat", "isNaN", "isFinite"];
+
+/**
+ * The program's text inside a function whose parameters are REALM_GLOBALS, handed the realm's own
+ * values when it starts, so that its loops read locals. It gains nothing it did not have; the one
+ * difference a program could see is that replacing such a global on globalThis later does not
+ * change the name in its own code. The prefix takes no line (line numbers stay the program's),
+ * the program's "use strict" stays the first statement of its own function, and its own
+ * declarations (even `const Math`) live in an inner function of their own, so they cannot clash.
+ */
+function withLocalGlobals(text: string): string {
+  const names = REALM_GLOBALS.join(", ");
+  const body = text.startsWith("#!") ? `//${text.slice(2)}` : text; // as vm2 does with a shebang
+  return `(function (${names}) { return (function () {${body}\n}).call(this); }).call(this, ${names});`;
 }
 
 /** The inner wall: the program runs in a vm2 NodeVM that offers only ALLOWED_MODULES. */
@@ -320,11 +389,12 @@ function runInVm2(programPath: string, text: string, runtimeForProgram: Record<s
     const plain = (a: unknown): unknown => (typeof a === "function" ? "[function]" : typeof a === "object" && a !== null ? "[object]" : a);
     vm.on(`console.${level}`, (...args: unknown[]) => log(format(...args.map(plain))));
   }
-  const decode = vm.run(`return (${sandboxSetup.toString()})();`, { filename: "sandbox-setup.js", wrapper: "none" }) as (bytes: string, type: string) => unknown;
-  programRealmData(programPath, decode);
+  programArrays = vm.run(`return (${sandboxSetup.toString()})();`, { filename: "sandbox-setup.js", wrapper: "none" }) as ProgramArrays;
+  programRealmData(programPath, programArrays);
   let script: VMScript;
   try {
-    script = new VMScript(text, programPath).compile();
+    new VMScript(text, programPath).compile(); // the program alone must parse, whatever the wrapper would make of it
+    script = new VMScript(withLocalGlobals(text), programPath).compile();
   } catch (error) {
     return die(`does not parse: ${firstLine(error instanceof Error ? error.message : String(error))}`);
   }
@@ -381,6 +451,9 @@ async function main(): Promise<void> {
   } catch (error) {
     return die(`the ${backendArg} backend could not start: ${firstLine(error instanceof Error ? error.message : String(error))}`);
   }
+  // One thread for the kernel, whatever the walls: the permission model refuses worker threads, and
+  // the test modes without it must train as a sandbox does. (The bits are the same on one or two.)
+  runtime.setKernel("auto", 1);
   // Nothing in this process needs the network once the backend is up: take the easy door away too.
   delete (globalThis as { fetch?: unknown }).fetch;
   const output = programOutput();

@@ -3,7 +3,7 @@
 // child runs an untrusted program, and without the inner wall the program can send anything itself.
 //   { type: "log", line }       a line of text from the program
 //   { type: "progress", epoch } a training pass, as a record (rt.progress)
-//   { type: "result", ... }     what the program published (text, model files, epochs, ...)
+//   { type: "result", ... }     what the program published (text, model files, epochs, ...), and the kernel it trained on
 //   { type: "dead", reason }    the program broke a rule, threw, did not parse or ended without a result
 // A new kind of message is one more member of the union.
 import { z } from "zod";
@@ -20,6 +20,10 @@ const LogMessage = z.object({ type: z.literal("log"), line: z.string().max(LINE_
 
 const ProgressMessage = z.object({ type: z.literal("progress"), epoch: EpochSchema });
 
+/** The LSTM kernel a training ran on: "wasm" or "js", and its threads (one in the sandbox, which refuses worker threads). */
+export const KernelRecordSchema = z.object({ name: z.enum(["wasm", "js"]), threads: z.number().int().positive() });
+export type KernelRecord = z.infer<typeof KernelRecordSchema>;
+
 const ResultMessage = z.object({
   type: z.literal("result"),
   text: z.string(),
@@ -29,6 +33,7 @@ const ResultMessage = z.object({
   exact: z.boolean(),
   history: z.array(z.unknown()),
   backend: z.string().max(LINE_MAX),
+  kernel: KernelRecordSchema,
 });
 
 const DeadMessage = z.object({ type: z.literal("dead"), reason: z.string().max(LINE_MAX) });

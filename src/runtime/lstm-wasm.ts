@@ -12,17 +12,22 @@ import { LSTM_WASM_BASE64 } from "./wasm/binary";
 type Pointer = number; // a byte offset into the kernel's memory
 
 /** The kernel's functions, in the order the worker knows them by (see HELPER_SOURCE). */
-const JOBS = ["forward", "backwardSteps", "backwardWeights"] as const;
+const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward", "sumSquares", "adam"] as const;
 
 interface KernelExports {
   heapBase(): Pointer;
   forward(T: number, B: number, H: number, b0: number, b1: number, kernel: Pointer, recurrent: Pointer, bias: Pointer,
     tokens: Pointer, hAll: Pointer, cAll: Pointer, gates: Pointer, tanhC: Pointer, hs: Pointer): void;
-  transpose(H: number, recurrent: Pointer, recurrentT: Pointer): void;
+  transpose(rows: number, cols: number, from: Pointer, to: Pointer): void;
   backwardSteps(T: number, B: number, H: number, b0: number, b1: number, recurrentT: Pointer, cAll: Pointer, gates: Pointer,
     tanhC: Pointer, dhs: Pointer, dh: Pointer, dc: Pointer): void;
   backwardWeights(T: number, B: number, H: number, V: number, n0: number, n1: number, tokens: Pointer, hAll: Pointer,
     gates: Pointer, dKernel: Pointer, dRecurrent: Pointer, dBias: Pointer): void;
+  linearForward(M: number, K: number, N: number, r0: number, r1: number, x: Pointer, w: Pointer, b: Pointer, y: Pointer): void;
+  linearBackward(M: number, K: number, N: number, r0: number, r1: number, n0: number, n1: number, x: Pointer, dy: Pointer,
+    wT: Pointer, dx: Pointer, dw: Pointer, db: Pointer): void;
+  sumSquares(e0: number, e1: number, data: Pointer, out: Pointer): void;
+  adam(e0: number, e1: number, params: Pointer, value: Pointer, grad: Pointer, m: Pointer, v: Pointer): void;
 }
 
 /** The kernel: its functions, its memory, and the helper thread if one runs. */
@@ -133,8 +138,28 @@ export interface WindowShape {
 }
 
 /**
- * Byte offsets of every array of one window in the kernel's memory, growing it to fit. `saved` is
- * the one contiguous span hAll, cAll, gates, tanhC that the backward pass needs from the forward.
+ * Byte offsets for arrays of the given sizes (in 4-byte elements), one after the other in the
+ * kernel's memory past its own data, growing the memory to fit. Each call's arrays are scratch:
+ * a call copies in what it reads and copies out what it returns.
+ */
+function place<Name extends string>(wasm: WasmKernel, sizes: Record<Name, number>, what: string): Record<Name, Pointer> {
+  let next = Math.ceil(wasm.exports.heapBase() / 16) * 16;
+  const at = {} as Record<Name, Pointer>;
+  for (const [name, count] of Object.entries(sizes) as [Name, number][]) {
+    at[name] = next;
+    next += Math.ceil(count / 4) * 16; // 16-byte aligned: whole v128s
+  }
+  const pages = Math.ceil(next / 65536) - wasm.memory.buffer.byteLength / 65536;
+  if (pages > 0) {
+    if (Math.ceil(next / 65536) > MAX_PAGES) throw new Error(`${what} does not fit the wasm kernel's 1 GiB: set NQ_KERNEL=js.`);
+    wasm.memory.grow(pages);
+  }
+  return at;
+}
+
+/**
+ * Byte offsets of every array of one window in the kernel's memory. `saved` is the one contiguous
+ * span hAll, cAll, gates, tanhC that the backward pass needs from the forward.
  */
 function layout(wasm: WasmKernel, { T, B, H, V }: WindowShape) {
   const G = 4 * H;
@@ -143,32 +168,34 @@ function layout(wasm: WasmKernel, { T, B, H, V }: WindowShape) {
     hAll: (T + 1) * B * H, cAll: (T + 1) * B * H, gates: T * B * G, tanhC: T * B * H, // saved, in this order
     hs: B * T * H, dhs: B * T * H, recurrentT: G * H, dh: B * H, dc: B * H, dKernel: V * G, dRecurrent: H * G, dBias: G,
   };
-  let next = Math.ceil(wasm.exports.heapBase() / 16) * 16;
-  const at = {} as Record<keyof typeof sizes, Pointer>;
-  for (const [name, count] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
-    at[name] = next;
-    next += Math.ceil(count / 4) * 16; // 16-byte aligned: whole v128s
-  }
-  const pages = Math.ceil(next / 65536) - wasm.memory.buffer.byteLength / 65536;
-  if (pages > 0) {
-    if (Math.ceil(next / 65536) > MAX_PAGES) throw new Error(`A window of ${T} steps × ${B} streams × ${H} units does not fit the wasm kernel's 1 GiB: set NQ_KERNEL=js.`);
-    wasm.memory.grow(pages);
-  }
+  const at = place(wasm, sizes, `A window of ${T} steps × ${B} streams × ${H} units`);
   const savedFloats = sizes.hAll + sizes.cAll + sizes.gates + sizes.tanhC;
   return { at, saved: { at: at.hAll, floats: savedFloats } };
 }
 
 const f32 = (wasm: WasmKernel, at: Pointer, count: number) => new Float32Array(wasm.memory.buffer, at, count);
 
-/** Runs `job` over parts [0, split) on this thread and [split, end) on the helper, if there is one. */
-function split(wasm: WasmKernel, job: (typeof JOBS)[number], before: number[], splitAt: number, end: number, after: number[]): void {
+/** Runs `job` on the arguments of each of two fixed parts: the second on the helper if there is one, else after the first here. */
+function inTwoParts(wasm: WasmKernel, job: (typeof JOBS)[number], first: number[], second: number[]): void {
   const run = wasm.exports[job] as (...args: number[]) => void;
-  if (!wasm.helper || splitAt === 0) {
-    run(...before, 0, end, ...after);
+  if (wasm.helper) post(wasm.helper, job, second);
+  run(...first);
+  if (wasm.helper) join(wasm.helper);
+  else run(...second);
+}
+
+/**
+ * Runs `job` over the first part of each range, [0, split), on this thread, and over the rest,
+ * [split, end), on the helper if there is one; without it, over the whole ranges here.
+ */
+function split(wasm: WasmKernel, job: (typeof JOBS)[number], before: number[], ranges: [split: number, end: number][], after: number[]): void {
+  const run = wasm.exports[job] as (...args: number[]) => void;
+  if (!wasm.helper || ranges.some(([at]) => at === 0)) {
+    run(...before, ...ranges.flatMap(([, end]) => [0, end]), ...after);
     return;
   }
-  post(wasm.helper, job, [...before, splitAt, end, ...after]);
-  run(...before, 0, splitAt, ...after);
+  post(wasm.helper, job, [...before, ...ranges.flat(), ...after]);
+  run(...before, ...ranges.flatMap(([at]) => [0, at]), ...after);
   join(wasm.helper);
 }
 
@@ -187,7 +214,7 @@ export function wasmForward(wasm: WasmKernel, shape: WindowShape, tokens: Int32A
   new Int32Array(wasm.memory.buffer, at.tokens, tokens.length).set(tokens);
   f32(wasm, at.hAll, B * H).set(state.h);
   f32(wasm, at.cAll, B * H).set(state.c);
-  split(wasm, "forward", [T, B, H], Math.floor(B / 2), B,
+  split(wasm, "forward", [T, B, H], [[Math.floor(B / 2), B]],
     [at.kernel, at.recurrent, at.bias, at.tokens, at.hAll, at.cAll, at.gates, at.tanhC, at.hs]);
   state.h.set(f32(wasm, at.hAll + T * B * H * 4, B * H));
   state.c.set(f32(wasm, at.cAll + T * B * H * 4, B * H));
@@ -204,14 +231,117 @@ export function wasmBackward(wasm: WasmKernel, shape: WindowShape, tokens: Int32
   new Int32Array(wasm.memory.buffer, at.tokens, tokens.length).set(tokens);
   f32(wasm, span.at, span.floats).set(saved);
   f32(wasm, at.dhs, dhs.length).set(dhs);
-  wasm.exports.transpose(H, at.recurrent, at.recurrentT);
-  split(wasm, "backwardSteps", [T, B, H], Math.floor(B / 2), B, [at.recurrentT, at.cAll, at.gates, at.tanhC, at.dhs, at.dh, at.dc]);
-  split(wasm, "backwardWeights", [T, B, H, V], G / 2, G, [at.tokens, at.hAll, at.gates, at.dKernel, at.dRecurrent, at.dBias]);
+  wasm.exports.transpose(H, G, at.recurrent, at.recurrentT);
+  split(wasm, "backwardSteps", [T, B, H], [[Math.floor(B / 2), B]], [at.recurrentT, at.cAll, at.gates, at.tanhC, at.dhs, at.dh, at.dc]);
+  split(wasm, "backwardWeights", [T, B, H, V], [[G / 2, G]], [at.tokens, at.hAll, at.gates, at.dKernel, at.dRecurrent, at.dBias]);
   return {
     dKernel: f32(wasm, at.dKernel, V * G).slice(),
     dRecurrent: f32(wasm, at.dRecurrent, H * G).slice(),
     dBias: f32(wasm, at.dBias, G).slice(),
   };
+}
+
+/** The sizes of an output layer's call: M rows (positions), K inputs (hidden units, a multiple of 4), N outputs (symbols). */
+export interface LinearShape {
+  M: number;
+  K: number;
+  N: number;
+}
+
+/** The output layer's arrays, with N padded to whole v128s (the padding columns are zeros). */
+function linearLayout(wasm: WasmKernel, { M, K, N }: LinearShape) {
+  const P = Math.ceil(N / 4) * 4;
+  const at = place(wasm, { x: M * K, w: K * P, wT: P * K, b: P, y: M * P, dy: M * P, dx: M * K, dw: K * P, db: P },
+    `An output layer of ${M} rows × ${K} inputs × ${N} outputs`);
+  return { at, P };
+}
+
+/** Copies `rows` rows of `columns` floats into the kernel's memory as rows of `stride` floats, the rest zero. */
+function putPadded(wasm: WasmKernel, at: Pointer, data: Float32Array, rows: number, columns: number, stride: number): void {
+  const target = f32(wasm, at, rows * stride);
+  if (stride === columns) return target.set(data);
+  target.fill(0);
+  for (let r = 0; r < rows; r++) target.set(data.subarray(r * columns, (r + 1) * columns), r * stride);
+}
+
+/** Reads `rows` rows of `columns` floats, `stride` apart, out of the kernel's memory. */
+function takePadded(wasm: WasmKernel, at: Pointer, rows: number, columns: number, stride: number): Float32Array {
+  const source = f32(wasm, at, rows * stride);
+  if (stride === columns) return source.slice();
+  const out = new Float32Array(rows * columns);
+  for (let r = 0; r < rows; r++) out.set(source.subarray(r * stride, r * stride + columns), r * columns);
+  return out;
+}
+
+/** The output layer's forward pass: y [M,N] = x [M,K] @ w [K,N] + b [N]; rows split between the threads. */
+export function wasmLinearForward(wasm: WasmKernel, shape: LinearShape, x: Float32Array, w: Float32Array, b: Float32Array): Float32Array {
+  const { M, K, N } = shape;
+  const { at, P } = linearLayout(wasm, shape);
+  f32(wasm, at.x, M * K).set(x);
+  putPadded(wasm, at.w, w, K, N, P);
+  putPadded(wasm, at.b, b, 1, N, P);
+  split(wasm, "linearForward", [M, K, P], [[Math.floor(M / 2), M]], [at.x, at.w, at.b, at.y]);
+  return takePadded(wasm, at.y, M, N, P);
+}
+
+/** The output layer's backward pass, given the forward's x and w and the gradient dy [M,N] of y. */
+export function wasmLinearBackward(wasm: WasmKernel, shape: LinearShape, x: Float32Array, w: Float32Array,
+  dy: Float32Array): { dx: Float32Array; dw: Float32Array; db: Float32Array } {
+  const { M, K, N } = shape;
+  const { at, P } = linearLayout(wasm, shape);
+  f32(wasm, at.x, M * K).set(x);
+  putPadded(wasm, at.w, w, K, N, P);
+  putPadded(wasm, at.dy, dy, M, N, P);
+  wasm.exports.transpose(K, P, at.w, at.wT);
+  split(wasm, "linearBackward", [M, K, P], [[Math.floor(M / 2), M], [Math.floor(P / 8) * 4, P]], [at.x, at.dy, at.wT, at.dx, at.dw, at.db]);
+  return { dx: f32(wasm, at.dx, M * K).slice(), dw: takePadded(wasm, at.dw, K, N, P), db: takePadded(wasm, at.db, 1, N, P) };
+}
+
+/** One weight array's share of an Adam step: its values, gradient and moments, all of one length. */
+export interface AdamPart {
+  value: Float32Array;
+  grad: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/** Adam's constants and this step's, as the kernel's adam reads them (see lstm.as.ts), and the clipping of the gradients. */
+export interface AdamStep {
+  params: Float32Array; // 9 floats: beta1, 1 - beta1, beta2, 1 - beta2, 1 - beta1^t, 1 - beta2^t, epsilon, -learningRate, then the scale written here
+  clipNorm: number; // the gradients are scaled down to this global norm if theirs is larger
+}
+
+/**
+ * One Adam step over all the weights at once, laid end to end: each part's value, m and v updated
+ * in place from its grad, scaled first so that the gradients' global norm is at most clipNorm. The
+ * norm is summed in two fixed halves, each by one thread (or one after the other here), and the
+ * halves added, so that it has the same bits on one thread or two; the update's elements are split.
+ * Returns the norm.
+ */
+export function wasmAdam(wasm: WasmKernel, { params, clipNorm }: AdamStep, parts: AdamPart[]): number {
+  const n = Math.ceil(parts.reduce((sum, part) => sum + part.value.length, 0) / 4) * 4; // whole v128s
+  const at = place(wasm, { params: 12, value: n, grad: n, m: n, v: n }, `Adam over ${n} weights`);
+  const names = ["value", "grad", "m", "v"] as const;
+  for (const name of names) f32(wasm, at[name], n).fill(0); // the padding: zeros, which stay zeros
+  let offset = 0;
+  for (const part of parts) {
+    for (const name of names) f32(wasm, at[name] + 4 * offset, part.value.length).set(part[name]);
+    offset += part.value.length;
+  }
+  const half = Math.floor(n / 8) * 4;
+  inTwoParts(wasm, "sumSquares", [0, half, at.grad, at.params + 36], [half, n, at.grad, at.params + 40]);
+  const [first, second] = f32(wasm, at.params + 36, 2);
+  const f = Math.fround;
+  const norm = f(Math.sqrt(f(first + second)));
+  params[8] = f(Math.min(1, f(clipNorm / f(norm + f(1e-6))))); // as the trainer's clipping computed it with tf ops
+  f32(wasm, at.params, 9).set(params);
+  split(wasm, "adam", [], [[half, n]], [at.params, at.value, at.grad, at.m, at.v]);
+  offset = 0;
+  for (const part of parts) {
+    for (const name of ["value", "m", "v"] as const) part[name].set(f32(wasm, at[name] + 4 * offset, part.value.length));
+    offset += part.value.length;
+  }
+  return norm;
 }
 
 /** How many threads the wasm kernel runs on here: 2 with its helper, else 1. */

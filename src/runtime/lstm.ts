@@ -12,7 +12,8 @@
 // Gate order and weight layout are those of tf.layers.lstm: i, f, c, o; kernel [V,4H],
 // recurrentKernel [H,4H], bias [4H].
 import * as tf from "@tensorflow/tfjs-core";
-import { setWasmThreads, wasmBackward, wasmForward, wasmKernel, wasmThreads, type WasmKernel } from "./lstm-wasm";
+import { setWasmThreads, wasmAdam, wasmBackward, wasmForward, wasmKernel, wasmLinearBackward, wasmLinearForward, wasmThreads,
+  type WasmKernel } from "./lstm-wasm";
 
 /** LSTM state of B streams: h and c, each [B,H] row-major. Carried from one window to the next. */
 export interface LstmState {
@@ -296,10 +297,32 @@ export function lstmStepper(weights: LstmWeights): LstmStepper {
 }
 
 /**
- * x [M,K] @ kernel [K,N] + bias [N]: a dense layer whose gradient avoids matMul's transpose flags,
+ * x [M,K] @ kernel [K,N] + bias [N]: the output layer. On the wasm kernel (with its threads) when
+ * that runs the LSTM too; else TensorFlow.js ops, whose gradient avoids matMul's transpose flags,
  * which take a slow path on wasm (~10x): the transposes are done explicitly, where they are cheap.
  */
 export function linear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const wasm = kernelName() === "wasm" && x.shape[1] % 4 === 0 ? wasmKernel() : null;
+  return wasm ? wasmLinear(wasm, x, kernel, bias) : jsLinear(x, kernel, bias);
+}
+
+/** linear on the wasm kernel: one call each way. */
+function wasmLinear(wasm: WasmKernel, x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const shape = { M: x.shape[0], K: x.shape[1], N: kernel.shape[1] };
+  const run = tf.customGrad(() => {
+    const xs = x.dataSync() as Float32Array;
+    const k = kernel.dataSync() as Float32Array;
+    const gradFunc = (dy: tf.Tensor) => {
+      const d = wasmLinearBackward(wasm, shape, xs, k, dy.dataSync() as Float32Array);
+      return [tf.tensor2d(d.dx, x.shape), tf.tensor2d(d.dw, kernel.shape), tf.tensor1d(d.db)];
+    };
+    return { value: tf.tensor2d(wasmLinearForward(wasm, shape, xs, k, bias.dataSync() as Float32Array), [shape.M, shape.N]), gradFunc };
+  });
+  return run(x, kernel, bias) as tf.Tensor2D;
+}
+
+/** linear from TensorFlow.js ops: the reference and the fallback. */
+function jsLinear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, k, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     save([xs, k]); // kept alive for the gradient
@@ -309,4 +332,78 @@ export function linear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): 
     };
   });
   return run(x, kernel, bias) as tf.Tensor2D;
+}
+
+/** What a trainer needs of an optimizer: tf.train.Optimizer's applyGradients and dispose. */
+export interface Optimizer {
+  applyGradients(gradients: { name: string; tensor: tf.Tensor }[] | tf.NamedTensorMap): void;
+  dispose(): void;
+}
+
+/**
+ * Adam with tf.train.adam's defaults (beta1 0.9, beta2 0.999, epsilon 1e-7), on gradients scaled
+ * down, all by one factor, to a global norm of at most `clipNorm` (none by default). On the wasm
+ * kernel, one call per step over all the weights, split between its threads, in place of some
+ * eighty TensorFlow.js ops: tf.train.adam's operations in its order, each rounded to float32 as the
+ * wasm backend rounds them (the same bytes where nothing is clipped); the norm is summed in two
+ * fixed halves. On the JavaScript kernel, the reference: TensorFlow.js ops and tf.train.adam.
+ */
+export function adam(learningRate: number, clipNorm = Infinity): Optimizer {
+  const wasm = kernelName() === "wasm" ? wasmKernel() : null;
+  return wasm ? wasmAdamOptimizer(wasm, learningRate, clipNorm) : jsAdamOptimizer(learningRate, clipNorm);
+}
+
+/** The gradients as a list of {name, tensor}, read with an index loop: in the sandbox, a program's array arrives as a proxy. */
+function gradientList(gradients: { name: string; tensor: tf.Tensor }[] | tf.NamedTensorMap): { name: string; tensor: tf.Tensor }[] {
+  if (!Array.isArray(gradients)) return Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
+  const list = [];
+  for (let i = 0; i < gradients.length; i++) list.push({ name: gradients[i].name, tensor: gradients[i].tensor });
+  return list;
+}
+
+function jsAdamOptimizer(learningRate: number, clipNorm: number): Optimizer {
+  const optimizer = tf.train.adam(learningRate);
+  return {
+    applyGradients(gradients) {
+      const list = gradientList(gradients);
+      const clipped = tf.tidy(() => {
+        const norm = tf.sqrt(tf.addN(list.map(({ tensor }) => tf.sum(tf.square(tensor)))));
+        const scale = tf.minimum(1, tf.div(clipNorm, tf.add(norm, 1e-6)));
+        return list.map(({ name, tensor }) => ({ name, tensor: tf.mul(tensor, scale) }));
+      });
+      optimizer.applyGradients(clipped);
+      tf.dispose(clipped.map(({ tensor }) => tensor));
+    },
+    dispose: () => optimizer.dispose(),
+  };
+}
+
+function wasmAdamOptimizer(wasm: WasmKernel, learningRate: number, clipNorm: number): Optimizer {
+  const f32 = Math.fround;
+  const [beta1, beta2] = [f32(0.9), f32(0.999)];
+  const moments = new Map<string, { m: Float32Array; v: Float32Array }>(); // by variable name, as tf's registry knows them
+  let [power1, power2] = [beta1, beta2]; // beta^t, as float32 (tf keeps them as float32 scalars)
+  return {
+    applyGradients(gradients) {
+      const variables = tf.engine().registeredVariables;
+      const parts = gradientList(gradients).map(({ name, tensor }) => {
+        const variable = Object.hasOwn(variables, name) ? variables[name] : undefined;
+        if (!variable || !(tensor instanceof tf.Tensor)) throw new Error(`adam: ${String(name)} is not a variable with a gradient tensor.`);
+        const value = (variable.dataSync() as Float32Array).slice(); // a copy: on the cpu backend dataSync hands out the tensor's own array
+        const grad = tensor.dataSync();
+        if (!(grad instanceof Float32Array) || grad.length !== value.length) throw new Error(`adam: the gradient of ${name} does not match it.`);
+        if (!moments.has(name)) moments.set(name, { m: new Float32Array(value.length), v: new Float32Array(value.length) });
+        return { variable, value, grad, ...(moments.get(name) as { m: Float32Array; v: Float32Array }) };
+      });
+      const params = Float32Array.of(beta1, 1 - 0.9, beta2, 1 - 0.999, 1 - power1, 1 - power2, 1e-7, -learningRate, 1);
+      wasmAdam(wasm, { params, clipNorm }, parts);
+      for (const { variable, value } of parts) {
+        const next = tf.tensor(value, variable.shape, "float32");
+        variable.assign(next);
+        next.dispose();
+      }
+      [power1, power2] = [f32(power1 * beta1), f32(power2 * beta2)];
+    },
+    dispose: () => moments.clear(),
+  };
 }

@@ -156,11 +156,10 @@ export function forward(T: i32, B: i32, H: i32, b0: i32, b1: i32, kernel: usize,
   }
 }
 
-/** recurrentT [4H,H] = recurrent [H,4H] transposed, so that dh = dz @ recurrent^T runs over rows. */
-export function transpose(H: i32, recurrent: usize, recurrentT: usize): void {
-  const G = 4 * H;
-  for (let k = 0; k < H; k++) {
-    for (let n = 0; n < G; n++) store<f32>(recurrentT + ((<usize>n * H + k) << 2), load<f32>(recurrent + ((<usize>k * G + n) << 2)));
+/** to [cols,rows] = from [rows,cols] transposed (recurrent^T, so that dh = dz @ recurrent^T runs over rows; the output layer's too). */
+export function transpose(rows: i32, cols: i32, from: usize, to: usize): void {
+  for (let k = 0; k < rows; k++) {
+    for (let n = 0; n < cols; n++) store<f32>(to + ((<usize>n * rows + k) << 2), load<f32>(from + ((<usize>k * cols + n) << 2)));
   }
 }
 
@@ -230,4 +229,84 @@ export function backwardWeights(T: i32, B: i32, H: i32, V: i32, n0: i32, n1: i32
   }
   // dRecurrent = sum over steps of h_{t-1}^T dz_t: A = hAll's first T blocks read transposed.
   matMulAdd(hAll, 1, H, H, T * B, gates + from, G, n1 - n0, dRecurrent + from, G);
+}
+
+// The output layer, y = x @ w + b: x [M,K] (one row per position), w [K,N], b [N], N a multiple of 4
+// (the caller pads the symbols with zero columns). Rows split between threads in the forward pass
+// and for dx, columns for dw and db: again every element is computed the same way by whichever part.
+
+/** Rows r0..r1 of y [M,N] = x @ w + b: each element b plus the products in ascending k. */
+export function linearForward(M: i32, K: i32, N: i32, r0: i32, r1: i32, x: usize, w: usize, b: usize, y: usize): void {
+  const rowN = <usize>N << 2;
+  for (let m = r0; m < r1; m++) memory.copy(y + <usize>m * rowN, b, rowN);
+  matMulAdd(x + (<usize>(r0 * K) << 2), K, 1, r1 - r0, K, w, N, N, y + <usize>r0 * rowN, N);
+}
+
+/**
+ * The output layer's backward pass, one job per thread (a thread handoff costs more than either
+ * half on a busy machine): rows r0..r1 of dx and columns n0..n1 of dw and db.
+ */
+export function linearBackward(M: i32, K: i32, N: i32, r0: i32, r1: i32, n0: i32, n1: i32, x: usize, dy: usize, wT: usize,
+  dx: usize, dw: usize, db: usize): void {
+  linearBackwardInput(K, N, r0, r1, dy, wT, dx);
+  linearBackwardWeights(M, K, N, n0, n1, x, dy, dw, db);
+}
+
+/** Rows r0..r1 of dx [M,K] = dy [M,N] @ w^T, given wT [N,K] (see transpose). */
+function linearBackwardInput(K: i32, N: i32, r0: i32, r1: i32, dy: usize, wT: usize, dx: usize): void {
+  const rowK = <usize>K << 2;
+  memory.fill(dx + <usize>r0 * rowK, 0, <usize>(r1 - r0) * rowK);
+  matMulAdd(dy + (<usize>(r0 * N) << 2), N, 1, r1 - r0, N, wT, K, K, dx + <usize>r0 * rowK, K);
+}
+
+/** Columns n0..n1 (multiples of 4) of dw [K,N] = x^T @ dy and of db [N] = the sum of dy's rows, in ascending rows. */
+function linearBackwardWeights(M: i32, K: i32, N: i32, n0: i32, n1: i32, x: usize, dy: usize, dw: usize, db: usize): void {
+  const rowN = <usize>N << 2;
+  const from = <usize>n0 << 2;
+  const to = <usize>n1 << 2;
+  for (let k = 0; k < K; k++) memory.fill(dw + <usize>k * rowN + from, 0, to - from);
+  memory.fill(db + from, 0, to - from);
+  for (let m = 0; m < M; m++) {
+    const r = dy + <usize>m * rowN;
+    for (let n = from; n < to; n += 16) v128.store(db + n, f32x4.add(v128.load(db + n), v128.load(r + n)));
+  }
+  matMulAdd(x, 1, K, K, M, dy + from, N, n1 - n0, dw + from, N);
+}
+
+/**
+ * The sum of squares of elements e0..e1 (multiples of 4) of `data`, into the f32 at `out`: four
+ * lanes summed in ascending order, then (lane 0 + lane 1) + (lane 2 + lane 3). The caller cuts the
+ * weights into fixed parts and adds the parts' sums in a fixed order, whatever the threads.
+ */
+export function sumSquares(e0: i32, e1: i32, data: usize, out: usize): void {
+  let sum = f32x4.splat(0);
+  for (let at = <usize>e0 << 2; at < (<usize>e1 << 2); at += 16) {
+    const x = v128.load(data + at);
+    sum = f32x4.add(sum, f32x4.mul(x, x));
+  }
+  store<f32>(out, (f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3)));
+}
+
+/**
+ * Adam, elements e0..e1 (multiples of 4) of the flat arrays value, grad and the moments m and v,
+ * updated in place. params holds f32s: beta1, 1 - beta1, beta2, 1 - beta2, 1 - beta1^t, 1 - beta2^t,
+ * epsilon, -learningRate, and the scale of the gradient (its clipping; 1 leaves it as it is). The
+ * operations and their order are tf.train.adam's on the scaled gradient (each rounded to f32).
+ */
+export function adam(e0: i32, e1: i32, params: usize, value: usize, grad: usize, m: usize, v: usize): void {
+  const b1 = v128.load32_splat(params), b1c = v128.load32_splat(params, 4);
+  const b2 = v128.load32_splat(params, 8), b2c = v128.load32_splat(params, 12);
+  const done1 = v128.load32_splat(params, 16), done2 = v128.load32_splat(params, 20);
+  const epsilon = v128.load32_splat(params, 24), step = v128.load32_splat(params, 28);
+  const scale = v128.load32_splat(params, 32);
+  for (let at = <usize>e0 << 2; at < (<usize>e1 << 2); at += 16) {
+    const g = f32x4.mul(v128.load(grad + at), scale);
+    const m1 = f32x4.add(f32x4.mul(v128.load(m + at), b1), f32x4.mul(g, b1c));
+    const v1 = f32x4.add(f32x4.mul(v128.load(v + at), b2), f32x4.mul(f32x4.mul(g, g), b2c));
+    const mHat = f32x4.div(m1, done1);
+    const vHat = f32x4.div(v1, done2);
+    v128.store(m + at, m1);
+    v128.store(v + at, v1);
+    v128.store(value + at, f32x4.add(f32x4.mul(f32x4.div(mHat, f32x4.add(f32x4.sqrt(vHat), epsilon)), step), v128.load(value + at)));
+  }
 }
