@@ -55,7 +55,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
   const runtime = runtimeIdentity();
   const counts = { done: 0, running: 0, failed: 0 };
   const emit = (event: WorkerEvent): void => onEvent({ ...event, counts: { ...counts } });
-  const active = new Map<string, { job: Job; token: string | undefined }>();
+  const active = new Map<string, { job: Job; token: string | undefined; folder: string }>();
   let broken: string | null = null; // why this worker cannot run jobs, once it knows
 
   const runJob = async (job: Job, token?: string): Promise<JobResult> => {
@@ -66,11 +66,11 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
     if (sha256(data.program) !== data.programHash) throw new UnrecoverableError("the job's program does not match its hash.");
     if (data.runtime !== runtime) throw new CannotRun(`worker ${name} runs ${runtime}, and the job needs ${data.runtime}.`);
     const id = job.id ?? data.programHash;
-    active.set(id, { job, token });
-    counts.running++;
-    emit({ type: "started", jobId: id, programHash: data.programHash, counts });
     // The program runs from a folder of its own, readable by the sandbox's unprivileged user.
     const folder = mkdtempSync(join(tmpdir(), "nq-worker-"));
+    active.set(id, { job, token, folder });
+    counts.running++;
+    emit({ type: "started", jobId: id, programHash: data.programHash, counts });
     try {
       chmodSync(folder, 0o755);
       const path = join(folder, "program.js");
@@ -124,8 +124,9 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
         closing = true;
         emit({ type: "stopping", why, returning: true, counts });
         // Handing a job back: it waits for another worker at once (its sandbox ends with this process).
-        void Promise.all([...active.values()].map(async ({ job, token }) => {
+        void Promise.all([...active.values()].map(async ({ job, token, folder }) => {
           await job.moveToWait(token);
+          rmSync(folder, { recursive: true, force: true }); // the process exits before its job's own cleanup
           returned++;
           counts.running--;
         })).then(() => worker.close(true)).finally(finish);
