@@ -9,8 +9,9 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Queue, Worker } from "bullmq";
@@ -147,6 +148,7 @@ describe("evolve on a job queue", { skip }, () => {
     await until("the doomed worker's first job", () => doomed.events.some((e) => e.type === "started"));
     doomed.child.kill("SIGKILL");
     await doomed.exited;
+    for (const name of readdirSync(tmpdir())) if (name.startsWith(`nq-worker-${doomed.child.pid}-`)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
     const orphan = doomed.events.filter((e) => e.type === "started").at(-1);
     assert.equal(orphan?.type, "started");
 

@@ -67,7 +67,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
     if (data.runtime !== runtime) throw new CannotRun(`worker ${name} runs ${runtime}, and the job needs ${data.runtime}.`);
     const id = job.id ?? data.programHash;
     // The program runs from a folder of its own, readable by the sandbox's unprivileged user.
-    const folder = mkdtempSync(join(tmpdir(), "nq-worker-"));
+    const folder = mkdtempSync(join(tmpdir(), `nq-worker-${process.pid}-`)); // the pid names what a killed worker left
     active.set(id, { job, token, folder });
     counts.running++;
     emit({ type: "started", jobId: id, programHash: data.programHash, counts });
