@@ -27,7 +27,7 @@ export async function runProgram(dir: string, program: string, settings: Pick<Ev
   const base: ProgramRun = {
     programHash: hash, chars: [...program].length, bytes: Buffer.byteLength(program), status: "dead", reason: null,
     backend: settings.backend, seconds: 0, epochs: null, emittedHash: null, distanceToSelf: null, minMargin: null,
-    parameters: null, claimMatches: null, weightsHash: null,
+    parameters: null, claimMatches: null, weightsHash: null, work: null,
   };
   const seconds = (): number => Number(((Date.now() - started) / 1000).toFixed(3));
   const dead = (reason: string): StoredProgram => {
@@ -41,7 +41,7 @@ export async function runProgram(dir: string, program: string, settings: Pick<Ev
   const run: ProgramRun = {
     ...base, status: "alive", seconds: seconds(), epochs: result.epochs, emittedHash: sha256(checked.emitted),
     distanceToSelf: levenshtein(checked.emitted, program), minMargin: checked.decode.minMargin, parameters: checked.parameters,
-    claimMatches: checked.claim.matches, weightsHash: sha256(result.files["weights.bin"]),
+    claimMatches: checked.claim.matches, weightsHash: sha256(result.files["weights.bin"]), work: result.work.multiplyAdds,
   };
   writeProgram(dir, run, checked.emitted, result.files);
   return readStoredProgram(dir, hash);
