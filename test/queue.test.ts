@@ -231,7 +231,7 @@ describe("evolve on a job queue", { skip }, () => {
       if (data.program === bogus) return { status: "dead", programHash: sha256(liar), reason: "made up.", ...common }; // another program's
       // It claims the program copied itself, and hands over the stand-in's model instead.
       return { status: "published", programHash: data.programHash, text: data.program, modelJson: readFileSync(join(model, "model.json"), "utf8"),
-        weightsBase64: readFileSync(join(model, "weights.bin")).toString("base64"), epochs: 1, ...common };
+        weightsBase64: readFileSync(join(model, "weights.bin")).toString("base64"), epochs: 1, work: 1, ...common };
     }, { connection: connectionOptions(redis.url) });
     const notes: string[] = [];
     const reproducer = await openQueueReproducer(redis.url, { dir, backend: "wasm", timeout: 60, maxMemory: 1024 }, (note) => notes.push(note));

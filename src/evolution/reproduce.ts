@@ -16,7 +16,7 @@ import { evolvePublication, type EvolveSettings } from "./settings";
 import { levenshtein } from "./statistics";
 
 /** What a program's run gave, before the parent's checks: its publication (untrusted), or why it died. */
-export type RunOutcome = ({ status: "published"; text: string; files: ModelFiles; epochs: number } | { status: "dead"; reason: string })
+export type RunOutcome = ({ status: "published"; text: string; files: ModelFiles; epochs: number; work: number } | { status: "dead"; reason: string })
   & { log: string }; // what the program wrote: its log and progress lines, the last MiB (unchecked)
 
 /** The knobs a run depends on: the pinned backend and the limits (the same wherever the program runs). */
@@ -34,7 +34,8 @@ export async function runProgram(dir: string, program: string, settings: RunSett
 export async function runOutcome(path: string, settings: RunSettings): Promise<RunOutcome> {
   const result = await runInSandbox(path, { timeoutMs: settings.timeout * 1000, maxMemoryMb: settings.maxMemory, backend: settings.backend });
   if (result.status === "dead") return { status: "dead", reason: result.reason, log: result.stderr };
-  return { status: "published", text: result.text, files: result.files, epochs: result.epochs, log: result.stderr };
+  // work: the multiply-adds the kernel counted (the sandbox's count, not the program's word)
+  return { status: "published", text: result.text, files: result.files, epochs: result.epochs, work: result.work.multiplyAdds, log: result.stderr };
 }
 
 /** Writes a program into its staging folder in the store (where it runs locally, and where its run is written); its path. */
@@ -59,7 +60,7 @@ export function recordRun(dir: string, program: string, outcome: RunOutcome, bac
   const base: ProgramRun = {
     programHash: hash, chars: [...program].length, bytes: Buffer.byteLength(program), status: "dead", reason: null,
     backend, seconds: 0, epochs: null, emittedHash: null, distanceToSelf: null, minMargin: null,
-    parameters: null, claimMatches: null, weightsHash: null,
+    parameters: null, claimMatches: null, weightsHash: null, work: null,
   };
   const seconds = (): number => Number((runSeconds + (Date.now() - started) / 1000).toFixed(3));
   const dead = (reason: string): StoredProgram => {
@@ -73,7 +74,7 @@ export function recordRun(dir: string, program: string, outcome: RunOutcome, bac
   const run: ProgramRun = {
     ...base, status: "alive", seconds: seconds(), epochs: outcome.epochs, emittedHash: sha256(checked.emitted),
     distanceToSelf: levenshtein(checked.emitted, program), minMargin: checked.decode.minMargin, parameters: checked.parameters,
-    claimMatches: checked.claim.matches, weightsHash: sha256(outcome.files["weights.bin"]),
+    claimMatches: checked.claim.matches, weightsHash: sha256(outcome.files["weights.bin"]), work: outcome.work,
   };
   writeProgram(dir, run, checked.emitted, outcome.files);
   return readStoredProgram(dir, hash);

@@ -11,7 +11,7 @@ import { ROOT } from "../paths";
 import { evolvePublication } from "../evolution/settings";
 import type { RunOutcome, RunSettings } from "../evolution/reproduce";
 import { sha256 } from "../ouroboros/store";
-import { LINE_MAX } from "../ouroboros/sandbox-messages";
+import { KernelWorkSchema, LINE_MAX } from "../ouroboros/sandbox-messages";
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in hex");
 
@@ -52,6 +52,7 @@ export const JobResultSchema = z.discriminatedUnion("status", [
     modelJson: z.string().max(MODEL_JSON_MAX),
     weightsBase64: z.base64().max(WEIGHTS_BASE64_MAX),
     epochs: z.number(),
+    work: KernelWorkSchema.shape.multiplyAdds, // counted by the worker's sandbox: the coordinator cannot check it
     seconds: z.number().nonnegative(),
     worker: Worker,
     missingWalls: Walls,
@@ -94,12 +95,12 @@ export function jobResult(data: JobData, outcome: RunOutcome, seconds: number, w
     const reason = `its publication was refused: it is larger than any publication may be (a text over ${evolvePublication.maxText.toLocaleString("en")} characters, or weights over ${evolvePublication.maxParameters.toLocaleString("en")} parameters).`;
     return { status: "dead", reason, ...common };
   }
-  return { status: "published", text: outcome.text, modelJson, weightsBase64, epochs: outcome.epochs, ...common };
+  return { status: "published", text: outcome.text, modelJson, weightsBase64, epochs: outcome.epochs, work: outcome.work, ...common };
 }
 
 /** A checked result as the outcome the parent records (recordRun checks and decodes the model itself). */
 export function resultOutcome(result: JobResult): RunOutcome {
   if (result.status === "dead") return { status: "dead", reason: result.reason, log: result.log };
   const weights = new Uint8Array(Buffer.from(result.weightsBase64, "base64")); // a copy of its own
-  return { status: "published", text: result.text, epochs: result.epochs, files: { "model.json": result.modelJson, "weights.bin": weights }, log: result.log };
+  return { status: "published", text: result.text, epochs: result.epochs, work: result.work, files: { "model.json": result.modelJson, "weights.bin": weights }, log: result.log };
 }
