@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The neural-quine command line: parses arguments and calls into src/. No logic lives here.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { join } from "node:path";
 import { bundleQuine, writeQuine } from "./bundle";
@@ -12,9 +12,10 @@ import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./terminal/inspect";
-import { evolve, evolveProgressLine } from "./evolution/evolve";
-import { findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
+import { evolve } from "./evolution/evolve";
+import { evolveProgressLine, findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
+import { populationTreePng } from "./report/tree-png";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";
 import { decodeStoredModel, publicationLimits } from "./ouroboros/publication";
 import { readLineage } from "./ouroboros/store";
@@ -165,7 +166,8 @@ program.command("population [what] [id]")
   .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's")
   .option("--dir <dir>", "the population store", evolveSettings.dir)
   .option("--json", "print JSON")
-  .action(run(async (what: string | undefined, id: string | undefined, opts: { dir: string; json?: boolean }) => {
+  .option("--png <file>", "with `tree`: also draw the tree as a PNG into this file")
+  .action(run(async (what: string | undefined, id: string | undefined, opts: { dir: string; json?: boolean; png?: string }) => {
     if (what === undefined) {
       if (opts.json) process.stdout.write(`${JSON.stringify(populationStatistics(opts.dir), null, 2)}\n`);
       else process.stdout.write(populationTable(opts.dir));
@@ -173,6 +175,7 @@ program.command("population [what] [id]")
     }
     if (what === "tree" && id === undefined) {
       process.stdout.write(populationTree(opts.dir));
+      if (opts.png) writeFileSync(opts.png, populationTreePng(opts.dir));
       return;
     }
     if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population tree`, `population show <id>` or `population diff <id>` (an id is <generation>.<index>).");
@@ -212,13 +215,12 @@ backendOption(addOptions(program.command("weights")
 
 // report: a static site of a lineage, whose page decodes the models live (src/report/).
 dirOption(program.command("report")
-  .description("write a self-contained static site of a generations folder; its page decodes each model live with TensorFlow.js")
+  .description("write a self-contained static site of a generations folder or a population store; its pages decode each model live with TensorFlow.js")
   .option("--out <dir>", "where the site goes (replaced whole if it is an earlier report)", "report")
   .option("--open", "serve the site on 127.0.0.1 and open it in the browser (until Ctrl-C)"))
   .action(run(async (opts: { dir: string; out: string; open?: boolean }) => {
-    const { writeReport, serveSite, openInBrowser, reportSummary } = require("./report/site") as typeof import("./report/site"); // loaded only for this command
-    const lineage = await writeReport(opts.dir, opts.out);
-    process.stdout.write(`wrote ${opts.out}/index.html: ${reportSummary(lineage)}\n`);
+    const { writeSite, serveSite, openInBrowser } = require("./report/site") as typeof import("./report/site"); // loaded only for this command
+    process.stdout.write(`wrote ${opts.out}/index.html: ${await writeSite(opts.dir, opts.out)}\n`);
     if (!opts.open) return;
     const { url } = await serveSite(opts.out);
     process.stdout.write(`serving ${url} (Ctrl-C stops)\n`);

@@ -1,16 +1,22 @@
 // The report: a static site of a lineage. The site is built from a lineage that the real bootstrap
 // produces here, plus a copy of it with a damaged and a dead generation; then Chromium (Debian's
 // package, driven by playwright-core) opens it from a local static server, and the page decodes a
-// model live with TensorFlow.js in the browser.
+// model live with TensorFlow.js in the browser. The same for a population: a tiny one of the
+// stand-in replicator (evolution/stand-in.js builds its model rather than training it: seconds).
 import assert from "node:assert/strict";
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { before, test } from "node:test";
-import { chromium } from "playwright-core";
+import type { Server } from "node:http";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { cli, tempDir, TINY_QUINE } from "./helpers";
 import { readGeneration, writeGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
 import { serveSite } from "../src/report/site";
 import { WeightQuineMetricsSchema } from "../src/weights/metrics";
+import { readPopulation, type Generation, type Individual } from "../src/evolution/population-store";
+import { phylogeny } from "../src/evolution/phylogeny";
+import { treeSvg } from "../src/report/population-html";
+import { ROOT } from "../src/paths";
 
 const CHROMIUM = process.env.NQ_CHROMIUM ?? "/usr/bin/chromium";
 // Without Chromium the browser test is skipped on a developer's machine, never in CI.
@@ -22,6 +28,8 @@ const DEAD_REASON = "SyntaxError: Unexpected token '}' (line 3).";
 
 let bootstrapped: string; // a lineage of two generations of the tiny quine, from the real bootstrap
 let mixed: string; // its copy, with generation 1 damaged and a dead generation 2
+let population: string; // 3 generations of the stand-in replicator: a mutant lineage lives, the ancestor's copies are gone, children died
+let individuals: Individual[];
 
 before(() => {
   bootstrapped = join(tempDir(), "generations");
@@ -43,10 +51,24 @@ before(() => {
     generation: 2, status: "dead", reason: DEAD_REASON, parent: 1, bytes: Buffer.byteLength(program), epochs: 0, wallSeconds: 0.1,
     charsPerSecond: 0, backend: null, seed: null, programHash: sha256(program), emittedHash: null, weightsHash: null,
     parentWeightsHash: null, textFixpoint: false, weightsFixpoint: null, changedLines: 0, history: [],
-    walls: null, claim: null, decode: null, parameters: null, kernel: null,
+    walls: null, claim: null, decode: null, parameters: null, kernel: null, work: null,
   };
   writeGeneration(mixed, { metrics: dead, program, emitted: null, model: null });
+
+  population = join(tempDir(), "population");
+  const evolved = cli("evolve", "--from", join(ROOT, "evolution", "stand-in.js"), "--population", "2", "--children", "2", "--generations", "3",
+    "--temperature", "0.5", "--mutation-rate", "0.002", "--seed", "2", "--workers", "2", "--dir", population);
+  assert.equal(evolved.status, 0, evolved.stderr);
+  individuals = readPopulation(population).flatMap((g) => (typeof g === "string" ? [] : g.individuals));
+  assert.equal(individuals.length, 10);
 });
+
+/** A living mutant of the population: sampled from its parent's model, then changed by a point mutation. */
+const livingMutant = (): Individual => {
+  const found = individuals.find((i) => i.status === "kept" && i.parent !== null && (i.distanceToParent ?? 0) > 0);
+  assert.ok(found, "seed 2 gives a living mutant");
+  return found;
+};
 
 test("report on a bootstrap's output writes a self-contained site", () => {
   const out = join(tempDir(), "site");
@@ -123,9 +145,65 @@ test("report refuses a missing folder and a foreign --out with one sentence", ()
   assert.equal(readFileSync(join(foreign, "notes.txt"), "utf8"), "mine");
 });
 
-test("in Chromium: the overview, a diff, and decode live giving the program back exactly", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
+test("report on a population store: the statistics as plots, the tree, a page per individual with its diff", () => {
   const out = join(tempDir(), "site");
-  assert.equal(cli("report", "--dir", mixed, "--out", out).status, 0);
+  const run = cli("report", "--dir", population, "--out", out);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /3 generations, 10 individuals, 7 programs/);
+  const html = readFileSync(join(out, "index.html"), "utf8");
+  assert.equal(html.match(/<figure class="chart">/g)?.length, 8, "one plot per statistic group");
+  // The tree: the ancestor, the mutant kept in generation 1, its mutant living now.
+  const rows = [...html.matchAll(/<a href="individuals\/([\d.]+)\.html" class="genotype (living|dead-branch)">/g)].map((m) => m[1]);
+  assert.deepEqual(rows, ["0.0", "1.2", "2.3"]);
+  assert.match(html, /66e9a16c +661 B +kept 2 +0 dead, 0 culled offspring +← living/);
+  assert.equal(html.match(/class="chip dead"/g)?.length, individuals.filter((i) => i.status === "dead").length + 1, "every dead individual, and the key");
+  // A page per individual; a mutant's shows its diff against its parent and how it was copied.
+  for (const i of individuals) assert.ok(existsSync(join(out, "individuals", `${i.id}.html`)), i.id);
+  // The store keeps what every program wrote (its log.txt), dead or alive.
+  for (const i of individuals) assert.ok(existsSync(join(population, "programs", i.programHash, "log.txt")), `${i.id}'s log`);
+  const mutant = livingMutant();
+  const page = readFileSync(join(out, "individuals", `${mutant.id}.html`), "utf8");
+  assert.match(page, new RegExp(`its program against its parent&#39;s \\(${mutant.parent}\\)`));
+  assert.match(page, /class="d2h-file-wrapper"/);
+  assert.match(page, new RegExp(`by <strong>sampling</strong> its parent's model at temperature 0\\.5, with the seed <code>${mutant.seed}</code>`));
+  assert.match(page, /data-model="\.\.\/programs\/[0-9a-f]{64}\/model\.json"/);
+  // Only living programs have a model to copy; a dead one's page says why it died.
+  const dead = individuals.find((i) => i.status === "dead") as Individual;
+  assert.ok(!existsSync(join(out, "programs", dead.programHash, "model.json")));
+  assert.ok(existsSync(join(out, "programs", mutant.programHash, "weights.bin")));
+  assert.ok(readFileSync(join(out, "individuals", `${dead.id}.html`), "utf8").includes(`<strong>Died:</strong> ${dead.reason?.replace(/'/g, "&#39;")}`));
+});
+
+test("population tree --png draws the tree as a PNG beside the text", () => {
+  const png = join(tempDir(), "tree.png");
+  const run = cli("population", "tree", "--dir", population, "--png", png);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim().split("\n").length, 3, "the text tree: three genotypes");
+  const bytes = readFileSync(png);
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG file");
+  assert.ok(bytes.readUInt32BE(20) > 3 * 20, "tall enough for three rows");
+});
+
+test("the tree marks a branch with no living descendant as dead", () => {
+  const individual = (id: string, parent: string | null, programHash: string, status: Individual["status"]): Individual => ({
+    id, generation: Number(id.split(".")[0]), index: Number(id.split(".")[1]), parent, seed: parent ? 1 : null, programHash, bytes: 10,
+    mutations: 0, exactCopy: null, distanceToParent: parent ? 1 : null, distanceToAncestor: 0, cached: false, status, reason: status === "dead" ? "threw" : null,
+  });
+  // a (ancestor) → b, kept in 1 only, and c, kept in 1-2, whose child dies.
+  const generations: Pick<Generation, "generation" | "individuals">[] = [
+    { generation: 0, individuals: [individual("0.0", null, "a", "kept")] },
+    { generation: 1, individuals: [individual("1.0", "0.0", "b", "kept"), individual("1.1", "0.0", "c", "kept")] },
+    { generation: 2, individuals: [individual("2.0", "1.1", "c", "kept"), individual("2.1", "1.1", "d", "dead")] },
+  ];
+  const svg = treeSvg(phylogeny(generations), 2);
+  assert.match(svg, /href="individuals\/0\.0\.html" class="genotype living"/);
+  assert.match(svg, /href="individuals\/1\.0\.html" class="genotype dead-branch"/);
+  assert.match(svg, /href="individuals\/1\.1\.html" class="genotype living"/);
+  assert.match(svg, /c +10 B +kept 1-2 +1 dead, 0 culled offspring +← living/);
+});
+
+/** Serves a report folder and opens its index.html in Chromium; `problems` collects the page's errors and failed requests. */
+async function openSite(out: string): Promise<{ server: Server; context: BrowserContext; page: Page; problems: string[] }> {
   const { server, url } = await serveSite(out);
   const context = await chromium.launchPersistentContext(tempDir(), {
     executablePath: CHROMIUM,
@@ -134,13 +212,20 @@ test("in Chromium: the overview, a diff, and decode live giving the program back
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1280, height: 1000 },
   });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
+  page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()}`));
+  await page.goto(url);
+  return { server, context, page, problems };
+}
+
+test("in Chromium: the overview, a diff, and decode live giving the program back exactly", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
+  const out = join(tempDir(), "site");
+  assert.equal(cli("report", "--dir", mixed, "--out", out).status, 0);
+  const { server, context, page, problems } = await openSite(out);
   try {
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("console", (message) => { if (message.type() === "error") problems.push(`console: ${message.text()}`); });
-    page.on("requestfailed", (request) => problems.push(`request failed: ${request.url()}`));
-    await page.goto(url);
 
     // The overview: one row per generation, with its status and, for the dead one, its reason.
     const rows = page.locator("#overview tbody tr");
@@ -174,6 +259,37 @@ test("in Chromium: the overview, a diff, and decode live giving the program back
       mkdirSync(dirname(keep), { recursive: true });
       writeFileSync(keep, shot);
     }
+  } finally {
+    await context.close();
+    server.close();
+  }
+});
+
+test("in Chromium: a population's tree, a mutant's diff against its parent, and decode live of its own model", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
+  const out = join(tempDir(), "site");
+  assert.equal(cli("report", "--dir", population, "--out", out).status, 0);
+  const { server, context, page, problems } = await openSite(out);
+  try {
+    assert.ok(await page.locator("figure.tree svg").isVisible());
+    assert.equal(await page.locator("figure.tree a.genotype").count(), 3);
+    assert.equal(await page.locator("figure.chart svg").count(), 8);
+
+    // From the tree to a living mutant's page (its genotype's row), then its diff and decode live.
+    const mutant = livingMutant();
+    await page.locator(`figure.tree a[href="individuals/${mutant.id}.html"] text.label`).click();
+    await page.waitForURL(new RegExp(`individuals/${mutant.id.replace(".", "\\.")}\\.html$`));
+    const diff = page.locator(".d2h-file-wrapper").first();
+    assert.ok(await diff.isVisible());
+    assert.ok((await diff.locator(".d2h-ins").count()) + (await diff.locator(".d2h-del").count()) > 0, "the changed line is marked");
+    assert.match(await page.locator("p.origin").innerText(), new RegExp(`sampling its parent's model at temperature 0\\.5, with the seed ${mutant.seed}`));
+
+    await page.click("button.decode");
+    await page.waitForFunction(() => !["", "running"].includes(document.querySelector<HTMLElement>(".verdict")?.dataset.verdict ?? ""), null, { timeout: 240_000 });
+    const verdict = page.locator(".verdict");
+    assert.equal(await verdict.getAttribute("data-verdict"), "exact", await verdict.innerText());
+    const program = readFileSync(join(population, "programs", mutant.programHash, "program.js"), "utf8");
+    assert.equal(await page.locator(".live-output").textContent(), program);
+    assert.deepEqual(problems, []);
   } finally {
     await context.close();
     server.close();

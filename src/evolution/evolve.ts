@@ -25,6 +25,7 @@ export type EvolveEvent =
 export interface EvolveResult {
   statistics: Statistics[]; // every generation in the store
   extinct: boolean;
+  stoppedByTime: boolean; // --minutes ran out before the last generation
 }
 
 /** A child before it is judged. */
@@ -36,9 +37,11 @@ interface Newborn {
   mutations: number;
 }
 
-/** Runs (or resumes) a population in settings.dir until it has settings.generations generations or dies out. */
+/** Runs (or resumes) a population in settings.dir until it has settings.generations generations, dies out or runs out of settings.minutes. */
 export async function evolve(settings: EvolveSettings, onEvent: (event: EvolveEvent) => void = () => {}): Promise<EvolveResult> {
   const { dir } = settings;
+  const deadline = settings.minutes === undefined ? Infinity : Date.now() + settings.minutes * 60_000;
+  let stoppedByTime = false;
   if (!existsSync(settings.from) || statSync(settings.from).isDirectory()) throw new Error(`The ancestor ${settings.from} is not a file.`);
   const ancestor = readFileSync(settings.from, "utf8");
   const leftovers = openStore(dir);
@@ -68,13 +71,18 @@ export async function evolve(settings: EvolveSettings, onEvent: (event: EvolveEv
     let population = last;
     for (let generation = generations.length; generation < settings.generations; generation++) {
       if (population && !population.individuals.some((i) => i.status === "kept")) break;
+      if (Date.now() >= deadline) {
+        stoppedByTime = true;
+        onEvent({ type: "note", message: `${settings.minutes} minute(s) are up: stopping before ${generationName(generation)}; run again to continue` });
+        break;
+      }
       const newborns = population ? breed(population, settings, programs, models, dir) : founders(ancestor, settings.population);
       population = await judge(generation, newborns, ancestor, settings, programs, onEvent);
       writeGeneration(dir, population);
       onEvent({ type: "generation", statistics: population.statistics });
     }
     const statistics = readPopulation(dir).filter((g): g is Generation => typeof g !== "string").map((g) => g.statistics);
-    return { statistics, extinct: statistics.at(-1)?.population === 0 };
+    return { statistics, extinct: statistics.at(-1)?.population === 0, stoppedByTime };
   } finally {
     lock.release();
   }
@@ -156,16 +164,4 @@ async function judge(generation: number, newborns: Newborn[], ancestor: string, 
     trainingSeconds: ran.reduce((sum, stored) => sum + stored.run.seconds, 0),
   });
   return { generation, individuals, statistics };
-}
-
-/** One line of progress for the terminal. */
-export function evolveProgressLine(event: EvolveEvent): string {
-  if (event.type === "note") return `note: ${event.message}\n`;
-  if (event.type === "run") {
-    const what = event.status === "alive" ? "alive" : `dead: ${event.reason}`;
-    return `  gen ${event.generation}  ran ${event.programHash.slice(0, 12)}  ${event.seconds.toFixed(1)} s  ${what}\n`;
-  }
-  const s = event.statistics;
-  return `generation ${s.generation}: ${s.alive}/${s.children} alive, ${s.population} kept, ${s.uniqueGenotypes} genotype(s), ` +
-    `${s.trainings} trained, ${s.cacheHits} cached${s.exactShare === null ? "" : `, ${Math.round(100 * s.exactShare)}% exact copies`}\n`;
 }

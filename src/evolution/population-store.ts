@@ -6,7 +6,8 @@
 //   <dir>/evolution.json          the run's knobs (RunRecordSchema): a resumed run must match them
 //   <dir>/.lock                   while a run holds the directory (the ouroboros's lock)
 //   <dir>/programs/<sha256>/      one folder per program ever run: the training cache
-//       program.js, run.json (ProgramRunSchema), emitted.js (its model decoded greedily), model/
+//       program.js, run.json (ProgramRunSchema), emitted.js (its model decoded greedily), model/,
+//       log.txt (what the program wrote: its log and progress lines, the last MiB; unchecked)
 //   <dir>/gen-0000/generation.json  the individuals of a generation and its statistics (GenerationSchema)
 //
 // An individual's model and emitted text live in its program's folder (one training per program);
@@ -17,6 +18,7 @@ import { z } from "zod";
 import type { ModelFiles } from "../runtime";
 import { renameSafely, writeFileSafely } from "../files/write";
 import { generationName, listGenerations, removeLeftovers, sha256 } from "../ouroboros/store";
+import { KernelWorkSchema } from "../ouroboros/sandbox-messages";
 import { RunRecordSchema, type RunRecord } from "./settings";
 import { StatisticsSchema } from "./statistics";
 
@@ -36,6 +38,9 @@ export const ProgramRunSchema = z.object({
   parameters: z.number().int().nullable(),
   claimMatches: z.boolean().nullable(), // did the program's claimed text equal the parent's decoding
   weightsHash: z.string().nullable(),
+  // the kernel's forward multiply-adds while it ran, counted by the sandbox's runtime (not the program's
+  // word); null when dead, and in stores written before it was counted
+  work: KernelWorkSchema.shape.multiplyAdds.nullable().default(null),
 });
 export type ProgramRun = z.infer<typeof ProgramRunSchema>;
 
@@ -69,6 +74,7 @@ export interface StoredProgram {
   program: string;
   emitted: string | null;
   modelDir: string | null;
+  log: string | null; // log.txt: what the program wrote, unchecked (absent in stores from before it was kept)
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -121,13 +127,14 @@ export function readProgram(dir: string, hash: string): StoredProgram | string |
   const read = (name: string): string | null => existsSync(join(path, name)) ? readFileSync(join(path, name), "utf8") : null;
   const program = read("program.js");
   if (program === null || sha256(program) !== hash || run.programHash !== hash) return "program.js is missing or does not match its hash";
-  if (run.status === "dead") return { run, program, emitted: null, modelDir: null };
+  const log = read("log.txt");
+  if (run.status === "dead") return { run, program, emitted: null, modelDir: null, log };
   const emitted = read("emitted.js");
   if (emitted === null || sha256(emitted) !== run.emittedHash) return "emitted.js is missing or does not match run.json";
   const weights = join(path, "model", "weights.bin");
   if (!existsSync(weights) || !existsSync(join(path, "model", "model.json"))) return "its model is missing";
   if (sha256(readFileSync(weights)) !== run.weightsHash) return "model/weights.bin does not match run.json";
-  return { run, program, emitted, modelDir: join(path, "model") };
+  return { run, program, emitted, modelDir: join(path, "model"), log };
 }
 
 /** Where a program is written to be run: its staging folder, renamed into place by writeProgram. */

@@ -9,6 +9,7 @@ import type { CheckedModel } from "../runtime/decoder";
 import { checkPublication, decodeLimits, readStoredModel } from "../ouroboros/publication";
 import { runInSandbox } from "../ouroboros/sandbox";
 import { sha256 } from "../ouroboros/store";
+import { writeFileSafely } from "../files/write";
 import { programStaging, readProgram, writeProgram, type ProgramRun, type StoredProgram } from "./population-store";
 import { evolvePublication, type EvolveSettings } from "./settings";
 import { levenshtein } from "./statistics";
@@ -22,16 +23,17 @@ export async function runProgram(dir: string, program: string, settings: Pick<Ev
   writeFileSync(path, program);
   const started = Date.now();
   const result = await runInSandbox(path, { timeoutMs: settings.timeout * 1000, maxMemoryMb: settings.maxMemory, backend: settings.backend });
+  writeFileSafely(join(staging, "log.txt"), result.stderr); // what the program wrote (its log and progress lines; the last MiB)
   const base: ProgramRun = {
     programHash: hash, chars: [...program].length, bytes: Buffer.byteLength(program), status: "dead", reason: null,
     backend: settings.backend, seconds: 0, epochs: null, emittedHash: null, distanceToSelf: null, minMargin: null,
-    parameters: null, claimMatches: null, weightsHash: null,
+    parameters: null, claimMatches: null, weightsHash: null, work: null,
   };
   const seconds = (): number => Number(((Date.now() - started) / 1000).toFixed(3));
   const dead = (reason: string): StoredProgram => {
     const run = { ...base, reason: sentence(reason), seconds: seconds() };
     writeProgram(dir, run, null, null);
-    return { run, program, emitted: null, modelDir: null };
+    return { run, program, emitted: null, modelDir: null, log: result.stderr };
   };
   if (result.status === "dead") return dead(result.reason);
   const checked = checkPublication(program, result.text, result.files, evolvePublication);
@@ -39,7 +41,7 @@ export async function runProgram(dir: string, program: string, settings: Pick<Ev
   const run: ProgramRun = {
     ...base, status: "alive", seconds: seconds(), epochs: result.epochs, emittedHash: sha256(checked.emitted),
     distanceToSelf: levenshtein(checked.emitted, program), minMargin: checked.decode.minMargin, parameters: checked.parameters,
-    claimMatches: checked.claim.matches, weightsHash: sha256(result.files["weights.bin"]),
+    claimMatches: checked.claim.matches, weightsHash: sha256(result.files["weights.bin"]), work: result.work.multiplyAdds,
   };
   writeProgram(dir, run, checked.emitted, result.files);
   return readStoredProgram(dir, hash);

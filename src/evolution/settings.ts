@@ -21,6 +21,7 @@ export const EvolveSettingsSchema = z.object({
   backend: z.enum(["wasm", "cpu"]).describe("TensorFlow.js backend, pinned for the run, so the same program trains to the same weights"),
   timeout: z.number().positive().describe("a program's time limit, in seconds (dying of it depends on the machine: keep it generous)"),
   maxMemory: z.number().positive().describe("a program's memory limit, in MB"),
+  minutes: z.number().positive().optional().describe("start no generation after this many minutes (the one under way finishes; run again to continue)"),
 });
 export type EvolveSettings = z.infer<typeof EvolveSettingsSchema>;
 

@@ -65,7 +65,7 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
 const isEpoch = (value: unknown): value is rt.Epoch => EpochSchema.safeParse(value).success;
 
 /** The checks the store does not make: that the model loads as a neural-quine model, as the browser will load it. */
-async function checkModel(dir: string): Promise<string | undefined> {
+export async function checkModel(dir: string): Promise<string | undefined> {
   try {
     const model = await rt.loadModel(dir);
     for (const tensor of Object.values(model.weights)) tensor.dispose();

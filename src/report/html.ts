@@ -18,7 +18,7 @@ export function escapeHtml(text: string): string {
 
 const yesNo = (value: unknown): string => yesNoOr(value, "—");
 
-function fmt(value: unknown): string {
+export function fmt(value: unknown): string {
   if (value === undefined || value === null) return "—";
   if (typeof value === "number") {
     if (Number.isInteger(value)) return String(value);
@@ -34,7 +34,7 @@ function seconds(value: unknown): string {
   return typeof value === "number" ? formatSeconds(value) : "—";
 }
 
-const badge = (status: string): string => `<span class="badge ${escapeHtml(status)}">${escapeHtml(status)}</span>`;
+export const badge = (status: string): string => `<span class="badge ${escapeHtml(status)}">${escapeHtml(status)}</span>`;
 
 /** The overview table: one row per generation. */
 function overview(generations: Generation[]): string {
@@ -52,7 +52,7 @@ function overview(generations: Generation[]): string {
 }
 
 /** A diff of two texts as diff2html renders it, or a note when they are equal. */
-function diffBlock(title: string, oldName: string, oldText: string | undefined, newName: string, newText: string | undefined): string {
+export function diffBlock(title: string, oldName: string, oldText: string | undefined, newName: string, newText: string | undefined): string {
   let body: string;
   if (oldText === undefined || newText === undefined) body = `<p class="note">Not available: ${escapeHtml(oldText === undefined ? oldName : newName)} is missing.</p>`;
   else if (oldText === newText) body = `<p class="note identical">Identical: ${escapeHtml(newName)} equals ${escapeHtml(oldName)} byte for byte.</p>`;
@@ -103,7 +103,7 @@ function metricsTable(metrics: Record<string, unknown>): string {
   return rows.length ? `<table class="metrics">${rows.join("")}</table>` : `<p class="note">No metrics.</p>`;
 }
 
-function programBlock(title: string, text: string | undefined, open: boolean): string {
+export function programBlock(title: string, text: string | undefined, open: boolean): string {
   if (text === undefined) return "";
   const code = hljs.highlight(text, { language: "javascript", ignoreIllegals: true }).value;
   const lines = text.split("\n").length;

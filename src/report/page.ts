@@ -1,5 +1,5 @@
 // The report page's own code, bundled by esbuild into the site with TensorFlow.js (src/report/site.ts).
-// "Decode live": load a generation's model.json and weights.bin with tf.loadLayersModel, decode
+// "Decode live": load a generation's (or an individual's) model.json and weights.bin with tf.loadLayersModel, decode
 // greedily with the same LSTM step the trainer uses (src/runtime/lstm.ts), show the characters as
 // they come, then compare the result with the stored program byte for byte.
 import * as tf from "@tensorflow/tfjs-core";
@@ -113,7 +113,7 @@ async function decodeLive(section: HTMLElement, button: HTMLButtonElement): Prom
   }
 }
 
-document.querySelectorAll<HTMLElement>("section.generation").forEach((section) => {
+document.querySelectorAll<HTMLElement>("section.generation, section.individual").forEach((section) => {
   const button = section.querySelector<HTMLButtonElement>("button.decode");
   if (button) button.addEventListener("click", () => void decodeLive(section, button));
 });

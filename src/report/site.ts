@@ -1,4 +1,4 @@
-// The report: a self-contained static site for a generations folder. index.html (rendered here),
+// The report: a self-contained static site for a generations folder (or a population store: ./population). index.html (rendered here),
 // assets/page.js (the page's code with TensorFlow.js, bundled by esbuild from our dependencies),
 // assets/style.css, and each generation's program, emitted text and model files, which the page's
 // "decode live" loads. Nothing is fetched from the network; any static file server serves it.
@@ -12,6 +12,7 @@ import { plural } from "../format";
 import { ROOT } from "../paths";
 import { renderPage } from "./html";
 import { collectLineage, type Lineage } from "./collect";
+import { collectPopulation, isPopulationStore, populationSummary, writePopulationSite } from "./population";
 
 /** Left in every report folder, so a later report may replace it (and nothing else). */
 const MARKER = ".neural-quine-report";
@@ -72,6 +73,17 @@ export async function writeReport(dir: string, out: string): Promise<Lineage> {
   });
   writeFileSync(join(out, "index.html"), renderPage(lineage, images));
   return lineage;
+}
+
+/** Writes the report of `dir`, a generations folder or a population store, into `out`; returns what the command prints. */
+export async function writeSite(dir: string, out: string): Promise<string> {
+  if (!isPopulationStore(dir)) return reportSummary(await writeReport(dir, out));
+  if (resolve(dir) === resolve(out)) throw new Error("--out must not be the population store itself.");
+  const population = await collectPopulation(dir);
+  prepareOut(out);
+  bundleAssets(join(out, "assets"));
+  writePopulationSite(population, out);
+  return populationSummary(population);
 }
 
 /** "3 generations (1 damaged), 1 weight-quine run": what the command prints. */

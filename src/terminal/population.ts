@@ -1,8 +1,12 @@
-// What `neural-quine population` prints: the statistics table, one individual, an individual's diff.
+// What `neural-quine evolve` and `neural-quine population` print: evolve's progress lines, the
+// statistics table, one individual, an individual's diff, the tree.
 import { existsSync } from "node:fs";
+import { formatWork } from "../format";
 import { unifiedDiff } from "../ouroboros/store";
 import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
 import type { Statistics } from "../evolution/statistics";
+import type { EvolveEvent } from "../evolution/evolve";
+import { phylogeny, type Genotype } from "../evolution/phylogeny";
 
 /** The statistics of every readable generation, and the damaged ones as sentences. */
 export function populationStatistics(dir: string): { statistics: Statistics[]; damaged: string[] } {
@@ -44,6 +48,7 @@ export function showIndividual(found: { individual: Individual; stored: StoredPr
     `  run               ${run.status}, ${run.seconds.toFixed(1)} s on ${run.backend}${i.cached ? " (cached: its program had run before)" : ""}`,
     ...(run.status === "alive"
       ? [`  copies itself     greedy decoding at distance ${run.distanceToSelf} from its program, smallest margin ${run.minMargin?.toFixed(3)}`,
+        `  training work     ${formatWork(run.work)} through the kernel, counted by the sandbox`,
         `  model             ${run.parameters} parameters, programs/${run.programHash}/model`]
       : []),
     "",
@@ -60,20 +65,8 @@ export function individualDiff(dir: string, id: string): string {
   return unifiedDiff(parent.stored.program, stored.program, `${individual.parent}/program.js`, `${id}/program.js`);
 }
 
-interface Genotype {
-  hash: string;
-  bytes: number;
-  parent: string | null; // the genotype it first came from
-  firstId: string;
-  distance: number | null; // to that parent's program
-  keptIn: number[]; // generations in which it was kept
-  alive: boolean;
-  deadChildren: number; // children of it (individuals) that died
-  culledChildren: number; // other genotypes from it that lived but were never kept
-}
-
 /** Generations as a range list: "0-3, 5". */
-function ranges(values: number[]): string {
+export function ranges(values: number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < values.length; i++) {
     let j = i;
@@ -84,46 +77,18 @@ function ranges(values: number[]): string {
   return parts.join(", ");
 }
 
-/** The phylogeny by genotype: every program that was ever kept, under the one it first came from, with its dead and culled offspring counted. */
+/** The phylogeny by genotype (../evolution/phylogeny), one line per genotype ever kept. */
 export function populationTree(dir: string): string {
   const generations = readPopulation(dir).filter((g): g is Generation => typeof g !== "string");
-  const byId = new Map<string, Individual>();
-  const genotypes = new Map<string, Genotype>();
-  for (const individual of generations.flatMap((g) => g.individuals)) {
-    byId.set(individual.id, individual);
-    const parentHash = individual.parent === null ? null : (byId.get(individual.parent)?.programHash ?? null);
-    let genotype = genotypes.get(individual.programHash);
-    if (!genotype) {
-      genotype = {
-        hash: individual.programHash, bytes: individual.bytes, parent: parentHash, firstId: individual.id, distance: individual.distanceToParent,
-        keptIn: [], alive: individual.status !== "dead", deadChildren: 0, culledChildren: 0,
-      };
-      genotypes.set(individual.programHash, genotype);
-    }
-    if (individual.status === "kept" && !genotype.keptIn.includes(individual.generation)) genotype.keptIn.push(individual.generation);
-    if (individual.status === "dead" && parentHash !== null) {
-      const parent = genotypes.get(parentHash);
-      if (parent) parent.deadChildren++;
-    }
-  }
-  for (const genotype of genotypes.values()) {
-    const parent = genotype.parent === null ? undefined : genotypes.get(genotype.parent);
-    if (parent && genotype.alive && genotype.keptIn.length === 0) parent.culledChildren++;
-  }
-  const children = (hash: string | null): Genotype[] =>
-    [...genotypes.values()].filter((g) => g.parent === hash && g.hash !== hash && g.keptIn.length > 0);
   const lines: string[] = [];
   const walk = (genotype: Genotype, prefix: string, branch: string): void => {
     const origin = genotype.parent === null ? "the ancestor" : `from ${genotype.firstId}, ${genotype.distance} edit(s)`;
-    const last = generations.at(-1)?.generation;
-    const living = genotype.keptIn.at(-1) === last ? "  ← living" : "";
     lines.push(`${prefix}${branch}${genotype.hash.slice(0, 8)}  ${genotype.bytes} B  ${origin}; kept in ${ranges(genotype.keptIn)}; ` +
-      `${genotype.deadChildren} dead, ${genotype.culledChildren} culled offspring${living}`);
-    const next = children(genotype.hash);
+      `${genotype.deadChildren} dead, ${genotype.culledChildren} culled offspring${genotype.living ? "  ← living" : ""}`);
     const childPrefix = prefix + (branch === "" ? "" : branch === "└─ " ? "   " : "│  ");
-    next.forEach((child, i) => walk(child, childPrefix, i === next.length - 1 ? "└─ " : "├─ "));
+    genotype.children.forEach((child, i) => walk(child, childPrefix, i === genotype.children.length - 1 ? "└─ " : "├─ "));
   };
-  for (const root of [...genotypes.values()].filter((g) => g.parent === null)) walk(root, "", "");
+  for (const root of phylogeny(generations)) walk(root, "", "");
   return lines.length ? `${lines.join("\n")}\n` : `No generations in ${dir} yet.\n`;
 }
 
@@ -143,4 +108,16 @@ export function statisticsTable(rows: Statistics[]): string {
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
   const format = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join("  ");
   return `${[format(header), ...lines.map(format)].join("\n")}\n`;
+}
+
+/** One line of progress for the terminal. */
+export function evolveProgressLine(event: EvolveEvent): string {
+  if (event.type === "note") return `note: ${event.message}\n`;
+  if (event.type === "run") {
+    const what = event.status === "alive" ? "alive" : `dead: ${event.reason}`;
+    return `  gen ${event.generation}  ran ${event.programHash.slice(0, 12)}  ${event.seconds.toFixed(1)} s  ${what}\n`;
+  }
+  const s = event.statistics;
+  return `generation ${s.generation}: ${s.alive}/${s.children} alive, ${s.population} kept, ${s.uniqueGenotypes} genotype(s), ` +
+    `${s.trainings} trained, ${s.cacheHits} cached${s.exactShare === null ? "" : `, ${Math.round(100 * s.exactShare)}% exact copies`}\n`;
 }
