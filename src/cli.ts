@@ -12,7 +12,9 @@ import {
   bootstrapSummary, colorizeDiff, emitCheck, findEmitTarget, findGeneration, generationDiff, generationsRecords,
   generationsTable, originalDiff, progressPrinter, requireIntact, requireStore, showGeneration,
 } from "./terminal/inspect";
-import { evolve } from "./evolution/evolve";
+import { evolve, type EvolveEvent } from "./evolution/evolve";
+import { QUEUE_URL_VARIABLE, queueUrl } from "./queue/connection";
+import { QueueConnectionSchema, WorkerSettingsSchema, workerSettings } from "./queue/settings";
 import { evolveProgressLine, findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { populationTreePng } from "./report/tree-png";
@@ -151,15 +153,41 @@ dirOption(program.command("diff <gen> [other]")
   }));
 
 // Evolution: populations of self-replicating programs under copying errors and selection (src/evolution/).
-addOptions(program.command("evolve")
+addOptions(addOptions(program.command("evolve")
   .description("run (or resume) a population: each individual trains on itself in the sandbox; the parent samples its children from the model")
-  .option("--json", "print the statistics as JSON on stdout when done"), EvolveSettingsSchema, evolveSettings)
+  .option("--json", "print the statistics as JSON on stdout when done"), EvolveSettingsSchema, evolveSettings), QueueConnectionSchema)
   .action(run(async (opts: { json?: boolean } & Record<string, unknown>) => {
     const settings = readOptions(EvolveSettingsSchema, opts);
-    const result = await evolve(settings, (event) => process.stderr.write(evolveProgressLine(event)));
+    const url = queueUrl(readOptions(QueueConnectionSchema, opts));
+    const onEvent = (event: EvolveEvent): void => void process.stderr.write(evolveProgressLine(event));
+    // With a queue, reproductions run on workers anywhere (src/queue/); without one, on the local pool.
+    const reproducer = url === null ? undefined : await (require("./queue/coordinator") as typeof import("./queue/coordinator")) // loaded only for a queue
+      .openQueueReproducer(url, settings, (message) => onEvent({ type: "note", message }));
+    let result;
+    try {
+      result = await evolve(settings, onEvent, reproducer);
+    } finally {
+      await reproducer?.close();
+    }
     if (opts.json) process.stdout.write(`${JSON.stringify(result.statistics, null, 2)}\n`);
     else process.stdout.write(statisticsTable(result.statistics));
     if (result.extinct) process.stderr.write("neural-quine: the population died out.\n");
+  }));
+
+// worker: runs reproductions from an evolve --queue coordinator, on any machine (src/queue/).
+addOptions(addOptions(program.command("worker")
+  .description("take reproductions off the job queue of `evolve --queue` and run each program in the sandbox; stops on SIGTERM"),
+QueueConnectionSchema), WorkerSettingsSchema, workerSettings)
+  .action(run(async (opts: Record<string, unknown>) => {
+    const url = queueUrl(readOptions(QueueConnectionSchema, opts));
+    if (url === null) throw new Error(`Give the job queue: --queue redis://:password@host:6379, --queue-file FILE or ${QUEUE_URL_VARIABLE}.`);
+    const settings = readOptions(WorkerSettingsSchema, opts);
+    const { runWorker, workerProgressLine } = require("./queue/worker") as typeof import("./queue/worker"); // loaded only for this command
+    const { returned } = await runWorker(url, settings, (event) => {
+      if (settings.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+      else process.stderr.write(workerProgressLine(event));
+    });
+    if (returned > 0) process.exit(); // the handed-back jobs' sandboxes end with this process
   }));
 
 program.command("population [what] [id]")

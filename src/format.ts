@@ -27,3 +27,11 @@ export function sentence(reason: string): string {
   const line = reason.split("\n")[0].trim() || "it died without saying why";
   return /[.!?…]$/.test(line) ? line : `${line}.`;
 }
+
+/** The kernel's counted work (forward multiply-adds) as "12.3 G multiply-adds"; "–" when not counted. */
+export function formatWork(multiplyAdds: number | null): string {
+  if (multiplyAdds === null) return "–";
+  const [value, unit] = multiplyAdds >= 1e12 ? [multiplyAdds / 1e12, " T"] : multiplyAdds >= 1e9 ? [multiplyAdds / 1e9, " G"]
+    : multiplyAdds >= 1e6 ? [multiplyAdds / 1e6, " M"] : [multiplyAdds, " "];
+  return `${Number(value.toPrecision(3))}${unit}multiply-adds`;
+}

@@ -91,24 +91,26 @@ describe("statistics", () => {
 function run(hash: string, fields: Partial<ProgramRun>): ProgramRun {
   return {
     programHash: hash, chars: 100, bytes: 100, status: "alive", reason: null, backend: "wasm", seconds: 1, epochs: 1, emittedHash: hash,
-    distanceToSelf: 0, minMargin: 1, parameters: 10, claimMatches: true, weightsHash: hash, ...fields,
+    distanceToSelf: 0, minMargin: 1, parameters: 10, claimMatches: true, weightsHash: hash, work: 1000, ...fields,
   };
 }
 
 describe("selection", () => {
-  test("the dead are never kept; exact copiers first, then smaller, then wider margins, then the hash", () => {
+  test("the dead are never kept; exact copiers first, then less counted work, then smaller, then wider margins, then the hash", () => {
     const candidates = [
-      { index: 0, run: run("d", { status: "dead", reason: "does not parse.", distanceToSelf: null, bytes: 10 }) },
-      { index: 1, run: run("c", { distanceToSelf: 3, bytes: 50 }) }, // small but not an exact copier
+      { index: 0, run: run("d", { status: "dead", reason: "does not parse.", distanceToSelf: null, bytes: 10, work: null }) },
+      { index: 1, run: run("c", { distanceToSelf: 3, bytes: 50, work: 10 }) }, // cheap and small but not an exact copier
       { index: 2, run: run("b", { bytes: 120 }) },
+      { index: 6, run: run("f", { bytes: 80, work: 2000 }) }, // smaller, but trained longer
+      { index: 7, run: run("g", { bytes: 200, work: 500 }) }, // the least work wins over size
       { index: 3, run: run("a", { bytes: 90, minMargin: 0.5 }) },
       { index: 4, run: run("e", { bytes: 90, minMargin: 2, seconds: 999, epochs: 999 }) }, // slow and says so: neither counts
       { index: 5, run: run("e", { bytes: 90, minMargin: 2 }) }, // same program: the index breaks the tie
     ];
     const order = candidates.filter((c) => c.run.status === "alive").sort(compareFitness).map((c) => c.index);
-    assert.deepEqual(order, [4, 5, 3, 2, 1]);
-    assert.deepEqual([...select(candidates, 3)].sort(), [3, 4, 5]);
-    assert.deepEqual([...select(candidates, 10)].sort(), [1, 2, 3, 4, 5]);
+    assert.deepEqual(order, [7, 4, 5, 3, 2, 6, 1]);
+    assert.deepEqual([...select(candidates, 3)].sort(), [4, 5, 7]);
+    assert.deepEqual([...select(candidates, 10)].sort(), [1, 2, 3, 4, 5, 6, 7]);
     assert.equal(select([candidates[0]], 2).size, 0);
   });
 });

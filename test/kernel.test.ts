@@ -342,6 +342,28 @@ test("falls back to JavaScript: when chosen, and for a hidden size the wasm kern
   auto.grads.forEach((g, k) => assert.deepEqual(g, js.grads[k]));
 });
 
+test("the kernel counts its own work: characters and forward multiply-adds, whatever the caller says", async () => {
+  await rt.initBackend("wasm");
+  const w = weights(60);
+  const outKernel = tf.tensor2d(randoms(H * V, 63), [H, V]);
+  const outBias = tf.tensor1d(randoms(V, 64));
+  const before = rt.kernelWork();
+  const hs = rt.lstmSequence(randomTokens(6), B, rt.zeroState(B, H), w.kernel, w.recurrent, w.bias); // B*T characters
+  const logits = rt.linear(hs, outKernel, outBias); // [B*T,H] @ [H,V]
+  const stepper = rt.lstmStepper({ ...w, outKernel, outBias });
+  stepper.next(1);
+  stepper.next(2);
+  const after = rt.kernelWork();
+  assert.equal(after.chars - before.chars, B * T + 2);
+  const perStep = H * (4 * H + V) + 4 * H; // the stepper's one product h @ [recurrent | outKernel], and the input's row
+  assert.equal(after.multiplyAdds - before.multiplyAdds, B * T * 4 * H * (H + 1) + B * T * H * V + 2 * perStep);
+  const copy = rt.kernelWork();
+  copy.chars = 0; // a copy: changing it changes nothing
+  assert.equal(rt.kernelWork().chars, after.chars);
+  stepper.dispose();
+  tf.dispose([hs, logits, outKernel, outBias, w.kernel, w.recurrent, w.bias]);
+});
+
 test("rejects tokens outside the kernel's rows and windows that do not fit the state", async () => {
   await rt.initBackend("wasm");
   const [kernel, recurrent, bias] = [tf.zeros<tf.Rank.R2>([5, 16]), tf.zeros<tf.Rank.R2>([4, 16]), tf.zeros<tf.Rank.R1>([16])];

@@ -89,6 +89,11 @@ describe("a lineage of two generations from the tiny quine", () => {
     assert.equal(readFileSync(join(lineage, "gen-0001", "program.js"), "utf8"), readFileSync(join(lineage, "gen-0000", "emitted.js"), "utf8"));
     assert.ok(gen0.epochs > 0 && gen0.charsPerSecond > 0 && gen0.wallSeconds > 0);
     assert.deepEqual(gen0.kernel, { name: "wasm", threads: 1 }, "the kernel it trained on is recorded");
+    // The work the sandbox's kernel counted: every epoch passes the whole text through it at least once,
+    // and the same program on the same text counts the same (it is what evolution selects on).
+    assert.ok(gen0.work && gen0.work.chars >= gen0.epochs * [...readFileSync(TINY, "utf8")].length, `counted ${JSON.stringify(gen0.work)}`);
+    assert.ok(gen0.work.multiplyAdds > gen0.work.chars);
+    assert.deepEqual(gen1.work, gen0.work);
     const summary = JSON.parse(readFileSync(join(lineage, "lineage.json"), "utf8")) as { generations: { generation: number; status: string; weightsFixpoint: boolean | null }[]; updated: string };
     assert.deepEqual(summary.generations.map((g) => [g.generation, g.status, g.weightsFixpoint]), [[0, "exact", null], [1, "exact", true]]);
     assert.ok(!Number.isNaN(Date.parse(summary.updated)));

@@ -1,17 +1,18 @@
 // The loop of `neural-quine evolve`. Generation 0 is K copies of the ancestor. Each generation after
 // it: every kept individual (in index order) makes C children from its model (sampling at T, point
 // mutations at M, seeded by run seed, generation and child index); the children's programs not run
-// before are run in the sandbox, W at a time; the dead are marked, the K fittest living are kept
-// (./select); the generation and its statistics are written whole. Nothing here depends on which
-// worker finished first, so the same seed gives the same population with any --workers, and a run
-// killed at any point resumes where the last written generation ends.
+// before are run in the sandbox (./reproduce: W at a time here, or by a job queue's workers); the
+// dead are marked, the K fittest living are kept (./select); the generation and its statistics are
+// written whole. Nothing here depends on which worker finished first, so the same seed gives the
+// same population with any --workers (or queue), and a run killed at any point resumes where the
+// last written generation ends.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { acquireLock, generationName, sha256 } from "../ouroboros/store";
 import type { CheckedModel } from "../runtime/decoder";
 import {
   openStore, readPopulation, readProgram, readRunRecord, writeGeneration, writeRunRecord, type Generation, type Individual, type StoredProgram,
 } from "./population-store";
-import { childLimits, loadModel, readStoredProgram, runPool, runProgram } from "./reproduce";
+import { childLimits, loadModel, localReproducer, readStoredProgram, type Reproducer } from "./reproduce";
 import { select } from "./select";
 import { runRecord, type EvolveSettings } from "./settings";
 import { generationStatistics, levenshtein, type Statistics } from "./statistics";
@@ -37,8 +38,12 @@ interface Newborn {
   mutations: number;
 }
 
-/** Runs (or resumes) a population in settings.dir until it has settings.generations generations, dies out or runs out of settings.minutes. */
-export async function evolve(settings: EvolveSettings, onEvent: (event: EvolveEvent) => void = () => {}): Promise<EvolveResult> {
+/**
+ * Runs (or resumes) a population in settings.dir until it has settings.generations generations, dies out or runs out of settings.minutes.
+ * Reproductions run on `reproducer`: the local pool of settings.workers sandboxes, or a job queue (src/queue/).
+ */
+export async function evolve(settings: EvolveSettings, onEvent: (event: EvolveEvent) => void = () => {},
+  reproducer: Reproducer = localReproducer(settings)): Promise<EvolveResult> {
   const { dir } = settings;
   const deadline = settings.minutes === undefined ? Infinity : Date.now() + settings.minutes * 60_000;
   let stoppedByTime = false;
@@ -77,7 +82,7 @@ export async function evolve(settings: EvolveSettings, onEvent: (event: EvolveEv
         break;
       }
       const newborns = population ? breed(population, settings, programs, models, dir) : founders(ancestor, settings.population);
-      population = await judge(generation, newborns, ancestor, settings, programs, onEvent);
+      population = await judge(generation, newborns, ancestor, settings, programs, reproducer, onEvent);
       writeGeneration(dir, population);
       onEvent({ type: "generation", statistics: population.statistics });
     }
@@ -113,7 +118,7 @@ function breed(population: Generation, settings: EvolveSettings, programs: Map<s
 
 /** Runs the newborns' programs not run before, then marks the dead and keeps the K fittest. */
 async function judge(generation: number, newborns: Newborn[], ancestor: string, settings: EvolveSettings,
-  programs: Map<string, StoredProgram>, onEvent: (event: EvolveEvent) => void): Promise<Generation> {
+  programs: Map<string, StoredProgram>, reproducer: Reproducer, onEvent: (event: EvolveEvent) => void): Promise<Generation> {
   const { dir } = settings;
   const cachedBefore = new Set<string>();
   const toRun = new Map<string, string>(); // hash → program, in first-appearance order
@@ -129,10 +134,8 @@ async function judge(generation: number, newborns: Newborn[], ancestor: string, 
     toRun.set(hash, program);
   }
   for (const { program } of newborns) if (!toRun.has(sha256(program))) cachedBefore.add(sha256(program));
-  const ran = await runPool([...toRun.values()], settings.workers, async (program) => {
-    const stored = await runProgram(dir, program, settings);
+  const ran = await reproducer.reproduce([...toRun.values()], (stored) => {
     onEvent({ type: "run", generation, programHash: stored.run.programHash, status: stored.run.status, reason: stored.run.reason, seconds: stored.run.seconds });
-    return stored;
   });
   for (const stored of ran) programs.set(stored.run.programHash, stored);
 

@@ -18,6 +18,7 @@ import { z } from "zod";
 import type { ModelFiles } from "../runtime";
 import { renameSafely, writeFileSafely } from "../files/write";
 import { generationName, listGenerations, removeLeftovers, sha256 } from "../ouroboros/store";
+import { KernelWorkSchema } from "../ouroboros/sandbox-messages";
 import { RunRecordSchema, type RunRecord } from "./settings";
 import { StatisticsSchema } from "./statistics";
 
@@ -37,6 +38,9 @@ export const ProgramRunSchema = z.object({
   parameters: z.number().int().nullable(),
   claimMatches: z.boolean().nullable(), // did the program's claimed text equal the parent's decoding
   weightsHash: z.string().nullable(),
+  // the kernel's forward multiply-adds while it ran, counted by the sandbox's runtime (not the program's
+  // word); null when dead, and in stores written before it was counted
+  work: KernelWorkSchema.shape.multiplyAdds.nullable().default(null),
 });
 export type ProgramRun = z.infer<typeof ProgramRunSchema>;
 

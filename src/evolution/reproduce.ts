@@ -2,9 +2,10 @@
 // the parent checks and decodes the publication (the ouroboros's publication check), stores the
 // run in the training cache, and makes children from the model (./variation). A program is run at
 // most once per store: training is deterministic on the pinned backend.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sentence } from "../format";
+import type { ModelFiles } from "../runtime";
 import type { CheckedModel } from "../runtime/decoder";
 import { checkPublication, decodeLimits, readStoredModel } from "../ouroboros/publication";
 import { runInSandbox } from "../ouroboros/sandbox";
@@ -14,37 +15,90 @@ import { programStaging, readProgram, writeProgram, type ProgramRun, type Stored
 import { evolvePublication, type EvolveSettings } from "./settings";
 import { levenshtein } from "./statistics";
 
+/** What a program's run gave, before the parent's checks: its publication (untrusted), or why it died. */
+export type RunOutcome = ({ status: "published"; text: string; files: ModelFiles; epochs: number; work: number } | { status: "dead"; reason: string })
+  & { log: string }; // what the program wrote: its log and progress lines, the last MiB (unchecked)
+
+/** The knobs a run depends on: the pinned backend and the limits (the same wherever the program runs). */
+export type RunSettings = Pick<EvolveSettings, "backend" | "timeout" | "maxMemory">;
+
 /** Runs a program in the sandbox, checks and decodes its publication, and stores the run. The sandbox failing itself throws. */
-export async function runProgram(dir: string, program: string, settings: Pick<EvolveSettings, "backend" | "timeout" | "maxMemory">): Promise<StoredProgram> {
-  const hash = sha256(program);
-  const staging = programStaging(dir, hash);
+export async function runProgram(dir: string, program: string, settings: RunSettings): Promise<StoredProgram> {
+  const path = stageProgram(dir, program);
+  const started = Date.now();
+  const outcome = await runOutcome(path, settings);
+  return recordRun(dir, program, outcome, settings.backend, (Date.now() - started) / 1000);
+}
+
+/** Runs a program file in the sandbox, as every reproduction runs: what it published, or why it died. */
+export async function runOutcome(path: string, settings: RunSettings): Promise<RunOutcome> {
+  const result = await runInSandbox(path, { timeoutMs: settings.timeout * 1000, maxMemoryMb: settings.maxMemory, backend: settings.backend });
+  if (result.status === "dead") return { status: "dead", reason: result.reason, log: result.stderr };
+  // work: the multiply-adds the kernel counted (the sandbox's count, not the program's word)
+  return { status: "published", text: result.text, files: result.files, epochs: result.epochs, work: result.work.multiplyAdds, log: result.stderr };
+}
+
+/** Writes a program into its staging folder in the store (where it runs locally, and where its run is written); its path. */
+export function stageProgram(dir: string, program: string): string {
+  const staging = programStaging(dir, sha256(program));
   mkdirSync(staging, { recursive: true });
   const path = join(staging, "program.js");
   writeFileSync(path, program);
+  return path;
+}
+
+/**
+ * The parent's side of a reproduction, wherever the program ran: checks and decodes the publication
+ * (untrusted: src/ouroboros/publication), and writes the run into the store. `runSeconds` is the
+ * run's wall time so far (reported only); the decoding's time is added.
+ */
+export function recordRun(dir: string, program: string, outcome: RunOutcome, backend: RunSettings["backend"], runSeconds: number): StoredProgram {
+  const hash = sha256(program);
+  if (!existsSync(join(programStaging(dir, hash), "program.js"))) stageProgram(dir, program);
+  writeFileSafely(join(programStaging(dir, hash), "log.txt"), outcome.log);
   const started = Date.now();
-  const result = await runInSandbox(path, { timeoutMs: settings.timeout * 1000, maxMemoryMb: settings.maxMemory, backend: settings.backend });
-  writeFileSafely(join(staging, "log.txt"), result.stderr); // what the program wrote (its log and progress lines; the last MiB)
   const base: ProgramRun = {
     programHash: hash, chars: [...program].length, bytes: Buffer.byteLength(program), status: "dead", reason: null,
-    backend: settings.backend, seconds: 0, epochs: null, emittedHash: null, distanceToSelf: null, minMargin: null,
-    parameters: null, claimMatches: null, weightsHash: null,
+    backend, seconds: 0, epochs: null, emittedHash: null, distanceToSelf: null, minMargin: null,
+    parameters: null, claimMatches: null, weightsHash: null, work: null,
   };
-  const seconds = (): number => Number(((Date.now() - started) / 1000).toFixed(3));
+  const seconds = (): number => Number((runSeconds + (Date.now() - started) / 1000).toFixed(3));
   const dead = (reason: string): StoredProgram => {
     const run = { ...base, reason: sentence(reason), seconds: seconds() };
     writeProgram(dir, run, null, null);
-    return { run, program, emitted: null, modelDir: null, log: result.stderr };
+    return { run, program, emitted: null, modelDir: null, log: outcome.log };
   };
-  if (result.status === "dead") return dead(result.reason);
-  const checked = checkPublication(program, result.text, result.files, evolvePublication);
+  if (outcome.status === "dead") return dead(outcome.reason);
+  const checked = checkPublication(program, outcome.text, outcome.files, evolvePublication);
   if (!checked.ok) return dead(checked.reason);
   const run: ProgramRun = {
-    ...base, status: "alive", seconds: seconds(), epochs: result.epochs, emittedHash: sha256(checked.emitted),
+    ...base, status: "alive", seconds: seconds(), epochs: outcome.epochs, emittedHash: sha256(checked.emitted),
     distanceToSelf: levenshtein(checked.emitted, program), minMargin: checked.decode.minMargin, parameters: checked.parameters,
-    claimMatches: checked.claim.matches, weightsHash: sha256(result.files["weights.bin"]),
+    claimMatches: checked.claim.matches, weightsHash: sha256(outcome.files["weights.bin"]), work: outcome.work,
   };
-  writeProgram(dir, run, checked.emitted, result.files);
+  writeProgram(dir, run, checked.emitted, outcome.files);
   return readStoredProgram(dir, hash);
+}
+
+/**
+ * Where a generation's reproductions run: given programs never run in this store, it runs each once,
+ * records it (recordRun: the parent alone checks, decodes and writes the store) and hands it to
+ * `onRun` as it finishes; the results come back in the programs' order. The local pool of sandboxes
+ * is one; a job queue (src/queue/) is another.
+ */
+export interface Reproducer {
+  reproduce(programs: string[], onRun: (stored: StoredProgram) => void): Promise<StoredProgram[]>;
+}
+
+/** The embedded default: `workers` sandboxes at once on this machine. */
+export function localReproducer(settings: Pick<EvolveSettings, "dir" | "workers"> & RunSettings): Reproducer {
+  return {
+    reproduce: (programs, onRun) => runPool(programs, settings.workers, async (program) => {
+      const stored = await runProgram(settings.dir, program, settings);
+      onRun(stored);
+      return stored;
+    }),
+  };
 }
 
 /** A stored program that must be intact (it was just written, or checked when the run started). */

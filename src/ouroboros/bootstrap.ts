@@ -177,7 +177,7 @@ async function runGeneration(
     const metrics: GenerationMetrics = {
       ...base, wallSeconds: round((Date.now() - started) / 1000, 3), status: "dead", reason: sentence(reason), epochs: 0,
       charsPerSecond: 0, backend: null, seed: null, emittedHash: null, weightsHash: null, textFixpoint: false, weightsFixpoint: null,
-      changedLines: 0, history: [], claim: null, decode: null, parameters: null, kernel: null,
+      changedLines: 0, history: [], claim: null, decode: null, parameters: null, kernel: null, work: null,
     };
     writeGeneration(dir, { metrics, program, emitted: null, model: null });
     return metrics;
@@ -215,6 +215,7 @@ async function runGeneration(
     decode,
     parameters,
     kernel: result.kernel,
+    work: result.work,
   };
   writeGeneration(dir, { metrics, program, emitted, model: result.files });
   return metrics;

@@ -206,7 +206,7 @@ async function collect(result: Publication, backend: string): Promise<ChildMessa
   // JSON, not the objects themselves: the history lives in the sandbox's realm and cannot be cloned.
   const plainHistory = Array.isArray(history) ? (JSON.parse(JSON.stringify(history)) as unknown[]) : [];
   const kernel = { name: runtime.kernelName(), threads: runtime.kernelThreads() };
-  return { type: "result", text, files, epochs, seed, exact: exact === true, history: plainHistory, backend, kernel };
+  return { type: "result", text, files, epochs, seed, exact: exact === true, history: plainHistory, backend, kernel, work: runtime.kernelWork() };
 }
 
 // vm2 swallows the rejections of promise chains built in the sandbox, so an error thrown in

@@ -24,6 +24,10 @@ const ProgressMessage = z.object({ type: z.literal("progress"), epoch: EpochSche
 export const KernelRecordSchema = z.object({ name: z.enum(["wasm", "js"]), threads: z.number().int().positive() });
 export type KernelRecord = z.infer<typeof KernelRecordSchema>;
 
+/** The work the kernel counted while the program ran (src/runtime/lstm.ts kernelWork): characters and forward multiply-adds. */
+export const KernelWorkSchema = z.object({ chars: z.number().int().nonnegative(), multiplyAdds: z.number().int().nonnegative() });
+export type KernelWork = z.infer<typeof KernelWorkSchema>;
+
 const ResultMessage = z.object({
   type: z.literal("result"),
   text: z.string(),
@@ -34,6 +38,7 @@ const ResultMessage = z.object({
   history: z.array(z.unknown()),
   backend: z.string().max(LINE_MAX),
   kernel: KernelRecordSchema,
+  work: KernelWorkSchema,
 });
 
 const DeadMessage = z.object({ type: z.literal("dead"), reason: z.string().max(LINE_MAX) });

@@ -3,7 +3,7 @@
 //
 //   runInSandbox(programPath, limits, { onLog?, onProgress?, mode? }) → Promise<SandboxResult>
 //     limits = { timeoutMs, maxMemoryMb, backend }  (DEFAULT_LIMITS: 60 min, 4096 MB, auto)
-//     resolves { status: "ok", text, files, epochs, seed, exact, history, backend, kernel, stderr, walls }
+//     resolves { status: "ok", text, files, epochs, seed, exact, history, backend, kernel, work, stderr, walls }
 //           or { status: "dead", reason, stderr, walls }    reason: one sentence, e.g. "forbidden: require(...)"
 //     walls: which walls stood around this run (see Walls); probeWalls() tells before any run.
 //     onLog receives the program's lines of text (rt.log, console), onProgress its training passes
@@ -63,7 +63,7 @@ export interface Walls {
 export type WallMode = "both" | "outer" | "inner";
 
 export type SandboxResult =
-  | { status: "ok"; text: string; files: ChildResult["files"]; epochs: number; seed: number; exact: boolean; history: unknown[]; backend: string; kernel: ChildResult["kernel"]; stderr: string; walls: Walls }
+  | { status: "ok"; text: string; files: ChildResult["files"]; epochs: number; seed: number; exact: boolean; history: unknown[]; backend: string; kernel: ChildResult["kernel"]; work: ChildResult["work"]; stderr: string; walls: Walls }
   | { status: "dead"; reason: string; stderr: string; walls: Walls };
 type ChildResult = Extract<ChildMessage, { type: "result" }>;
 
@@ -310,8 +310,8 @@ export function runInSandbox(programPath: string, limits: SandboxLimits, { onLog
       clearInterval(memoryWatch);
       const err = stderr.text();
       if (verdict?.type === "result" && !killedFor) {
-        const { text, files, epochs, seed, exact, history, backend, kernel } = verdict;
-        return resolvePromise({ status: "ok", text, files, epochs, seed, exact, history, backend, kernel, stderr: err, walls });
+        const { text, files, epochs, seed, exact, history, backend, kernel, work } = verdict;
+        return resolvePromise({ status: "ok", text, files, epochs, seed, exact, history, backend, kernel, work, stderr: err, walls });
       }
       let reason = (verdict?.type === "dead" ? verdict.reason : undefined) ?? killedFor;
       if (!reason && /heap limit|heap out of memory|allocation failed/i.test(err)) {

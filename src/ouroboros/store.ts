@@ -19,7 +19,7 @@ import { z } from "zod";
 import { NOT_JSON, parseJson } from "../files/json";
 import type { ModelFiles } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
-import { KernelRecordSchema } from "./sandbox-messages";
+import { KernelRecordSchema, KernelWorkSchema } from "./sandbox-messages";
 import type { Decoded } from "../runtime/decoder";
 import type { Walls } from "./sandbox";
 
@@ -77,6 +77,7 @@ export const GenerationMetricsSchema = z.object({
   decode: DecodeRecordSchema.nullable().default(null), // the parent's decoding
   parameters: Count.nullable().default(null), // of the published model
   kernel: KernelRecordSchema.nullable().default(null), // the LSTM kernel the program trained on, and its threads
+  work: KernelWorkSchema.nullable().default(null), // what that kernel counted, not what the program said
 });
 export type GenerationMetrics = z.infer<typeof GenerationMetricsSchema>;
 

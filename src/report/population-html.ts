@@ -5,7 +5,7 @@
 import type { Individual } from "../evolution/population-store";
 import { flatten, phylogeny, type Genotype } from "../evolution/phylogeny";
 import type { Statistics } from "../evolution/statistics";
-import { formatSeconds, plural } from "../format";
+import { formatSeconds, formatWork, plural } from "../format";
 import { ranges, statisticsTable } from "../terminal/population";
 import { badge, diffBlock, escapeHtml, fmt, programBlock } from "./html";
 import type { PopulationReport, ReportProgram } from "./population";
@@ -162,6 +162,7 @@ function facts(individual: Individual, program: ReportProgram | undefined): stri
   ];
   if (run?.status === "alive") {
     rows.push(["copies itself", `greedy decoding at distance ${run.distanceToSelf} from its program, smallest margin ${fmt(run.minMargin)}`]);
+    rows.push(["training work", `${formatWork(run.work)} through the kernel, counted by the sandbox`]);
     rows.push(["model", `${fmt(run.parameters)} parameters; ${run.epochs === null ? "epochs not said" : `${run.epochs} epochs (the program's word)`}`]);
   }
   return `<table class="metrics facts">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")}</table>`;

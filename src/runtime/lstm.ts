@@ -118,6 +118,19 @@ export function kernelName(): "wasm" | "js" {
 }
 
 /**
+ * The work the kernel did in this process, counted here rather than by its caller: characters through
+ * the LSTM (training windows and decoding steps) and the forward pass's multiply-adds (recurrence,
+ * gates' inputs and output layer; a backward pass costs about twice its forward). The same program
+ * on the same text counts the same on any machine. A sandbox reports it, and evolution selects on it.
+ */
+const work = { chars: 0, multiplyAdds: 0 };
+
+/** What the kernel has done in this process so far (a copy: only the kernel's own calls add to it). */
+export function kernelWork(): { chars: number; multiplyAdds: number } {
+  return { ...work };
+}
+
+/**
  * Runs the LSTM over B parallel streams for T steps. `tokens` is [B,T] (row b holds stream b's
  * inputs); `state` holds the initial h, c [B,H] and is advanced to the final ones (not
  * differentiated: gradients stop at the window's start, truncated BPTT).
@@ -133,6 +146,8 @@ export function lstmSequence(tokens: Int32Array, streams: number, state: LstmSta
     throw new Error(`lstmSequence: ${tokens.length} tokens do not make ${streams} streams of whole steps with a [${streams},${H}] state.`);
   }
   for (const token of tokens) if (!(token >= 0 && token < V)) throw new Error(`lstmSequence: token ${token} is outside the kernel's ${V} rows.`);
+  work.chars += tokens.length;
+  work.multiplyAdds += tokens.length * 4 * H * (H + 1); // h @ recurrent, plus the input's row of kernel
   const wasm = kernelName() === "wasm" && H % 4 === 0 ? wasmKernel() : null;
   return wasm ? wasmSequence(wasm, tokens, streams, state, kernel, recurrent, bias) : jsSequence(tokens, streams, state, kernel, recurrent, bias);
 }
@@ -279,12 +294,15 @@ export function lstmStepper(weights: LstmWeights): LstmStepper {
   const bias = weights.bias.dataSync() as Float32Array;
   const outBias = weights.outBias.dataSync() as Float32Array;
   const joint = tf.concat([weights.recurrent, weights.outKernel], 1) as tf.Tensor2D;
+  const logitsLength = weights.outKernel.shape[1];
   const state = zeroState(1, H);
   const gates = new Float32Array(4 * H);
   const tanhC = new Float32Array(H);
   let z = new Float32Array(4 * H);
   return {
     next(token: number): Float32Array {
+      work.chars += 1;
+      work.multiplyAdds += H * (4 * H + logitsLength) + 4 * H;
       step([token], z, K, bias, state, gates, tanhC);
       const out = matMul(state.h, 1, joint);
       z = out.slice(0, 4 * H);
@@ -302,6 +320,7 @@ export function lstmStepper(weights: LstmWeights): LstmStepper {
  * which take a slow path on wasm (~10x): the transposes are done explicitly, where they are cheap.
  */
 export function linear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  work.multiplyAdds += x.shape[0] * x.shape[1] * kernel.shape[1];
   const wasm = kernelName() === "wasm" && x.shape[1] % 4 === 0 ? wasmKernel() : null;
   return wasm ? wasmLinear(wasm, x, kernel, bias) : jsLinear(x, kernel, bias);
 }

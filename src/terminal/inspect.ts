@@ -2,7 +2,7 @@
 // the emit check, and the progress lines bootstrap prints while it works.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { formatSeconds, plural, yesNo } from "../format";
+import { formatSeconds, formatWork, plural, yesNo } from "../format";
 import type { BootstrapEvent, BootstrapResult } from "../ouroboros/bootstrap";
 import type { Walls } from "../ouroboros/sandbox";
 import {
@@ -114,6 +114,7 @@ export function showGeneration(stored: StoredGeneration): string {
     ["epochs", String(m.epochs)],
     ["time", `${formatSeconds(m.wallSeconds)} (${m.charsPerSecond} characters per second)`],
     ["backend", m.backend ?? "–"],
+    ["kernel", m.kernel ? `${m.kernel.name} on ${plural(m.kernel.threads, "thread")}; ${formatWork(m.work?.multiplyAdds ?? null)} over ${m.work ? plural(m.work.chars, "character") : "– characters"}, counted by the sandbox` : "–"],
     ["seed", m.seed === null ? "–" : String(m.seed)],
     ["decoded by the parent", decodeText(m.decode)],
     ["claim", claimText(m.claim)],

@@ -1,6 +1,7 @@
 // What `neural-quine evolve` and `neural-quine population` print: evolve's progress lines, the
 // statistics table, one individual, an individual's diff, the tree.
 import { existsSync } from "node:fs";
+import { formatWork } from "../format";
 import { unifiedDiff } from "../ouroboros/store";
 import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
 import type { Statistics } from "../evolution/statistics";
@@ -47,6 +48,7 @@ export function showIndividual(found: { individual: Individual; stored: StoredPr
     `  run               ${run.status}, ${run.seconds.toFixed(1)} s on ${run.backend}${i.cached ? " (cached: its program had run before)" : ""}`,
     ...(run.status === "alive"
       ? [`  copies itself     greedy decoding at distance ${run.distanceToSelf} from its program, smallest margin ${run.minMargin?.toFixed(3)}`,
+        `  training work     ${formatWork(run.work)} through the kernel, counted by the sandbox`,
         `  model             ${run.parameters} parameters, programs/${run.programHash}/model`]
       : []),
     "",
