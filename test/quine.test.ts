@@ -1,5 +1,7 @@
 // The code quine's trainer: exact memorization, determinism, backends, model files, bad inputs.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -10,7 +12,7 @@ import { QUINE_PATH } from "../src/paths";
 import { decodeGreedy } from "../src/quine/sample";
 import { settings, trainUntilExact } from "../src/quine/train";
 import * as rt from "../src/runtime";
-import { cli, tempDir } from "./helpers";
+import { CLI, cli, tempDir } from "./helpers";
 
 const SMALL = { hidden: 32, maxEpochs: 400 };
 const TEXT = "function hello(name) {\n  return `hello, ${name}!`;\n}\n";
@@ -166,4 +168,19 @@ test("CLI: bad inputs end with one clear sentence and a non-zero exit", () => {
 
 test("the committed bundle is up to date with src/quine", () => {
   assert.equal(readFileSync(QUINE_PATH, "utf8"), bundleQuine(), "quine/quine.js is stale: run npm run build");
+});
+
+test("train stops at once on Ctrl-C or SIGTERM, even in the middle of training", async () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const text = join(tempDir(), "long.txt");
+    writeFileSync(text, readFileSync(QUINE_PATH, "utf8")); // a minute of training: it is still training when the signal comes
+    const child = spawn(process.execPath, [CLI, "train", text], { env: { ...process.env, NQ_BACKEND: "wasm" } });
+    // The first pass's progress line says it is training.
+    await new Promise<void>((resolve) => child.stderr.on("data", (chunk: Buffer) => /^epoch /m.test(chunk.toString()) && resolve()));
+    const sent = Date.now();
+    child.kill(signal);
+    const [code, received] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+    assert.deepEqual([code, received], [null, signal], `${signal} ended it`);
+    assert.ok(Date.now() - sent < 5000, `${signal} took ${Date.now() - sent} ms`);
+  }
 });

@@ -13,7 +13,6 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { structuredPatch, createTwoFilesPatch } from "diff";
-import { lockSync } from "proper-lockfile";
 import { renameSafely, writeFileSafely } from "../files/write";
 import { z } from "zod";
 import { NOT_JSON, parseJson } from "../files/json";
@@ -273,6 +272,10 @@ export function acquireLock(dir: string): { release: () => void; note: string | 
   const options = { lockfilePath, stale: LOCK_STALE_MS, realpath: false };
   // proper-lockfile may date the lock a moment ahead of this clock: an age is never negative.
   const age = existsSync(lockfilePath) ? Math.max(0, Date.now() - statSync(lockfilePath).mtimeMs) : null;
+  // Loaded here, not at the top: proper-lockfile installs signal-exit's SIGINT/SIGTERM handlers when
+  // loaded, and a JavaScript handler only runs between tasks, so every command (even `train`, whose
+  // training never yields) would ignore Ctrl-C and kill. Only commands that take a lock load it.
+  const { lockSync } = require("proper-lockfile") as typeof import("proper-lockfile");
   let release: () => void;
   try {
     release = lockSync(dir, options);
