@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { ROOT } from "../paths";
+import { wasmKernel } from "../runtime/lstm-wasm";
 import { evolvePublication } from "../evolution/settings";
 import type { RunOutcome, RunSettings } from "../evolution/reproduce";
 import { sha256 } from "../ouroboros/store";
@@ -24,10 +25,15 @@ const LOG_MAX = 1 << 20;
 /** A claimed text of up to maxText characters is at most twice as many UTF-16 units. */
 const TEXT_MAX = 2 * evolvePublication.maxText;
 
-/** The code a program runs on: a worker with other versions refuses the job (another worker may take it). */
+/**
+ * The code a program runs on: a worker with other versions refuses the job (another worker may take
+ * it). The kernel is part of it: the sandbox trains on the wasm kernel where WebAssembly SIMD runs
+ * and on the JavaScript one elsewhere, and the two give different weights.
+ */
 export function runtimeIdentity(): string {
   const version = (path: string): string => (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
-  return `neural-quine ${version(join(ROOT, "package.json"))}, @tensorflow/tfjs-core ${version(require.resolve("@tensorflow/tfjs-core/package.json"))}`;
+  const kernel = wasmKernel() === null ? "js" : "wasm";
+  return `neural-quine ${version(join(ROOT, "package.json"))}, @tensorflow/tfjs-core ${version(require.resolve("@tensorflow/tfjs-core/package.json"))}, ${kernel} kernel`;
 }
 
 export const JobDataSchema = z.object({
