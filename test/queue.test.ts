@@ -257,7 +257,7 @@ describe("evolve on a job queue", { skip }, () => {
       const worker = start(["worker", "--json"], { NQ_QUEUE_URL: redis.url });
       workers.push(worker.child);
       assert.equal(await worker.exited, 1);
-      assert.match(worker.err(), /^neural-quine: worker \S+ runs neural-quine \S+, @tensorflow\/tfjs-core \S+, and the job needs neural-quine 0\.0\.0-elsewhere; this worker stopped, so that others take its jobs\.\n$/);
+      assert.match(worker.err(), /^neural-quine: worker \S+ runs neural-quine \S+, @tensorflow\/tfjs-core \S+, wasm kernel, and the job needs neural-quine 0\.0\.0-elsewhere; this worker stopped, so that others take its jobs\.\n$/);
       assert.ok(worker.events.some((e) => e.type === "failed"));
       assert.ok(!worker.events.some((e) => e.type === "finished"), "the program is not marked dead");
       assert.equal(await queue.getJobState(jobId(data)), "delayed", "it will be tried again");
