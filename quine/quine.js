@@ -38,10 +38,6 @@ function createWeights(V, H, seed) {
     // [V]
   };
 }
-function forward(w, tokens, streams, state) {
-  const hs = rt.lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias);
-  return rt.linear(hs, w.outKernel, w.outBias);
-}
 
 // src/quine/sample.ts
 function decodeGreedy(model, limit) {
@@ -135,21 +131,10 @@ function trainUntilExact(source, options = {}) {
     const windows = windowsOf(Math.floor(window / 2) + epoch * s.shift % window, window);
     for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
       const { value, grads } = tf.variableGrads(() => {
-        const z = forward(w, inp, B, state);
-        const logits = z.dataSync();
-        const V = vocab.length;
-        const weight = new Float32Array(msk.length);
-        for (let r = 0; r < tgt.length; r++) {
-          if (!msk[r]) continue;
-          let other = -Infinity;
-          for (let v = 0; v < V; v++) if (v !== tgt[r]) other = Math.max(other, logits[r * V + v]);
-          const margin = logits[r * V + tgt[r]] - other;
-          minMargin = Math.min(minMargin, margin);
-          if (margin >= s.margin) exact++;
-          weight[r] = margin >= 2 * s.margin ? s.settled : 1;
-        }
-        const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(tgt, "int32"), V), tf.logSoftmax(z)), 1);
-        return tf.div(tf.sum(tf.mul(logLikelihood, weight)), -msk.reduce((a, b) => a + b));
+        const step = rt.windowLoss(w, inp, B, state, tgt, msk, s);
+        exact += step.exact;
+        minMargin = Math.min(minMargin, step.minMargin);
+        return step.loss;
       }, vars);
       optimizer.applyGradients(grads);
       loss += value.dataSync()[0] / windows.length;

@@ -364,6 +364,69 @@ test("the kernel counts its own work: characters and forward multiply-adds, what
   tf.dispose([hs, logits, outKernel, outBias, w.kernel, w.recurrent, w.bias]);
 });
 
+/** The trainer's fused window loss on one kernel and thread count: loss, stats, gradients of all five weights, final state. */
+function windowLossOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case, threads: 1 | 2 = 2) {
+  rt.setKernel(kernel, threads);
+  try {
+    const w = {
+      kernel: tf.variable(tf.tensor2d(randoms(V * 4 * H, seed + 1, 0.8), [V, 4 * H])),
+      recurrent: tf.variable(tf.tensor2d(randoms(H * 4 * H, seed + 2, 0.5), [H, 4 * H])),
+      bias: tf.variable(tf.tensor1d(randoms(4 * H, seed + 3, 0.5))),
+      outKernel: tf.variable(tf.tensor2d(randoms(H * V, seed + 4, 2), [H, V])),
+      outBias: tf.variable(tf.tensor1d(randoms(V, seed + 5))),
+    };
+    const symbol = (r: number) => Math.min(V - 1, Math.floor((r + 1) * V / 2));
+    const tokens = Int32Array.from(randoms(B * T, seed + 6), symbol);
+    const targets = Int32Array.from(randoms(B * T, seed + 7), symbol);
+    const mask = Float32Array.from(randoms(B * T, seed + 8), (r) => (r > -0.6 ? 1 : 0)); // some positions do not count
+    const state = { h: randoms(B * H, seed + 9, 0.9), c: randoms(B * H, seed + 10, 2) };
+    let stats = { exact: 0, minMargin: 0 };
+    const { value, grads } = tf.variableGrads(() => {
+      const step = rt.windowLoss(w, tokens, B, state, targets, mask, { margin: 0.3, settled: 0.02 });
+      stats = { exact: step.exact, minMargin: step.minMargin };
+      return step.loss;
+    }, Object.values(w));
+    const result = { loss: value.dataSync()[0], ...stats, h: state.h, c: state.c,
+      grads: Object.values(w).map((v) => grads[v.name].dataSync() as Float32Array) };
+    tf.dispose([value, ...Object.values(grads), ...Object.values(w)]);
+    return result;
+  } finally {
+    rt.setKernel("auto");
+  }
+}
+
+test("the trainer's fused window loss: the wasm kernel gives the JavaScript one's loss, margins, gradients and state; one thread or two the same bytes", async () => {
+  await rt.initBackend("wasm");
+  for (const c of CASES) {
+    const shape = JSON.stringify(c);
+    const js = windowLossOn("js", c);
+    const [one, two] = [windowLossOn("wasm", c, 1), windowLossOn("wasm", c, 2)];
+    assert.ok(Math.abs(one.loss - js.loss) < 1e-5 * Math.abs(js.loss), `loss ${shape}: ${one.loss} against ${js.loss}`);
+    assert.equal(one.exact, js.exact, `positions leading by the margin ${shape}`);
+    assert.ok(Math.abs(one.minMargin - js.minMargin) < 1e-4, `smallest margin ${shape}`);
+    assert.ok(relativeError(one.h, js.h) < 1e-5 && relativeError(one.c, js.c) < 1e-5, `final state ${shape}`);
+    ["kernel", "recurrent", "bias", "outKernel", "outBias"].forEach((name, k) => {
+      const error = relativeError(one.grads[k], js.grads[k]);
+      assert.ok(error < 1e-5, `gradient of ${name} ${shape}: relative error ${error}`);
+      assert.deepEqual(Buffer.from(two.grads[k].buffer), Buffer.from(one.grads[k].buffer), `gradient of ${name} ${shape}: one thread or two`);
+    });
+    assert.equal(two.loss, one.loss);
+    assert.ok(js.exact > 0 && js.exact < c.B * c.T, `the case has positions on both sides of the margin ${shape}`);
+  }
+});
+
+test("the fused window loss rejects targets outside the symbols and masks of the wrong length", async () => {
+  await rt.initBackend("wasm");
+  const w = { kernel: tf.zeros<tf.Rank.R2>([5, 16]), recurrent: tf.zeros<tf.Rank.R2>([4, 16]), bias: tf.zeros<tf.Rank.R1>([16]),
+    outKernel: tf.zeros<tf.Rank.R2>([4, 5]), outBias: tf.zeros<tf.Rank.R1>([5]) };
+  const focus = { margin: 1, settled: 0.02 };
+  const two = Int32Array.of(0, 1);
+  assert.throws(() => rt.windowLoss(w, two, 1, rt.zeroState(1, 4), Int32Array.of(0, 5), Float32Array.of(1, 1), focus), /target 5 is outside the 5 symbols/);
+  assert.throws(() => rt.windowLoss(w, two, 1, rt.zeroState(1, 4), two, Float32Array.of(1), focus), /2 tokens need as many targets and mask values/);
+  assert.throws(() => rt.windowLoss(w, Int32Array.of(0, 7), 1, rt.zeroState(1, 4), two, Float32Array.of(1, 1), focus), /token 7 is outside/);
+  tf.dispose(Object.values(w));
+});
+
 test("rejects tokens outside the kernel's rows and windows that do not fit the state", async () => {
   await rt.initBackend("wasm");
   const [kernel, recurrent, bias] = [tf.zeros<tf.Rank.R2>([5, 16]), tf.zeros<tf.Rank.R2>([4, 16]), tf.zeros<tf.Rank.R1>([16])];
@@ -373,7 +436,7 @@ test("rejects tokens outside the kernel's rows and windows that do not fit the s
   tf.dispose([kernel, recurrent, bias]);
 });
 
-test("leaves no tensors behind: tf.memory().numTensors is flat over training steps (LSTM and output layer)", async () => {
+test("leaves no tensors behind: tf.memory().numTensors is flat over training steps (LSTM and output layer, the fused window loss)", async () => {
   await rt.initBackend("wasm");
   const V = 9, H = 16, B = 4, T = 8;
   const kernel = tf.variable(tf.tensor2d(randoms(V * 4 * H, 80, 0.5), [V, 4 * H]));
@@ -390,6 +453,19 @@ test("leaves no tensors behind: tf.memory().numTensors is flat over training ste
   const before = tf.memory().numTensors;
   for (let k = 0; k < 5; k++) trainStep();
   assert.equal(tf.memory().numTensors, before);
+  // The trainer's fused window loss and the runtime's Adam, as src/quine/train.ts uses them.
+  const w = { kernel, recurrent, bias, outKernel, outBias };
+  const adam = rt.adam(1e-2, 1);
+  const fusedStep = () => {
+    const { value, grads } = tf.variableGrads(() => rt.windowLoss(w, tokens, B, state, tokens, new Float32Array(B * T).fill(1), { margin: 1, settled: 0.02 }).loss);
+    adam.applyGradients(grads);
+    tf.dispose([value, grads]);
+  };
+  fusedStep();
+  const beforeFused = tf.memory().numTensors;
+  for (let k = 0; k < 5; k++) fusedStep();
+  assert.equal(tf.memory().numTensors, beforeFused);
+  adam.dispose();
   optimizer.dispose();
   tf.dispose([kernel, recurrent, bias, outKernel, outBias]);
 });

@@ -1,7 +1,7 @@
 // The model: one LSTM layer over one-hot symbols, then a linear layer to next-symbol logits.
 // Its weights are plain TensorFlow.js variables in tf.layers's layout (see the runtime's kernel).
-import { rt, tf } from "./deps";
-import type { LstmState, LstmWeights } from "neural-quine/runtime";
+import { tf } from "./deps";
+import type { LstmWeights } from "neural-quine/runtime";
 
 /** A trainable variable that takes over `init`'s values (and disposes it). */
 function variable<R extends tf.Rank>(init: tf.Tensor<R>): tf.Variable<R> {
@@ -29,8 +29,3 @@ export function createWeights(V: number, H: number, seed: number): LstmWeights {
   };
 }
 
-/** Next-symbol logits [B*T,V] for B streams of T input symbols (b-major), advancing `state`. */
-export function forward(w: LstmWeights, tokens: Int32Array, streams: number, state: LstmState): tf.Tensor2D {
-  const hs = rt.lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias); // [B*T,H]
-  return rt.linear(hs, w.outKernel, w.outBias);
-}

@@ -8,7 +8,7 @@
 import { rt, tf } from "./deps";
 import type { QuineModel } from "neural-quine/runtime";
 import { encode, makeVocab } from "./data";
-import { createWeights, forward } from "./model";
+import { createWeights } from "./model";
 import { decodeGreedy } from "./sample";
 
 export const settings = {
@@ -104,25 +104,13 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     let minMargin = Infinity;
     const windows = windowsOf(Math.floor(window / 2) + ((epoch * s.shift) % window), window);
     for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
+      // Positions right by twice the margin weigh `settled` in the loss, so that the last few wrong
+      // ones are not drowned out by thousands of right ones (the runtime fuses it with the LSTM).
       const { value, grads } = tf.variableGrads(() => {
-        const z = forward(w, inp, B, state);
-        // Each position's margin: how far its right symbol's logit leads the best other one.
-        // Positions right by twice the margin weigh `settled` in the loss, so that the last few
-        // wrong ones are not drowned out by thousands of right ones.
-        const logits = z.dataSync() as Float32Array;
-        const V = vocab.length;
-        const weight = new Float32Array(msk.length);
-        for (let r = 0; r < tgt.length; r++) {
-          if (!msk[r]) continue;
-          let other = -Infinity;
-          for (let v = 0; v < V; v++) if (v !== tgt[r]) other = Math.max(other, logits[r * V + v]);
-          const margin = logits[r * V + tgt[r]] - other;
-          minMargin = Math.min(minMargin, margin);
-          if (margin >= s.margin) exact++;
-          weight[r] = margin >= 2 * s.margin ? s.settled : 1;
-        }
-        const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(tgt, "int32"), V), tf.logSoftmax(z)), 1);
-        return tf.div(tf.sum(tf.mul(logLikelihood, weight)), -msk.reduce((a, b) => a + b)) as tf.Scalar;
+        const step = rt.windowLoss(w, inp, B, state, tgt, msk, s);
+        exact += step.exact;
+        minMargin = Math.min(minMargin, step.minMargin);
+        return step.loss;
       }, vars);
       optimizer.applyGradients(grads);
       loss += value.dataSync()[0] / windows.length;

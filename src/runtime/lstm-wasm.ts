@@ -12,7 +12,7 @@ import { LSTM_WASM_BASE64 } from "./wasm/binary";
 type Pointer = number; // a byte offset into the kernel's memory
 
 /** The kernel's functions, in the order the worker knows them by (see HELPER_SOURCE). */
-const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward", "sumSquares", "adam"] as const;
+const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward", "windowStep"] as const;
 
 interface KernelExports {
   heapBase(): Pointer;
@@ -28,6 +28,8 @@ interface KernelExports {
     wT: Pointer, dx: Pointer, dw: Pointer, db: Pointer): void;
   sumSquares(e0: number, e1: number, data: Pointer, out: Pointer): void;
   adam(e0: number, e1: number, params: Pointer, value: Pointer, grad: Pointer, m: Pointer, v: Pointer): void;
+  windowStep(table: Pointer): void;
+  addTo(n: number, a: Pointer, b: Pointer): void;
 }
 
 /** The kernel: its functions, its memory, and the helper thread if one runs. */
@@ -108,7 +110,7 @@ function threadsWanted(): number {
 
 /** Whether a module's exports are the kernel's functions (the binary is our own, compiled from ./wasm/lstm.as.ts). */
 function isKernel(exports: WebAssembly.Exports): exports is WebAssembly.Exports & KernelExports {
-  return ["heapBase", "transpose", ...JOBS].every((name) => typeof exports[name] === "function");
+  return ["heapBase", "transpose", "addTo", "sumSquares", "adam", ...JOBS].every((name) => typeof exports[name] === "function");
 }
 
 /** The kernel, or null where WebAssembly SIMD (or shared memory) is not available. Compiled once, synchronously. */
@@ -143,18 +145,29 @@ export interface WindowShape {
  * a call copies in what it reads and copies out what it returns.
  */
 function place<Name extends string>(wasm: WasmKernel, sizes: Record<Name, number>, what: string): Record<Name, Pointer> {
-  let next = Math.ceil(wasm.exports.heapBase() / 16) * 16;
+  const { at, end } = carve(Math.ceil(wasm.exports.heapBase() / 16) * 16, sizes);
+  reserve(wasm, end, what);
+  return at;
+}
+
+/** Byte offsets for arrays of the given sizes (in 4-byte elements), one after the other from `start`, each 16-byte aligned. */
+function carve<Name extends string>(start: Pointer, sizes: Record<Name, number>): { at: Record<Name, Pointer>; end: Pointer } {
+  let next = start;
   const at = {} as Record<Name, Pointer>;
   for (const [name, count] of Object.entries(sizes) as [Name, number][]) {
     at[name] = next;
-    next += Math.ceil(count / 4) * 16; // 16-byte aligned: whole v128s
+    next += Math.ceil(count / 4) * 16; // whole v128s
   }
-  const pages = Math.ceil(next / 65536) - wasm.memory.buffer.byteLength / 65536;
+  return { at, end: next };
+}
+
+/** Grows the kernel's memory to hold `end` bytes. */
+function reserve(wasm: WasmKernel, end: Pointer, what: string): void {
+  const pages = Math.ceil(end / 65536) - wasm.memory.buffer.byteLength / 65536;
   if (pages > 0) {
-    if (Math.ceil(next / 65536) > MAX_PAGES) throw new Error(`${what} does not fit the wasm kernel's 1 GiB: set NQ_KERNEL=js.`);
+    if (Math.ceil(end / 65536) > MAX_PAGES) throw new Error(`${what} does not fit the wasm kernel's 1 GiB: set NQ_KERNEL=js.`);
     wasm.memory.grow(pages);
   }
-  return at;
 }
 
 /**
@@ -267,10 +280,7 @@ function putPadded(wasm: WasmKernel, at: Pointer, data: Float32Array, rows: numb
 /** Reads `rows` rows of `columns` floats, `stride` apart, out of the kernel's memory. */
 function takePadded(wasm: WasmKernel, at: Pointer, rows: number, columns: number, stride: number): Float32Array {
   const source = f32(wasm, at, rows * stride);
-  if (stride === columns) return source.slice();
-  const out = new Float32Array(rows * columns);
-  for (let r = 0; r < rows; r++) out.set(source.subarray(r * stride, r * stride + columns), r * columns);
-  return out;
+  return stride === columns ? source.slice() : unpad(source, rows, columns, stride);
 }
 
 /** The output layer's forward pass: y [M,N] = x [M,K] @ w [K,N] + b [N]; rows split between the threads. */
@@ -314,34 +324,146 @@ export interface AdamStep {
 /**
  * One Adam step over all the weights at once, laid end to end: each part's value, m and v updated
  * in place from its grad, scaled first so that the gradients' global norm is at most clipNorm. The
- * norm is summed in two fixed halves, each by one thread (or one after the other here), and the
- * halves added, so that it has the same bits on one thread or two; the update's elements are split.
- * Returns the norm.
+ * norm is summed in two fixed halves, and the halves added. All on this thread: a handoff to the
+ * helper costs more than either half (a tenth of a millisecond). Returns the norm.
  */
 export function wasmAdam(wasm: WasmKernel, { params, clipNorm }: AdamStep, parts: AdamPart[]): number {
   const n = Math.ceil(parts.reduce((sum, part) => sum + part.value.length, 0) / 4) * 4; // whole v128s
   const at = place(wasm, { params: 12, value: n, grad: n, m: n, v: n }, `Adam over ${n} weights`);
   const names = ["value", "grad", "m", "v"] as const;
-  for (const name of names) f32(wasm, at[name], n).fill(0); // the padding: zeros, which stay zeros
   let offset = 0;
   for (const part of parts) {
     for (const name of names) f32(wasm, at[name] + 4 * offset, part.value.length).set(part[name]);
     offset += part.value.length;
   }
+  for (const name of names) f32(wasm, at[name], n).fill(0, offset); // the padding: zeros, which stay zeros
   const half = Math.floor(n / 8) * 4;
-  inTwoParts(wasm, "sumSquares", [0, half, at.grad, at.params + 36], [half, n, at.grad, at.params + 40]);
+  wasm.exports.sumSquares(0, half, at.grad, at.params + 36);
+  wasm.exports.sumSquares(half, n, at.grad, at.params + 40);
   const [first, second] = f32(wasm, at.params + 36, 2);
   const f = Math.fround;
   const norm = f(Math.sqrt(f(first + second)));
   params[8] = f(Math.min(1, f(clipNorm / f(norm + f(1e-6))))); // as the trainer's clipping computed it with tf ops
   f32(wasm, at.params, 9).set(params);
-  split(wasm, "adam", [], [[half, n]], [at.params, at.value, at.grad, at.m, at.v]);
+  wasm.exports.adam(0, n, at.params, at.value, at.grad, at.m, at.v);
   offset = 0;
   for (const part of parts) {
     for (const name of ["value", "m", "v"] as const) part[name].set(f32(wasm, at[name] + 4 * offset, part.value.length));
     offset += part.value.length;
   }
   return norm;
+}
+
+/** The five weights of the trainer's model as plain arrays, in the layout of ./lstm.ts's LstmWeights. */
+export interface ModelArrays {
+  kernel: Float32Array; // [V,4H]
+  recurrent: Float32Array; // [H,4H]
+  bias: Float32Array; // [4H]
+  outKernel: Float32Array; // [H,V]
+  outBias: Float32Array; // [V]
+}
+
+/** One window of training, [B,T] each (row b holds stream b): inputs, targets, and 1 where a position counts, else 0. */
+export interface WindowData {
+  tokens: Int32Array;
+  targets: Int32Array;
+  mask: Float32Array;
+}
+
+/** How the loss weighs a position: 1, or `settled` once its target's logit leads the runner-up by twice `margin`. */
+export interface Focus {
+  margin: number;
+  settled: number;
+}
+
+/** What a window's training step gives: the loss, the positions leading by the margin, the smallest lead, and the gradients. */
+export interface WindowStep {
+  loss: number;
+  exact: number;
+  minMargin: number;
+  grads: ModelArrays;
+}
+
+/**
+ * The trainer's whole step over one window on the kernel (see windowStep in ./wasm/lstm.as.ts):
+ * the streams in two fixed parts (the first half and the rest; one part for a single stream),
+ * each with arrays of its own, the second on the helper thread if there is one. The parts'
+ * gradients are added, first plus second, so one thread or two give the same bits. `state` is
+ * advanced to the window's end.
+ */
+export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: ModelArrays, data: WindowData,
+  state: { h: Float32Array; c: Float32Array }, focus: Focus): WindowStep {
+  const { T, B, H, V } = shape;
+  const [G, P] = [4 * H, Math.ceil(V / 4) * 4];
+  const parts = B > 1 ? [[0, Math.floor(B / 2)], [Math.floor(B / 2), B]] : [[0, B]];
+  const gradFloats = V * G + H * G + G + H * P + P;
+  const shared = carve(Math.ceil(wasm.exports.heapBase() / 16) * 16,
+    { kernel: V * G, recurrent: H * G, recurrentT: G * H, bias: G, outKernel: H * P, outKernelT: P * H, outBias: P, params: 4 });
+  let end = shared.end;
+  const own = parts.map(([b0, b1]) => {
+    const n = b1 - b0;
+    const part = carve(end, { table: 27, tokens: T * n, targets: T * n, mask: T * n, hAll: (T + 1) * n * H, cAll: (T + 1) * n * H,
+      gates: T * n * G, tanhC: T * n * H, hs: n * T * H, logits: n * T * P, dhs: n * T * H, dh: n * H, dc: n * H, grads: gradFloats, stats: 4 });
+    end = part.end;
+    return part.at;
+  });
+  reserve(wasm, end, `A window of ${T} steps × ${B} streams × ${H} units`);
+  const { at } = shared;
+  f32(wasm, at.kernel, V * G).set(weights.kernel);
+  f32(wasm, at.recurrent, H * G).set(weights.recurrent);
+  f32(wasm, at.bias, G).set(weights.bias);
+  putPadded(wasm, at.outKernel, weights.outKernel, H, V, P);
+  putPadded(wasm, at.outBias, weights.outBias, 1, V, P);
+  wasm.exports.transpose(H, G, at.recurrent, at.recurrentT);
+  wasm.exports.transpose(H, P, at.outKernel, at.outKernelT);
+  const count = data.mask.reduce((sum, m) => sum + m, 0) || 1; // (no position counts: the loss is 0)
+  f32(wasm, at.params, 3).set([focus.margin, focus.settled, count]);
+  parts.forEach(([b0, b1], k) => {
+    const n = b1 - b0;
+    const mine = own[k];
+    const tokens = new Int32Array(wasm.memory.buffer, mine.tokens, T * n); // step-major, as forward reads them
+    for (let t = 0; t < T; t++) for (let b = 0; b < n; b++) tokens[t * n + b] = data.tokens[(b0 + b) * T + t];
+    new Int32Array(wasm.memory.buffer, mine.targets, T * n).set(data.targets.subarray(b0 * T, b1 * T));
+    f32(wasm, mine.mask, T * n).set(data.mask.subarray(b0 * T, b1 * T));
+    f32(wasm, mine.hAll, n * H).set(state.h.subarray(b0 * H, b1 * H));
+    f32(wasm, mine.cAll, n * H).set(state.c.subarray(b0 * H, b1 * H));
+    new Int32Array(wasm.memory.buffer, mine.table, 27).set([T, n, H, V, P, at.kernel, at.recurrent, at.recurrentT, at.bias, at.outKernel,
+      at.outKernelT, at.outBias, at.params, mine.tokens, mine.targets, mine.mask, mine.hAll, mine.cAll, mine.gates, mine.tanhC, mine.hs,
+      mine.logits, mine.dhs, mine.dh, mine.dc, mine.grads, mine.stats]);
+  });
+  if (own.length === 2) {
+    inTwoParts(wasm, "windowStep", [own[0].table], [own[1].table]);
+    wasm.exports.addTo(gradFloats, own[0].grads, own[1].grads);
+  } else wasm.exports.windowStep(own[0].table);
+  const grads = f32(wasm, own[0].grads, gradFloats).slice();
+  const result = { loss: 0, exact: 0, minMargin: Infinity };
+  parts.forEach(([b0, b1], k) => {
+    const n = b1 - b0;
+    const mine = own[k];
+    state.h.set(f32(wasm, mine.hAll + T * n * H * 4, n * H), b0 * H);
+    state.c.set(f32(wasm, mine.cAll + T * n * H * 4, n * H), b0 * H);
+    const [loss, exact, minMargin] = f32(wasm, mine.stats, 3);
+    result.loss += loss;
+    result.exact += exact;
+    result.minMargin = Math.min(result.minMargin, minMargin);
+  });
+  let offset = 0;
+  const next = (floats: number) => grads.subarray(offset, (offset += floats));
+  const [dKernel, dRecurrent, dBias, dOutKernel, dOutBias] = [next(V * G), next(H * G), next(G), next(H * P), next(P)];
+  return {
+    loss: result.loss / count,
+    exact: result.exact,
+    minMargin: result.minMargin,
+    grads: { kernel: dKernel, recurrent: dRecurrent, bias: dBias, outKernel: unpad(dOutKernel, H, V, P), outBias: unpad(dOutBias, 1, V, P) },
+  };
+}
+
+/** `rows` rows of `columns` floats from rows `stride` apart. */
+function unpad(data: Float32Array, rows: number, columns: number, stride: number): Float32Array {
+  if (stride === columns) return data;
+  const out = new Float32Array(rows * columns);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(r * stride, r * stride + columns), r * columns);
+  return out;
 }
 
 /** How many threads the wasm kernel runs on here: 2 with its helper, else 1. */

@@ -13,7 +13,9 @@
 // recurrentKernel [H,4H], bias [4H].
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmThreads, wasmAdam, wasmBackward, wasmForward, wasmKernel, wasmLinearBackward, wasmLinearForward, wasmThreads,
-  type WasmKernel } from "./lstm-wasm";
+  wasmWindowStep, type Focus, type WasmKernel } from "./lstm-wasm";
+
+export type { Focus } from "./lstm-wasm";
 
 /** LSTM state of B streams: h and c, each [B,H] row-major. Carried from one window to the next. */
 export interface LstmState {
@@ -138,18 +140,96 @@ export function kernelWork(): { chars: number; multiplyAdds: number } {
  */
 export function lstmSequence(tokens: Int32Array, streams: number, state: LstmState,
   kernel: tf.Tensor2D, recurrent: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  const [V, H] = [kernel.shape[0], recurrent.shape[0]];
-  const T = tokens.length / streams;
-  // Checked here because the wasm kernel would read whatever lies in its memory (a program's
-  // tokens are untrusted in the sandbox); the JavaScript one would silently compute NaN.
-  if (!Number.isInteger(T) || state.h.length !== streams * H || state.c.length !== streams * H) {
-    throw new Error(`lstmSequence: ${tokens.length} tokens do not make ${streams} streams of whole steps with a [${streams},${H}] state.`);
-  }
-  for (const token of tokens) if (!(token >= 0 && token < V)) throw new Error(`lstmSequence: token ${token} is outside the kernel's ${V} rows.`);
+  const H = recurrent.shape[0];
+  // Checked because the wasm kernel would read whatever lies in its memory (a program's tokens are
+  // untrusted in the sandbox); the JavaScript one would silently compute NaN.
+  checkWindow("lstmSequence", tokens, streams, state, kernel.shape[0], H);
   work.chars += tokens.length;
   work.multiplyAdds += tokens.length * 4 * H * (H + 1); // h @ recurrent, plus the input's row of kernel
   const wasm = kernelName() === "wasm" && H % 4 === 0 ? wasmKernel() : null;
   return wasm ? wasmSequence(wasm, tokens, streams, state, kernel, recurrent, bias) : jsSequence(tokens, streams, state, kernel, recurrent, bias);
+}
+
+/** Throws unless `tokens` make B streams of whole steps for a [B,H] state, each a row of a V-row kernel (the wasm kernel would read past its arrays). */
+function checkWindow(what: string, tokens: Int32Array, streams: number, state: LstmState, V: number, H: number): void {
+  const T = tokens.length / streams;
+  if (!Number.isInteger(T) || state.h.length !== streams * H || state.c.length !== streams * H) {
+    throw new Error(`${what}: ${tokens.length} tokens do not make ${streams} streams of whole steps with a [${streams},${H}] state.`);
+  }
+  for (const token of tokens) if (!(token >= 0 && token < V)) throw new Error(`${what}: token ${token} is outside the kernel's ${V} rows.`);
+}
+
+/** What windowLoss gives: the loss, and of the positions that count how many lead by the margin and the smallest lead. */
+export interface WindowLoss {
+  loss: tf.Scalar;
+  exact: number;
+  minMargin: number;
+}
+
+/**
+ * The trainer's loss over one window, fused: the LSTM over B streams (`tokens` [B,T], b-major; `state`
+ * advanced as by lstmSequence), the output layer, and the sum over the positions where `mask` [B,T]
+ * is 1 of -log p(target) (`targets` [B,T]), over their count. Each position weighs 1, or `focus.settled` once its target's
+ * logit leads the best other one by twice `focus.margin`: the last few wrong positions are not
+ * drowned out by thousands of right ones. The loss is differentiable w.r.t. the five weights. On the
+ * wasm kernel, one call per window (and its two parts on two threads); the JavaScript reference
+ * composes lstmSequence, linear and TensorFlow.js ops. Call it inside tf.variableGrads or tf.tidy.
+ */
+export function windowLoss(w: LstmWeights, tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array,
+  mask: Float32Array, focus: Focus): WindowLoss {
+  const [V, H] = [w.kernel.shape[0], w.recurrent.shape[0]];
+  checkWindow("windowLoss", tokens, streams, state, V, H);
+  if (targets.length !== tokens.length || mask.length !== tokens.length) throw new Error(`windowLoss: ${tokens.length} tokens need as many targets and mask values.`);
+  for (const target of targets) if (!(target >= 0 && target < V)) throw new Error(`windowLoss: target ${target} is outside the ${V} symbols.`);
+  const wasm = kernelName() === "wasm" && H % 4 === 0 ? wasmKernel() : null;
+  return wasm ? wasmWindowLoss(wasm, w, { tokens, targets, mask }, streams, state, focus) : jsWindowLoss(w, tokens, targets, mask, streams, state, focus);
+}
+
+/** windowLoss on the wasm kernel: the whole step, gradients included, in the forward call; the gradient function only scales them. */
+function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: { tokens: Int32Array; targets: Int32Array; mask: Float32Array },
+  streams: number, state: LstmState, focus: Focus): WindowLoss {
+  const shape = { T: data.tokens.length / streams, B: streams, H: w.recurrent.shape[0], V: w.kernel.shape[0] };
+  work.chars += data.tokens.length; // as lstmSequence and linear count them
+  work.multiplyAdds += data.tokens.length * (4 * shape.H * (shape.H + 1) + shape.H * shape.V);
+  const stats = { exact: 0, minMargin: Infinity };
+  const run = tf.customGrad(() => {
+    const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
+    const values = { kernel: read(w.kernel), recurrent: read(w.recurrent), bias: read(w.bias), outKernel: read(w.outKernel), outBias: read(w.outBias) };
+    const step = wasmWindowStep(wasm, shape, values, data, state, focus);
+    Object.assign(stats, { exact: step.exact, minMargin: step.minMargin });
+    const gradFunc = (dy: tf.Tensor) => {
+      const scale = dy.dataSync()[0];
+      const scaled = (g: Float32Array) => (scale === 1 ? g : g.map((x) => x * scale));
+      const { kernel, recurrent, bias, outKernel, outBias } = step.grads;
+      return [tf.tensor2d(scaled(kernel), w.kernel.shape), tf.tensor2d(scaled(recurrent), w.recurrent.shape), tf.tensor1d(scaled(bias)),
+        tf.tensor2d(scaled(outKernel), w.outKernel.shape), tf.tensor1d(scaled(outBias))];
+    };
+    return { value: tf.scalar(step.loss), gradFunc };
+  });
+  const loss = run(w.kernel, w.recurrent, w.bias, w.outKernel, w.outBias) as tf.Scalar;
+  return { loss, ...stats };
+}
+
+/** windowLoss from lstmSequence, linear and TensorFlow.js ops: the reference and the fallback. */
+function jsWindowLoss(w: LstmWeights, tokens: Int32Array, targets: Int32Array, mask: Float32Array, streams: number,
+  state: LstmState, focus: Focus): WindowLoss {
+  const z = linear(lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias), w.outKernel, w.outBias); // [B*T,V]
+  const logits = z.dataSync() as Float32Array;
+  const V = z.shape[1];
+  const weight = new Float32Array(mask.length);
+  let [exact, minMargin] = [0, Infinity];
+  for (let r = 0; r < targets.length; r++) {
+    if (!mask[r]) continue;
+    let other = -Infinity;
+    for (let v = 0; v < V; v++) if (v !== targets[r]) other = Math.max(other, logits[r * V + v]);
+    const margin = logits[r * V + targets[r]] - other;
+    minMargin = Math.min(minMargin, margin);
+    if (margin >= focus.margin) exact++;
+    weight[r] = margin >= 2 * focus.margin ? focus.settled : 1;
+  }
+  const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(targets, "int32"), V), tf.logSoftmax(z)), 1);
+  const count = mask.reduce((sum, m) => sum + m, 0) || 1;
+  return { loss: tf.div(tf.sum(tf.mul(logLikelihood, weight)), -count) as tf.Scalar, exact, minMargin };
 }
 
 /** lstmSequence on the WebAssembly kernel: one call for the forward pass, one for the backward. */

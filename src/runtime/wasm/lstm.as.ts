@@ -52,15 +52,27 @@ const CLAMP: f32 = 7.90531110763549805;
  * value plus the products in ascending k, whatever the tile: the result does not depend on tiling.
  */
 function matMulAdd(a: usize, am: i32, ak: i32, M: i32, K: i32, w: usize, ldw: i32, N: i32, c: usize, ldc: i32): void {
+  // A long sum (the weight gradients of a long window) in chunks of k, so that each chunk of W
+  // stays in cache while all of C passes; each C element still adds its products in ascending k.
+  for (let k0 = 0; k0 < K; k0 += K_CHUNK) {
+    const chunk = min(K_CHUNK, K - k0);
+    matMulAddChunk(a + (<usize>(k0 * ak) << 2), am, ak, M, chunk, w + (<usize>(k0 * ldw) << 2), ldw, N, c, ldc);
+  }
+}
+
+const K_CHUNK = 256;
+
+function matMulAddChunk(a: usize, am: i32, ak: i32, M: i32, K: i32, w: usize, ldw: i32, N: i32, c: usize, ldc: i32): void {
   const rowW = <usize>ldw << 2;
   const rowC = <usize>ldc << 2;
   const stepA = <usize>ak << 2;
   const rowA = <usize>am << 2;
+  const M4 = M & ~3;
   let n = 0;
-  // Columns outer, rows inner: a block of W's columns stays in cache while the rows of A pass.
+  // Tiles of 4 rows × 8 columns, columns outer, rows inner: a block of W's columns stays in cache
+  // while the rows of A pass.
   for (; n + 8 <= N; n += 8) {
-    let m = 0;
-    for (; m + 4 <= M; m += 4) {
+    for (let m = 0; m < M4; m += 4) {
       const c0 = c + <usize>m * rowC + (<usize>n << 2);
       const c1 = c0 + rowC, c2 = c1 + rowC, c3 = c2 + rowC;
       let s00 = v128.load(c0), s01 = v128.load(c0, 16);
@@ -87,26 +99,47 @@ function matMulAdd(a: usize, am: i32, ak: i32, M: i32, K: i32, w: usize, ldw: i3
       v128.store(c2, s20); v128.store(c2, s21, 16);
       v128.store(c3, s30); v128.store(c3, s31, 16);
     }
-    for (; m < M; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + <usize>m * rowC + (<usize>n << 2), 2);
   }
   for (; n < N; n += 4) {
-    for (let m = 0; m < M; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + <usize>m * rowC + (<usize>n << 2), 1);
+    for (let m = 0; m < M4; m++) matMulAddRow(a + <usize>m * rowA, stepA, K, w + (<usize>n << 2), rowW, c + <usize>m * rowC + (<usize>n << 2));
+  }
+  // The rows left over (all of them for one stream): 32 columns at a time, eight independent sums,
+  // so that the adds do not wait on each other.
+  for (let m = M4; m < M; m++) {
+    const pa = a + <usize>m * rowA;
+    const pc = c + <usize>m * rowC;
+    let n = 0;
+    for (; n + 32 <= N; n += 32) matMulAddRow32(pa, stepA, K, w + (<usize>n << 2), rowW, pc + (<usize>n << 2));
+    for (; n < N; n += 4) matMulAddRow(pa, stepA, K, w + (<usize>n << 2), rowW, pc + (<usize>n << 2));
   }
 }
 
-/** One row of C, `vectors` (1 or 2) vectors of 4 columns wide: the edges of matMulAdd's tiles. */
-function matMulAddRow(pa: usize, stepA: usize, K: i32, pw: usize, rowW: usize, pc: usize, vectors: i32): void {
-  let s0 = v128.load(pc);
-  let s1 = vectors > 1 ? v128.load(pc, 16) : f32x4.splat(0);
+/** One row of C, 4 columns wide: the edges of matMulAdd's tiles. */
+function matMulAddRow(pa: usize, stepA: usize, K: i32, pw: usize, rowW: usize, pc: usize): void {
+  let s = v128.load(pc);
   for (let k = 0; k < K; k++) {
-    const x = v128.load32_splat(pa);
-    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(pw)));
-    if (vectors > 1) s1 = f32x4.add(s1, f32x4.mul(x, v128.load(pw, 16)));
+    s = f32x4.add(s, f32x4.mul(v128.load32_splat(pa), v128.load(pw)));
     pa += stepA;
     pw += rowW;
   }
-  v128.store(pc, s0);
-  if (vectors > 1) v128.store(pc, s1, 16);
+  v128.store(pc, s);
+}
+
+/** One row of C, 32 columns wide. */
+function matMulAddRow32(pa: usize, stepA: usize, K: i32, pw: usize, rowW: usize, pc: usize): void {
+  let s0 = v128.load(pc), s1 = v128.load(pc, 16), s2 = v128.load(pc, 32), s3 = v128.load(pc, 48);
+  let s4 = v128.load(pc, 64), s5 = v128.load(pc, 80), s6 = v128.load(pc, 96), s7 = v128.load(pc, 112);
+  for (let k = 0; k < K; k++) {
+    const x = v128.load32_splat(pa);
+    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(pw))); s1 = f32x4.add(s1, f32x4.mul(x, v128.load(pw, 16)));
+    s2 = f32x4.add(s2, f32x4.mul(x, v128.load(pw, 32))); s3 = f32x4.add(s3, f32x4.mul(x, v128.load(pw, 48)));
+    s4 = f32x4.add(s4, f32x4.mul(x, v128.load(pw, 64))); s5 = f32x4.add(s5, f32x4.mul(x, v128.load(pw, 80)));
+    s6 = f32x4.add(s6, f32x4.mul(x, v128.load(pw, 96))); s7 = f32x4.add(s7, f32x4.mul(x, v128.load(pw, 112)));
+    pa += stepA;
+    pw += rowW;
+  }
+  v128.store(pc, s0); v128.store(pc, s1, 16); v128.store(pc, s2, 32); v128.store(pc, s3, 48);
+  v128.store(pc, s4, 64); v128.store(pc, s5, 80); v128.store(pc, s6, 96); v128.store(pc, s7, 112);
 }
 
 /**
@@ -309,4 +342,93 @@ export function adam(e0: i32, e1: i32, params: usize, value: usize, grad: usize,
     v128.store(v + at, v1);
     v128.store(value + at, f32x4.add(f32x4.mul(f32x4.div(mHat, f32x4.add(f32x4.sqrt(vHat), epsilon)), step), v128.load(value + at)));
   }
+}
+
+// The trainer's whole step over a window, in one call per part: the recurrence, the output layer,
+// the loss and every gradient. Each part is a group of whole streams with arrays of its own (see
+// ../lstm-wasm.ts), so two threads take one part each and meet once per window; their gradients are
+// added afterwards in a fixed order, so the bits do not depend on the threads either.
+
+/**
+ * The loss of rows 0..M of logits [M,P] (the first V columns are the symbols), overwritten by its
+ * gradient. A row's margin is how far its target's logit leads the best other one; a row whose
+ * margin is at least twice `margin` weighs `settled`, others 1, masked-out rows 0; the loss is the
+ * weighted sum of -log softmax(target) over `count` (params: f32 margin, settled, count). stats
+ * receives f32 the loss's sum, how many rows lead by `margin`, and the smallest margin.
+ */
+function focusedLoss(M: i32, V: i32, P: i32, logits: usize, targets: usize, mask: usize, params: usize, stats: usize): void {
+  const margin = load<f32>(params), settled = load<f32>(params, 4), count = load<f32>(params, 8);
+  const rowP = <usize>P << 2;
+  let loss: f32 = 0;
+  let exact: f32 = 0;
+  let smallest = Infinity as f32;
+  for (let r = 0; r < M; r++) {
+    const row = logits + <usize>r * rowP;
+    if (load<f32>(mask + (<usize>r << 2)) == 0) {
+      memory.fill(row, 0, rowP);
+      continue;
+    }
+    const target = load<i32>(targets + (<usize>r << 2));
+    const right = load<f32>(row + (<usize>target << 2));
+    let other = -Infinity as f32;
+    let top = right;
+    for (let v = 0; v < V; v++) {
+      const l = load<f32>(row + (<usize>v << 2));
+      if (v != target && l > other) other = l;
+      if (l > top) top = l;
+    }
+    const lead = right - other;
+    if (lead < smallest) smallest = lead;
+    if (lead >= margin) exact += 1;
+    const weight: f32 = lead >= 2 * margin ? settled : 1;
+    let sum: f32 = 0;
+    for (let v = 0; v < V; v++) {
+      const e = Mathf.exp(load<f32>(row + (<usize>v << 2)) - top);
+      store<f32>(row + (<usize>v << 2), e);
+      sum += e;
+    }
+    loss += weight * (Mathf.log(sum) - (right - top));
+    const scale = weight / count;
+    for (let v = 0; v < V; v++) {
+      const p = load<f32>(row + (<usize>v << 2)) / sum;
+      store<f32>(row + (<usize>v << 2), scale * (v == target ? p - 1 : p));
+    }
+  }
+  store<f32>(stats, loss);
+  store<f32>(stats, exact, 4);
+  store<f32>(stats, smallest, 8);
+}
+
+/** a[0..n) += b[0..n), n a multiple of 4: the second part's gradients added to the first's. */
+export function addTo(n: i32, a: usize, b: usize): void {
+  for (let at: usize = 0; at < (<usize>n << 2); at += 16) v128.store(a + at, f32x4.add(v128.load(a + at), v128.load(b + at)));
+}
+
+/** The k-th pointer of a part's table (see windowStep). */
+@inline function pointer(table: usize, k: i32): usize {
+  return <usize>load<i32>(table + (<usize>(5 + k) << 2));
+}
+
+/**
+ * One part's training step over a window: the part's table holds (i32) T, B (its streams), H, V,
+ * P (V padded to whole v128s), then the pointers kernel, recurrent, recurrentT, bias, outKernel
+ * [H,P], outKernelT [P,H], outBias [P], params (shared by the parts), and the part's own tokens
+ * [T,B], targets and mask [B*T] (row b*T+t), hAll, cAll, gates, tanhC (as in forward), hs, logits,
+ * dhs, dh, dc, grads (dKernel, dRecurrent, dBias, dOutKernel [H,P], dOutBias [P], end to end) and stats.
+ */
+export function windowStep(table: usize): void {
+  const T = load<i32>(table), B = load<i32>(table, 4), H = load<i32>(table, 8), V = load<i32>(table, 12), P = load<i32>(table, 16);
+  const kernel = pointer(table, 0), recurrent = pointer(table, 1), recurrentT = pointer(table, 2), bias = pointer(table, 3), outKernel = pointer(table, 4), outKernelT = pointer(table, 5), outBias = pointer(table, 6);
+  const params = pointer(table, 7), tokens = pointer(table, 8), targets = pointer(table, 9), mask = pointer(table, 10), hAll = pointer(table, 11), cAll = pointer(table, 12), gates = pointer(table, 13);
+  const tanhC = pointer(table, 14), hs = pointer(table, 15), logits = pointer(table, 16), dhs = pointer(table, 17), dh = pointer(table, 18), dc = pointer(table, 19), grads = pointer(table, 20), stats = pointer(table, 21);
+  const G = 4 * H;
+  const M = B * T;
+  const dKernel = grads, dRecurrent = dKernel + (<usize>(V * G) << 2), dBias = dRecurrent + (<usize>(H * G) << 2);
+  const dOutKernel = dBias + (<usize>G << 2), dOutBias = dOutKernel + (<usize>(H * P) << 2);
+  forward(T, B, H, 0, B, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs);
+  linearForward(M, H, P, 0, M, hs, outKernel, outBias, logits);
+  focusedLoss(M, V, P, logits, targets, mask, params, stats);
+  linearBackward(M, H, P, 0, M, 0, P, hs, logits, outKernelT, dhs, dOutKernel, dOutBias);
+  backwardSteps(T, B, H, 0, B, recurrentT, cAll, gates, tanhC, dhs, dh, dc);
+  backwardWeights(T, B, H, V, 0, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
 }
