@@ -18,6 +18,19 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
+// Zeroing and copying by v128 loops (byte counts are multiples of 16), not memory.fill and
+// memory.copy: in a thread other than the one that grew the shared memory, V8 may check those two
+// against the memory's size when that thread last looked, and trap on what lies beyond (seen here).
+
+@inline function zero(at: usize, bytes: usize): void {
+  const z = f32x4.splat(0);
+  for (let k: usize = 0; k < bytes; k += 16) v128.store(at + k, z);
+}
+
+@inline function copy(to: usize, from: usize, bytes: usize): void {
+  for (let k: usize = 0; k < bytes; k += 16) v128.store(to + k, v128.load(from + k));
+}
+
 // tanh as the rational function of ../lstm.ts (Eigen's and XNNPACK's float tanh), ±1 past the clamp.
 const CLAMP: f32 = 7.90531110763549805;
 
@@ -207,8 +220,8 @@ export function backwardSteps(T: i32, B: i32, H: i32, b0: i32, b1: i32, recurren
   const rowG = <usize>G << 2;
   const rowH = <usize>H << 2;
   const blockH = <usize>(B * H) << 2;
-  memory.fill(dc + <usize>b0 * rowH, 0, <usize>(b1 - b0) * rowH);
-  for (let b = b0; b < b1; b++) memory.copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + T - 1)) * rowH, rowH);
+  zero(dc + <usize>b0 * rowH, <usize>(b1 - b0) * rowH);
+  for (let b = b0; b < b1; b++) copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + T - 1)) * rowH, rowH);
   const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const dz = gates + <usize>t * B * rowG;
@@ -231,7 +244,7 @@ export function backwardSteps(T: i32, B: i32, H: i32, b0: i32, b1: i32, recurren
     }
     if (t > 0) {
       // dh for step t-1: its output's gradient plus what flows back through the recurrent weights.
-      for (let b = b0; b < b1; b++) memory.copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + t - 1)) * rowH, rowH);
+      for (let b = b0; b < b1; b++) copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + t - 1)) * rowH, rowH);
       matMulAdd(dz + <usize>b0 * rowG, G, 1, b1 - b0, G, recurrentT, H, H, dh + <usize>b0 * rowH, H);
     }
   }
@@ -247,9 +260,9 @@ export function backwardWeights(T: i32, B: i32, H: i32, V: i32, n0: i32, n1: i32
   const rowG = <usize>G << 2;
   const from = <usize>n0 << 2;
   const to = <usize>n1 << 2;
-  for (let v = 0; v < V; v++) memory.fill(dKernel + <usize>v * rowG + from, 0, to - from);
-  for (let k = 0; k < H; k++) memory.fill(dRecurrent + <usize>k * rowG + from, 0, to - from);
-  memory.fill(dBias + from, 0, to - from);
+  for (let v = 0; v < V; v++) zero(dKernel + <usize>v * rowG + from, to - from);
+  for (let k = 0; k < H; k++) zero(dRecurrent + <usize>k * rowG + from, to - from);
+  zero(dBias + from, to - from);
   // The input part of each step is row x of the kernel: its gradient is a scatter-add of dz.
   for (let row = 0; row < T * B; row++) {
     const x = dKernel + <usize>load<i32>(tokens + (<usize>row << 2)) * rowG;
@@ -271,7 +284,7 @@ export function backwardWeights(T: i32, B: i32, H: i32, V: i32, n0: i32, n1: i32
 /** Rows r0..r1 of y [M,N] = x @ w + b: each element b plus the products in ascending k. */
 export function linearForward(M: i32, K: i32, N: i32, r0: i32, r1: i32, x: usize, w: usize, b: usize, y: usize): void {
   const rowN = <usize>N << 2;
-  for (let m = r0; m < r1; m++) memory.copy(y + <usize>m * rowN, b, rowN);
+  for (let m = r0; m < r1; m++) copy(y + <usize>m * rowN, b, rowN);
   matMulAdd(x + (<usize>(r0 * K) << 2), K, 1, r1 - r0, K, w, N, N, y + <usize>r0 * rowN, N);
 }
 
@@ -288,7 +301,7 @@ export function linearBackward(M: i32, K: i32, N: i32, r0: i32, r1: i32, n0: i32
 /** Rows r0..r1 of dx [M,K] = dy [M,N] @ w^T, given wT [N,K] (see transpose). */
 function linearBackwardInput(K: i32, N: i32, r0: i32, r1: i32, dy: usize, wT: usize, dx: usize): void {
   const rowK = <usize>K << 2;
-  memory.fill(dx + <usize>r0 * rowK, 0, <usize>(r1 - r0) * rowK);
+  zero(dx + <usize>r0 * rowK, <usize>(r1 - r0) * rowK);
   matMulAdd(dy + (<usize>(r0 * N) << 2), N, 1, r1 - r0, N, wT, K, K, dx + <usize>r0 * rowK, K);
 }
 
@@ -297,8 +310,8 @@ function linearBackwardWeights(M: i32, K: i32, N: i32, n0: i32, n1: i32, x: usiz
   const rowN = <usize>N << 2;
   const from = <usize>n0 << 2;
   const to = <usize>n1 << 2;
-  for (let k = 0; k < K; k++) memory.fill(dw + <usize>k * rowN + from, 0, to - from);
-  memory.fill(db + from, 0, to - from);
+  for (let k = 0; k < K; k++) zero(dw + <usize>k * rowN + from, to - from);
+  zero(db + from, to - from);
   for (let m = 0; m < M; m++) {
     const r = dy + <usize>m * rowN;
     for (let n = from; n < to; n += 16) v128.store(db + n, f32x4.add(v128.load(db + n), v128.load(r + n)));
@@ -365,7 +378,7 @@ function focusedLoss(M: i32, V: i32, P: i32, logits: usize, targets: usize, mask
   for (let r = 0; r < M; r++) {
     const row = logits + <usize>r * rowP;
     if (load<f32>(mask + (<usize>r << 2)) == 0) {
-      memory.fill(row, 0, rowP);
+      zero(row, rowP);
       continue;
     }
     const target = load<i32>(targets + (<usize>r << 2));
