@@ -357,6 +357,13 @@ test("the kernel counts its own work: characters and forward multiply-adds, what
   assert.equal(after.chars - before.chars, B * T + 2);
   const perStep = H * (4 * H + V) + 4 * H; // the stepper's one product h @ [recurrent | outKernel], and the input's row
   assert.equal(after.multiplyAdds - before.multiplyAdds, B * T * 4 * H * (H + 1) + B * T * H * V + 2 * perStep);
+  // The trainer's fused window loss counts what lstmSequence and linear count for the same window.
+  const fusedBefore = rt.kernelWork();
+  tf.tidy(() => rt.windowLoss({ ...w, outKernel, outBias }, randomTokens(6), B, rt.zeroState(B, H), randomTokens(7),
+    new Float32Array(B * T).fill(1), { margin: 1, settled: 0.02 }).loss);
+  const fusedAfter = rt.kernelWork();
+  assert.equal(fusedAfter.chars - fusedBefore.chars, B * T);
+  assert.equal(fusedAfter.multiplyAdds - fusedBefore.multiplyAdds, B * T * 4 * H * (H + 1) + B * T * H * V);
   const copy = rt.kernelWork();
   copy.chars = 0; // a copy: changing it changes nothing
   assert.equal(rt.kernelWork().chars, after.chars);

@@ -167,13 +167,14 @@ export interface WindowLoss {
 }
 
 /**
- * The trainer's loss over one window, fused: the LSTM over B streams (`tokens` [B,T], b-major; `state`
- * advanced as by lstmSequence), the output layer, and the sum over the positions where `mask` [B,T]
- * is 1 of -log p(target) (`targets` [B,T]), over their count. Each position weighs 1, or `focus.settled` once its target's
- * logit leads the best other one by twice `focus.margin`: the last few wrong positions are not
- * drowned out by thousands of right ones. The loss is differentiable w.r.t. the five weights. On the
- * wasm kernel, one call per window (and its two parts on two threads); the JavaScript reference
- * composes lstmSequence, linear and TensorFlow.js ops. Call it inside tf.variableGrads or tf.tidy.
+ * The trainer's loss over one window, fused: the LSTM over B streams (`tokens` [B,T], b-major;
+ * `state` advanced as by lstmSequence), the output layer, and the sum of -log p(target) (`targets`
+ * [B,T]) over the positions where `mask` [B,T] is 1, over their count. Each position weighs 1, or
+ * `focus.settled` once its target's logit leads the best other one by twice `focus.margin`: the
+ * last few wrong positions are not drowned out by thousands of right ones. The loss is
+ * differentiable w.r.t. the five weights. On the wasm kernel, one call per window (its two halves
+ * of the streams on two threads); the JavaScript reference composes lstmSequence, linear and
+ * TensorFlow.js ops. Call it inside tf.variableGrads or tf.tidy.
  */
 export function windowLoss(w: LstmWeights, tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array,
   mask: Float32Array, focus: Focus): WindowLoss {
