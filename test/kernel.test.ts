@@ -362,8 +362,10 @@ test("the kernel counts its own work: characters and forward multiply-adds, what
   assert.equal(rt.kernelWork().chars, after.chars);
   // The trainer's fused window loss counts what lstmSequence and linear count for the same window.
   const fusedBefore = rt.kernelWork();
-  tf.tidy(() => rt.windowLoss({ ...w, outKernel, outBias }, randomTokens(6), B, rt.zeroState(B, H), randomTokens(7),
-    new Float32Array(B * T).fill(1), { margin: 1, settled: 0.02 }).loss);
+  tf.tidy(() => {
+    rt.windowLoss({ ...w, outKernel, outBias }, randomTokens(6), B, rt.zeroState(B, H), randomTokens(7), new Float32Array(B * T).fill(1),
+      { margin: 1, settled: 0.02 });
+  });
   const fusedAfter = rt.kernelWork();
   assert.equal(fusedAfter.chars - fusedBefore.chars, B * T);
   assert.equal(fusedAfter.multiplyAdds - fusedBefore.multiplyAdds, B * T * 4 * H * (H + 1) + B * T * H * V);
@@ -372,8 +374,9 @@ test("the kernel counts its own work: characters and forward multiply-adds, what
 });
 
 /** The trainer's fused window loss on one kernel and thread count: loss, stats, gradients of all five weights, final state. */
-function windowLossOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case, threads: 1 | 2 = 2) {
+function windowLossOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case, threads: 1 | 2 = 2, settled = 0.02) {
   rt.setKernel(kernel, threads);
+  if (kernel === "wasm") assert.equal(rt.kernelThreads(), threads, "the helper thread runs");
   try {
     const w = {
       kernel: tf.variable(tf.tensor2d(randoms(V * 4 * H, seed + 1, 0.8), [V, 4 * H])),
@@ -389,7 +392,7 @@ function windowLossOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case, threads
     const state = { h: randoms(B * H, seed + 9, 0.9), c: randoms(B * H, seed + 10, 2) };
     let stats = { exact: 0, minMargin: 0 };
     const { value, grads } = tf.variableGrads(() => {
-      const step = rt.windowLoss(w, tokens, B, state, targets, mask, { margin: 0.3, settled: 0.02 });
+      const step = rt.windowLoss(w, tokens, B, state, targets, mask, { margin: 0.3, settled });
       stats = { exact: step.exact, minMargin: step.minMargin };
       return step.loss;
     }, Object.values(w));
@@ -404,7 +407,8 @@ function windowLossOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case, threads
 
 test("the trainer's fused window loss: the wasm kernel gives the JavaScript one's loss, margins, gradients and state; one thread or two the same bytes", async () => {
   await rt.initBackend("wasm");
-  for (const c of CASES) {
+  // (The last case's 320 rows run past the kernel's 256-row chunks of a long sum.)
+  for (const c of [...CASES, { V: 13, H: 16, B: 2, T: 160, seed: 5 }]) {
     const shape = JSON.stringify(c);
     const js = windowLossOn("js", c);
     const [one, two] = [windowLossOn("wasm", c, 1), windowLossOn("wasm", c, 2)];
@@ -420,6 +424,8 @@ test("the trainer's fused window loss: the wasm kernel gives the JavaScript one'
     assert.equal(two.loss, one.loss);
     assert.ok(js.exact > 0 && js.exact < c.B * c.T, `the case has positions on both sides of the margin ${shape}`);
   }
+  // Positions right by twice the margin weigh `settled`: weighing them 1 instead changes the loss.
+  assert.notEqual(windowLossOn("wasm", CASES[3], 2, 1).loss, windowLossOn("wasm", CASES[3]).loss);
 });
 
 test("the fused window loss rejects targets outside the symbols and masks of the wrong length", async () => {
@@ -431,7 +437,12 @@ test("the fused window loss rejects targets outside the symbols and masks of the
   assert.throws(() => rt.windowLoss(w, two, 1, rt.zeroState(1, 4), Int32Array.of(0, 5), Float32Array.of(1, 1), focus), /target 5 is outside the 5 symbols/);
   assert.throws(() => rt.windowLoss(w, two, 1, rt.zeroState(1, 4), two, Float32Array.of(1), focus), /2 tokens need as many targets and mask values/);
   assert.throws(() => rt.windowLoss(w, Int32Array.of(0, 7), 1, rt.zeroState(1, 4), two, Float32Array.of(1, 1), focus), /token 7 is outside/);
-  tf.dispose(Object.values(w));
+  assert.throws(() => rt.windowLoss(w, two, 1, rt.zeroState(1, 4), two, Float32Array.of(1, 0.5), focus), /a mask value of 0.5/);
+  const six = Int32Array.of(0, 1, 2, 3, 4, 0);
+  assert.throws(() => rt.windowLoss(w, six, 1.5, rt.zeroState(1.5, 4), six, new Float32Array(6).fill(1), focus), /do not make 1.5 streams/);
+  const narrow = { ...w, outKernel: tf.zeros<tf.Rank.R2>([4, 3]) };
+  assert.throws(() => rt.windowLoss(narrow, two, 1, rt.zeroState(1, 4), two, Float32Array.of(1, 1), focus), /a weight of shape \[4,3\] where \[4,5\] belongs/);
+  tf.dispose([...Object.values(w), narrow.outKernel]);
 });
 
 test("rejects tokens outside the kernel's rows and windows that do not fit the state", async () => {
@@ -468,10 +479,14 @@ test("leaves no tensors behind: tf.memory().numTensors is flat over training ste
     adam.applyGradients(grads);
     tf.dispose([value, grads]);
   };
-  fusedStep();
-  const beforeFused = tf.memory().numTensors;
-  for (let k = 0; k < 5; k++) fusedStep();
-  assert.equal(tf.memory().numTensors, beforeFused);
+  for (const kernel of ["wasm", "js"] as const) {
+    rt.setKernel(kernel);
+    fusedStep();
+    const beforeFused = tf.memory().numTensors;
+    for (let k = 0; k < 5; k++) fusedStep();
+    assert.equal(tf.memory().numTensors, beforeFused, `the fused window loss on ${kernel}`);
+  }
+  rt.setKernel("auto");
   adam.dispose();
   optimizer.dispose();
   tf.dispose([kernel, recurrent, bias, outKernel, outBias]);

@@ -387,9 +387,9 @@ export interface WindowStep {
 /**
  * The trainer's whole step over one window on the kernel (see windowStep in ./wasm/lstm.as.ts):
  * the streams in two fixed parts (the first half and the rest; one part for a single stream),
- * each with arrays of its own, the second on the helper thread if there is one. The parts'
- * gradients are added, first plus second, so one thread or two give the same bits. `state` is
- * advanced to the window's end.
+ * each with arrays of its own, the second on the helper thread if there is one. The parts are fixed
+ * by the number of streams, not by the threads, and their gradients added, so one thread or two
+ * give the same bits. `state` is advanced to the window's end.
  */
 export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: ModelArrays, data: WindowData,
   state: { h: Float32Array; c: Float32Array }, focus: Focus): WindowStep {
@@ -447,9 +447,10 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
     result.exact += exact;
     result.minMargin = Math.min(result.minMargin, minMargin);
   });
-  let offset = 0;
-  const next = (floats: number) => grads.subarray(offset, (offset += floats));
-  const [dKernel, dRecurrent, dBias, dOutKernel, dOutBias] = [next(V * G), next(H * G), next(G), next(H * P), next(P)];
+  // The gradients end to end, as windowStep lays them out: dKernel, dRecurrent, dBias, dOutKernel, dOutBias.
+  const sizes = [V * G, H * G, G, H * P, P];
+  const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((sum, size) => sum + size, 0));
+  const [dKernel, dRecurrent, dBias, dOutKernel, dOutBias] = sizes.map((size, k) => grads.subarray(starts[k], starts[k] + size));
   return {
     loss: result.loss / count,
     exact: result.exact,
@@ -458,7 +459,7 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
   };
 }
 
-/** `rows` rows of `columns` floats from rows `stride` apart. */
+/** `rows` rows of `columns` floats from rows `stride` apart: a new array, or `data` itself where there is no padding. */
 function unpad(data: Float32Array, rows: number, columns: number, stride: number): Float32Array {
   if (stride === columns) return data;
   const out = new Float32Array(rows * columns);

@@ -153,7 +153,7 @@ export function lstmSequence(tokens: Int32Array, streams: number, state: LstmSta
 /** Throws unless `tokens` make B streams of whole steps for a [B,H] state, each a row of a V-row kernel (the wasm kernel would read past its arrays). */
 function checkWindow(what: string, tokens: Int32Array, streams: number, state: LstmState, V: number, H: number): void {
   const T = tokens.length / streams;
-  if (!Number.isInteger(T) || state.h.length !== streams * H || state.c.length !== streams * H) {
+  if (!Number.isInteger(streams) || streams < 1 || !Number.isInteger(T) || state.h.length !== streams * H || state.c.length !== streams * H) {
     throw new Error(`${what}: ${tokens.length} tokens do not make ${streams} streams of whole steps with a [${streams},${H}] state.`);
   }
   for (const token of tokens) if (!(token >= 0 && token < V)) throw new Error(`${what}: token ${token} is outside the kernel's ${V} rows.`);
@@ -179,9 +179,15 @@ export interface WindowLoss {
 export function windowLoss(w: LstmWeights, tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array,
   mask: Float32Array, focus: Focus): WindowLoss {
   const [V, H] = [w.kernel.shape[0], w.recurrent.shape[0]];
+  // Checked because the wasm kernel would read whatever lies in its memory (see lstmSequence).
+  const shapes = [[w.kernel, [V, 4 * H]], [w.recurrent, [H, 4 * H]], [w.bias, [4 * H]], [w.outKernel, [H, V]], [w.outBias, [V]]] as const;
+  for (const [weight, shape] of shapes) {
+    if (weight.shape.join() !== shape.join()) throw new Error(`windowLoss: a weight of shape [${weight.shape}] where [${shape}] belongs.`);
+  }
   checkWindow("windowLoss", tokens, streams, state, V, H);
   if (targets.length !== tokens.length || mask.length !== tokens.length) throw new Error(`windowLoss: ${tokens.length} tokens need as many targets and mask values.`);
   for (const target of targets) if (!(target >= 0 && target < V)) throw new Error(`windowLoss: target ${target} is outside the ${V} symbols.`);
+  for (const m of mask) if (m !== 0 && m !== 1) throw new Error(`windowLoss: a mask value of ${m}: each position counts (1) or not (0).`);
   const wasm = kernelName() === "wasm" && H % 4 === 0 ? wasmKernel() : null;
   return wasm ? wasmWindowLoss(wasm, w, { tokens, targets, mask }, streams, state, focus) : jsWindowLoss(w, tokens, targets, mask, streams, state, focus);
 }
@@ -219,14 +225,15 @@ function jsWindowLoss(w: LstmWeights, tokens: Int32Array, targets: Int32Array, m
   const V = z.shape[1];
   const weight = new Float32Array(mask.length);
   let [exact, minMargin] = [0, Infinity];
+  const least = Math.fround(focus.margin); // compared in float32, as the wasm kernel compares
   for (let r = 0; r < targets.length; r++) {
     if (!mask[r]) continue;
     let other = -Infinity;
     for (let v = 0; v < V; v++) if (v !== targets[r]) other = Math.max(other, logits[r * V + v]);
-    const margin = logits[r * V + targets[r]] - other;
+    const margin = Math.fround(logits[r * V + targets[r]] - other);
     minMargin = Math.min(minMargin, margin);
-    if (margin >= focus.margin) exact++;
-    weight[r] = margin >= 2 * focus.margin ? focus.settled : 1;
+    if (margin >= least) exact++;
+    weight[r] = margin >= 2 * least ? focus.settled : 1;
   }
   const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(targets, "int32"), V), tf.logSoftmax(z)), 1);
   const count = mask.reduce((sum, m) => sum + m, 0) || 1;

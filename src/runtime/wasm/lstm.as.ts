@@ -358,9 +358,10 @@ export function adam(e0: i32, e1: i32, params: usize, value: usize, grad: usize,
 }
 
 // The trainer's whole step over a window, in one call per part: the recurrence, the output layer,
-// the loss and every gradient. Each part is a group of whole streams with arrays of its own (see
-// ../lstm-wasm.ts), so two threads take one part each and meet once per window; their gradients are
-// added afterwards in a fixed order, so the bits do not depend on the threads either.
+// the loss and every gradient. Each part is a fixed group of whole streams with arrays of its own
+// (see ../lstm-wasm.ts), so two threads take one part each and meet once per window; the parts are
+// fixed by the number of streams, not by the threads, and their gradients added afterwards, so the
+// bits do not depend on the threads either.
 
 /**
  * The loss of rows 0..M of logits [M,P] (the first V columns are the symbols), overwritten by its
@@ -372,7 +373,7 @@ export function adam(e0: i32, e1: i32, params: usize, value: usize, grad: usize,
 function focusedLoss(M: i32, V: i32, P: i32, logits: usize, targets: usize, mask: usize, params: usize, stats: usize): void {
   const margin = load<f32>(params), settled = load<f32>(params, 4), count = load<f32>(params, 8);
   const rowP = <usize>P << 2;
-  let loss: f32 = 0;
+  let loss: f64 = 0; // only reported: a double keeps a long window's sum exact enough
   let exact: f32 = 0;
   let smallest = Infinity as f32;
   for (let r = 0; r < M; r++) {
@@ -400,14 +401,15 @@ function focusedLoss(M: i32, V: i32, P: i32, logits: usize, targets: usize, mask
       store<f32>(row + (<usize>v << 2), e);
       sum += e;
     }
-    loss += weight * (Mathf.log(sum) - (right - top));
+    loss += <f64>(weight * (Mathf.log(sum) - (right - top)));
     const scale = weight / count;
     for (let v = 0; v < V; v++) {
       const p = load<f32>(row + (<usize>v << 2)) / sum;
       store<f32>(row + (<usize>v << 2), scale * (v == target ? p - 1 : p));
     }
+    for (let v = V; v < P; v++) store<f32>(row + (<usize>v << 2), 0); // the padding columns: no symbols, no gradient
   }
-  store<f32>(stats, loss);
+  store<f32>(stats, <f32>loss);
   store<f32>(stats, exact, 4);
   store<f32>(stats, smallest, 8);
 }
