@@ -17,6 +17,17 @@ import { setWasmThreads, wasmAdam, wasmBackward, wasmForward, wasmKernel, wasmLi
 
 export type { Focus } from "./lstm-wasm";
 
+/**
+ * A tensor's values as host code reads them: Tensor.prototype.dataSync as it was when this module
+ * loaded. A sandbox later replaces it, for its program, with one that first checks who called (a
+ * stack capture per call: 4% of a sandboxed training, profiled); the runtime is host code and wants
+ * the host's own arrays.
+ */
+const hostDataSync = tf.Tensor.prototype.dataSync;
+function values(t: tf.Tensor): Float32Array {
+  return hostDataSync.call(t) as Float32Array; // float32 tensors only here; adam checks its gradients
+}
+
 /** LSTM state of B streams: h and c, each [B,H] row-major. Carried from one window to the next. */
 export interface LstmState {
   h: Float32Array;
@@ -49,7 +60,7 @@ function matMul(h: Float32Array, rows: number, w: tf.Tensor2D): Float32Array {
   // Not tf.tidy: it would walk the returned array element by element looking for tensors.
   const x = tf.tensor2d(h, [rows, h.length / rows]);
   const y = tf.matMul(x, w); // never with a transpose flag: those are ~10x slower on wasm
-  const out = y.dataSync() as Float32Array;
+  const out = values(y);
   tf.dispose([x, y]);
   return out;
 }
@@ -200,12 +211,12 @@ function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: { tokens: Int32A
   work.multiplyAdds += data.tokens.length * (4 * shape.H * (shape.H + 1) + shape.H * shape.V);
   const stats = { exact: 0, minMargin: Infinity };
   const run = tf.customGrad(() => {
-    const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
-    const values = { kernel: read(w.kernel), recurrent: read(w.recurrent), bias: read(w.bias), outKernel: read(w.outKernel), outBias: read(w.outBias) };
-    const step = wasmWindowStep(wasm, shape, values, data, state, focus);
+    const weights = { kernel: values(w.kernel), recurrent: values(w.recurrent), bias: values(w.bias), outKernel: values(w.outKernel),
+      outBias: values(w.outBias) };
+    const step = wasmWindowStep(wasm, shape, weights, data, state, focus);
     Object.assign(stats, { exact: step.exact, minMargin: step.minMargin });
     const gradFunc = (dy: tf.Tensor) => {
-      const scale = dy.dataSync()[0];
+      const scale = values(dy)[0];
       const scaled = (g: Float32Array) => (scale === 1 ? g : g.map((x) => x * scale));
       const { kernel, recurrent, bias, outKernel, outBias } = step.grads;
       return [tf.tensor2d(scaled(kernel), w.kernel.shape), tf.tensor2d(scaled(recurrent), w.recurrent.shape), tf.tensor1d(scaled(bias)),
@@ -221,7 +232,7 @@ function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: { tokens: Int32A
 function jsWindowLoss(w: LstmWeights, tokens: Int32Array, targets: Int32Array, mask: Float32Array, streams: number,
   state: LstmState, focus: Focus): WindowLoss {
   const z = linear(lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias), w.outKernel, w.outBias); // [B*T,V]
-  const logits = z.dataSync() as Float32Array;
+  const logits = values(z);
   const V = z.shape[1];
   const weight = new Float32Array(mask.length);
   let [exact, minMargin] = [0, Infinity];
@@ -248,10 +259,9 @@ function wasmSequence(wasm: WasmKernel, tokens: Int32Array, streams: number, sta
   const run = tf.customGrad(() => {
     const xs = new Int32Array(T * B); // step-major: row t holds the B streams' inputs at step t
     for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) xs[t * B + b] = tokens[b * T + t];
-    const { hs, saved } = wasmForward(wasm, shape, xs, kernel.dataSync() as Float32Array, recurrent.dataSync() as Float32Array,
-      bias.dataSync() as Float32Array, state);
+    const { hs, saved } = wasmForward(wasm, shape, xs, values(kernel), values(recurrent), values(bias), state);
     const gradFunc = (dy: tf.Tensor) => {
-      const d = wasmBackward(wasm, shape, xs, recurrent.dataSync() as Float32Array, saved, dy.dataSync() as Float32Array);
+      const d = wasmBackward(wasm, shape, xs, values(recurrent), saved, values(dy));
       return [tf.tensor2d(d.dKernel, kernel.shape), tf.tensor2d(d.dRecurrent, recurrent.shape), tf.tensor1d(d.dBias)];
     };
     return { value: tf.tensor2d(hs, [B * T, H]), gradFunc };
@@ -268,8 +278,8 @@ function jsSequence(tokens: Int32Array, streams: number, state: LstmState,
   const G = 4 * H;
   // customGrad hands the inputs back as arguments; the closure's own references are the same tensors.
   const run = tf.customGrad(() => {
-    const K = kernel.dataSync() as Float32Array;
-    const bb = bias.dataSync() as Float32Array;
+    const K = values(kernel);
+    const bb = values(bias);
     // Per step t (rows t*B+b): the inputs, the state before the step, the gate activations and
     // tanh(c) after it, kept for BPTT.
     const xs = new Int32Array(T * B);
@@ -287,7 +297,7 @@ function jsSequence(tokens: Int32Array, streams: number, state: LstmState,
       for (let b = 0; b < B; b++) hs.set(state.h.subarray(b * H, (b + 1) * H), (b * T + t) * H);
     }
     const gradFunc = (dy: tf.Tensor) => {
-      const dhs = dy.dataSync() as Float32Array;
+      const dhs = values(dy);
       const dZ = new Float32Array(T * B * G); // gradient w.r.t. the gate pre-activations, per step
       const recurrentT = tf.transpose(recurrent) as tf.Tensor2D;
       let dhNext: Float32Array = new Float32Array(B * H); // from step t+1 through the recurrent weights
@@ -378,9 +388,9 @@ export interface LstmStepper {
  */
 export function lstmStepper(weights: LstmWeights): LstmStepper {
   const H = weights.recurrent.shape[0];
-  const K = weights.kernel.dataSync() as Float32Array;
-  const bias = weights.bias.dataSync() as Float32Array;
-  const outBias = weights.outBias.dataSync() as Float32Array;
+  const K = values(weights.kernel);
+  const bias = values(weights.bias);
+  const outBias = values(weights.outBias);
   const joint = tf.concat([weights.recurrent, weights.outKernel], 1) as tf.Tensor2D;
   const logitsLength = weights.outKernel.shape[1];
   const state = zeroState(1, H);
@@ -417,13 +427,13 @@ export function linear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): 
 function wasmLinear(wasm: WasmKernel, x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   const shape = { M: x.shape[0], K: x.shape[1], N: kernel.shape[1] };
   const run = tf.customGrad(() => {
-    const xs = x.dataSync() as Float32Array;
-    const k = kernel.dataSync() as Float32Array;
+    const xs = values(x);
+    const k = values(kernel);
     const gradFunc = (dy: tf.Tensor) => {
-      const d = wasmLinearBackward(wasm, shape, xs, k, dy.dataSync() as Float32Array);
+      const d = wasmLinearBackward(wasm, shape, xs, k, values(dy));
       return [tf.tensor2d(d.dx, x.shape), tf.tensor2d(d.dw, kernel.shape), tf.tensor1d(d.db)];
     };
-    return { value: tf.tensor2d(wasmLinearForward(wasm, shape, xs, k, bias.dataSync() as Float32Array), [shape.M, shape.N]), gradFunc };
+    return { value: tf.tensor2d(wasmLinearForward(wasm, shape, xs, k, values(bias)), [shape.M, shape.N]), gradFunc };
   });
   return run(x, kernel, bias) as tf.Tensor2D;
 }
@@ -496,8 +506,8 @@ function wasmAdamOptimizer(wasm: WasmKernel, learningRate: number, clipNorm: num
       const parts = gradientList(gradients).map(({ name, tensor }) => {
         const variable = Object.hasOwn(variables, name) ? variables[name] : undefined;
         if (!variable || !(tensor instanceof tf.Tensor)) throw new Error(`adam: ${String(name)} is not a variable with a gradient tensor.`);
-        const value = (variable.dataSync() as Float32Array).slice(); // a copy: on the cpu backend dataSync hands out the tensor's own array
-        const grad = tensor.dataSync();
+        const value = values(variable).slice(); // a copy: on the cpu backend dataSync hands out the tensor's own array
+        const grad = values(tensor);
         if (!(grad instanceof Float32Array) || grad.length !== value.length) throw new Error(`adam: the gradient of ${name} does not match it.`);
         if (!moments.has(name)) moments.set(name, { m: new Float32Array(value.length), v: new Float32Array(value.length) });
         return { variable, value, grad, ...(moments.get(name) as { m: Float32Array; v: Float32Array }) };
