@@ -3,9 +3,11 @@
 // and out; ./lstm.ts plugs it into TensorFlow.js exactly like the JavaScript kernel.
 //
 // A second thread (a worker with the same module on the same memory) takes half of each window:
-// half the streams through time, half the columns of the weight gradients. The kernel computes
-// every number the same way whichever thread computes it, so one thread or two give the same bits.
-// Where no worker can start (the sandbox's permission model refuses them) this thread does it all.
+// for the trainer's fused step (wasmWindowStep), the second half of the streams, start to finish;
+// for lstmSequence and linear, half the streams through time and half the columns of the weight
+// gradients. The halves are fixed by the window's shape and every number is computed the same way
+// whichever thread computes it, so one thread or two give the same bits. Where no worker can start
+// (the sandbox's permission model refuses them) this thread does it all.
 import type { Worker } from "node:worker_threads";
 import { LSTM_WASM_BASE64 } from "./wasm/binary";
 

@@ -1,6 +1,7 @@
 // The LSTM kernel for a whole window, in AssemblyScript compiled to WebAssembly with SIMD (f32x4):
 // the forward recurrence with its recurrent matrix product and gates, and the analytic backward
-// pass (BPTT), one call each per window. The same arithmetic as the JavaScript kernel in ../lstm.ts
+// pass (BPTT), one call each per window; the output layer; Adam; and the trainer's whole step over
+// a window in one call (windowStep, at the end). The same arithmetic as the JavaScript kernel in ../lstm.ts
 // (gate order i, f, c, o; kernel [V,4H], recurrent [H,4H], bias [4H]; the same rational tanh), in
 // float32 and in a fixed order, so one input gives the same bits on every machine.
 //
