@@ -133,6 +133,13 @@ export function wasmKernel(): WasmKernel | null {
   return loaded;
 }
 
+/** Tokens [B,T] (row b: stream b) as the kernel's forward pass reads them, [T,B], into `out`. */
+export function stepMajor(tokens: Int32Array, B: number, out: Int32Array): Int32Array {
+  const T = tokens.length / B;
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) out[t * B + b] = tokens[b * T + t];
+  return out;
+}
+
 /** The sizes of one window: T steps, B streams, H hidden units (a multiple of 4), V symbols. */
 export interface WindowShape {
   T: number;
@@ -423,8 +430,7 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
   parts.forEach(([b0, b1], k) => {
     const n = b1 - b0;
     const mine = own[k];
-    const tokens = new Int32Array(wasm.memory.buffer, mine.tokens, T * n); // step-major, as forward reads them
-    for (let t = 0; t < T; t++) for (let b = 0; b < n; b++) tokens[t * n + b] = data.tokens[(b0 + b) * T + t];
+    stepMajor(data.tokens.subarray(b0 * T, b1 * T), n, new Int32Array(wasm.memory.buffer, mine.tokens, T * n));
     new Int32Array(wasm.memory.buffer, mine.targets, T * n).set(data.targets.subarray(b0 * T, b1 * T));
     f32(wasm, mine.mask, T * n).set(data.mask.subarray(b0 * T, b1 * T));
     f32(wasm, mine.hAll, n * H).set(state.h.subarray(b0 * H, b1 * H));

@@ -13,7 +13,7 @@
 // recurrentKernel [H,4H], bias [4H].
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmThreads, wasmAdam, wasmBackward, wasmForward, wasmKernel, wasmLinearBackward, wasmLinearForward, wasmThreads,
-  wasmWindowStep, type Focus, type WasmKernel } from "./lstm-wasm";
+  wasmWindowStep, stepMajor, type Focus, type WasmKernel, type WindowData } from "./lstm-wasm";
 
 export type { Focus } from "./lstm-wasm";
 
@@ -204,7 +204,7 @@ export function windowLoss(w: LstmWeights, tokens: Int32Array, streams: number, 
 }
 
 /** windowLoss on the wasm kernel: the whole step, gradients included, in the forward call; the gradient function only scales them. */
-function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: { tokens: Int32Array; targets: Int32Array; mask: Float32Array },
+function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: WindowData,
   streams: number, state: LstmState, focus: Focus): WindowLoss {
   const shape = { T: data.tokens.length / streams, B: streams, H: w.recurrent.shape[0], V: w.kernel.shape[0] };
   work.chars += data.tokens.length; // as lstmSequence and linear count them
@@ -257,8 +257,7 @@ function wasmSequence(wasm: WasmKernel, tokens: Int32Array, streams: number, sta
   const shape = { T: tokens.length / streams, B: streams, H: recurrent.shape[0], V: kernel.shape[0] };
   const { T, B, H } = shape;
   const run = tf.customGrad(() => {
-    const xs = new Int32Array(T * B); // step-major: row t holds the B streams' inputs at step t
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) xs[t * B + b] = tokens[b * T + t];
+    const xs = stepMajor(tokens, B, new Int32Array(T * B)); // row t holds the B streams' inputs at step t
     const { hs, saved } = wasmForward(wasm, shape, xs, values(kernel), values(recurrent), values(bias), state);
     const gradFunc = (dy: tf.Tensor) => {
       const d = wasmBackward(wasm, shape, xs, values(recurrent), saved, values(dy));
