@@ -81,8 +81,6 @@ var settings = {
   // wrong positions at most for the final phase: one stream, the decoding trajectory
   finalSettled: 2e-3,
   // `settled` then: a few wrong positions face thousands of right ones
-  finalWindow: 1024,
-  // steps per window then: a long text gets several optimizer steps a pass
   seed: 1,
   maxEpochs: 3e3,
   maxSeconds: 1800
@@ -162,7 +160,7 @@ function trainUntilExact(source, options = {}) {
     if (B > 1 && N - exact <= s.final) {
       ({ B, S, inputs, targets, mask } = layout(1));
       starts = rt.zeroState(1, s.hidden);
-      window = Math.min(S, s.finalWindow);
+      window = S;
       focus = { ...s, settled: s.finalSettled };
     }
     if (exact === N) {

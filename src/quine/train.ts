@@ -24,7 +24,6 @@ export const settings = {
   margin: 1, // logit lead the right symbol must have everywhere
   final: 8, // wrong positions at most for the final phase: one stream, the decoding trajectory
   finalSettled: 0.002, // `settled` then: a few wrong positions face thousands of right ones
-  finalWindow: 1024, // steps per window then: a long text gets several optimizer steps a pass
   seed: 1,
   maxEpochs: 3000,
   maxSeconds: 1800,
@@ -135,12 +134,12 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       window = Math.min(S, window * s.grow);
     }
     // The last few wrong positions: train on the decoding trajectory itself, one stream from the
-    // start through the whole text, where every state is the one decoding will see, in windows
-    // longer than nearly any context a text needs.
+    // start through the whole text, where no context is cut off and every state is the one
+    // decoding will see.
     if (B > 1 && N - exact <= s.final) {
       ({ B, S, inputs, targets, mask } = layout(1));
       starts = rt.zeroState(1, s.hidden);
-      window = Math.min(S, s.finalWindow);
+      window = S;
       focus = { ...s, settled: s.finalSettled };
     }
     if (exact === N) {
