@@ -79,8 +79,6 @@ var settings = {
   // logit lead the right symbol must have everywhere
   final: 8,
   // wrong positions at most for the final phase: one stream, the decoding trajectory
-  finalSettled: 2e-3,
-  // `settled` then: a few wrong positions face thousands of right ones
   seed: 1,
   maxEpochs: 3e3,
   maxSeconds: 1800
@@ -124,7 +122,6 @@ function trainUntilExact(source, options = {}) {
   let lastLog = 0;
   let sinceBest = 0;
   let window = s.window;
-  let focus = s;
   let result;
   for (let epoch = 1; !result && epoch <= s.maxEpochs; epoch++) {
     const state = { h: starts.h.slice(), c: starts.c.slice() };
@@ -134,7 +131,7 @@ function trainUntilExact(source, options = {}) {
     const windows = windowsOf(Math.floor(window / 2) + epoch * s.shift % window, window);
     for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
       const { value, grads } = tf.variableGrads(() => {
-        const step = rt.windowLoss(w, inp, B, state, tgt, msk, focus);
+        const step = rt.windowLoss(w, inp, B, state, tgt, msk, s);
         exact += step.exact;
         minMargin = Math.min(minMargin, step.minMargin);
         return step.loss;
@@ -161,7 +158,6 @@ function trainUntilExact(source, options = {}) {
       ({ B, S, inputs, targets, mask } = layout(1));
       starts = rt.zeroState(1, s.hidden);
       window = S;
-      focus = { ...s, settled: s.finalSettled };
     }
     if (exact === N) {
       const decoded2 = decodeGreedy(model, N);

@@ -26,7 +26,6 @@ export const SettingsSchema = z.object({
   settled: z.number().nonnegative().describe("loss weight of positions already right by twice the margin"),
   margin: z.number().nonnegative().describe("logit lead the right character must have at every position"),
   final: z.number().int().nonnegative().describe("wrong positions at most for the final phase: one stream over the whole text, the decoding trajectory"),
-  finalSettled: z.number().nonnegative().describe("settled in the final phase, where a few wrong positions face thousands of right ones"),
   seed: z.number().int().nonnegative().describe("random seed for initialisation"),
   maxEpochs: z.number().int().positive().describe("give up after this many passes over the text"),
   maxSeconds: z.number().positive().describe("give up after this much training time, in seconds"),

@@ -23,7 +23,6 @@ export const settings = {
   settled: 0.02, // loss weight of positions already right by twice the margin
   margin: 1, // logit lead the right symbol must have everywhere
   final: 8, // wrong positions at most for the final phase: one stream, the decoding trajectory
-  finalSettled: 0.002, // `settled` then: a few wrong positions face thousands of right ones
   seed: 1,
   maxEpochs: 3000,
   maxSeconds: 1800,
@@ -96,7 +95,6 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
   let lastLog = 0;
   let sinceBest = 0;
   let window = s.window;
-  let focus = s;
   let result: { text: string; minMargin: number } | undefined;
 
   for (let epoch = 1; !result && epoch <= s.maxEpochs; epoch++) {
@@ -109,7 +107,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       // Positions right by twice the margin weigh `settled` in the loss, so that the last few wrong
       // ones are not drowned out by thousands of right ones (the runtime fuses it with the LSTM).
       const { value, grads } = tf.variableGrads(() => {
-        const step = rt.windowLoss(w, inp, B, state, tgt, msk, focus);
+        const step = rt.windowLoss(w, inp, B, state, tgt, msk, s);
         exact += step.exact;
         minMargin = Math.min(minMargin, step.minMargin);
         return step.loss;
@@ -140,7 +138,6 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       ({ B, S, inputs, targets, mask } = layout(1));
       starts = rt.zeroState(1, s.hidden);
       window = S;
-      focus = { ...s, settled: s.finalSettled };
     }
     if (exact === N) {
       // Training says every position is right; only decoding, from scratch and in one stream, decides.
