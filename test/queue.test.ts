@@ -266,4 +266,24 @@ describe("evolve on a job queue", { skip }, () => {
       await queue.close();
     }
   });
+
+  test("a job that asks for a longer time or more memory than the worker allows fails unrun, and the worker goes on", { timeout: 60_000 }, async () => {
+    const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(redis.url) });
+    try {
+      const greedy = jobData(STAND_IN, { backend: "wasm", timeout: 7200, maxMemory: 1024 });
+      await queue.add("reproduce", greedy, { jobId: jobId(greedy) });
+      const worker = start(["worker", "--json", "--max-job-memory", "512"], { NQ_QUEUE_URL: redis.url });
+      workers.push(worker.child);
+      await until("the refusal", () => worker.events.some((e) => e.type === "failed"));
+      const failed = worker.events.find((e) => e.type === "failed");
+      assert.match(failed?.type === "failed" ? failed.reason : "", /^the job asks for 7200 s and 1024 MB, and worker \S+ allows at most 3600 s and 512 MB \(--max-job-seconds, --max-job-memory\)\.$/);
+      assert.equal(await queue.getJobState(jobId(greedy)), "failed");
+      worker.child.kill("SIGTERM");
+      assert.equal(await worker.exited, 0, worker.err());
+      assert.ok(!worker.events.some((e) => e.type === "started"), "the program never ran");
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
 });

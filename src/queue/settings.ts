@@ -18,6 +18,8 @@ export const WorkerSettingsSchema = z.object({
   concurrency: z.number().int().positive().describe("programs this worker runs at once, each in its own sandbox"),
   lockSeconds: z.number().positive().describe("a job's lock lasts this long unless renewed: a worker that dies loses its jobs to others after about this"),
   stalledSeconds: z.number().positive().describe("how often this worker looks for jobs whose worker died, in seconds"),
+  maxJobSeconds: z.number().positive().describe("refuse a job whose time limit is longer, in seconds (jobs are untrusted: anyone who can reach Redis can add one)"),
+  maxJobMemory: z.number().positive().describe("refuse a job whose memory limit is larger, in MB"),
   allowMissingNetworkWall: z.boolean().optional().describe("take jobs even though this machine's sandbox has no network wall (not recommended: programs are untrusted)"),
   json: z.boolean().optional().describe("print progress as JSON records, one a line, on stdout"),
 });
@@ -27,4 +29,6 @@ export const workerSettings: WorkerSettings = {
   concurrency: 1,
   lockSeconds: 30, // BullMQ's default
   stalledSeconds: 30,
+  maxJobSeconds: 3600, // six times evolve's default limit
+  maxJobMemory: 4096, // twice evolve's default limit
 };

@@ -65,6 +65,10 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
     const data = parsed.data;
     if (sha256(data.program) !== data.programHash) throw new UnrecoverableError("the job's program does not match its hash.");
     if (data.runtime !== runtime) throw new CannotRun(`worker ${name} runs ${runtime}, and the job needs ${data.runtime}.`);
+    // A job that asks for more than this worker allows fails here (another worker may take it), and this one goes on.
+    if (data.timeout > settings.maxJobSeconds || data.maxMemory > settings.maxJobMemory) {
+      throw new Error(`the job asks for ${data.timeout} s and ${data.maxMemory} MB, and worker ${name} allows at most ${settings.maxJobSeconds} s and ${settings.maxJobMemory} MB (--max-job-seconds, --max-job-memory).`);
+    }
     const id = job.id ?? data.programHash;
     // The program runs from a folder of its own, readable by the sandbox's unprivileged user.
     const folder = mkdtempSync(join(tmpdir(), `nq-worker-${process.pid}-`)); // the pid names what a killed worker left
