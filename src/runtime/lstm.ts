@@ -281,14 +281,13 @@ function jsSequence(tokens: Int32Array, streams: number, state: LstmState,
     const bb = values(bias);
     // Per step t (rows t*B+b): the inputs, the state before the step, the gate activations and
     // tanh(c) after it, kept for BPTT.
-    const xs = new Int32Array(T * B);
+    const xs = stepMajor(tokens, B, new Int32Array(T * B));
     const hPrev = new Float32Array(T * B * H);
     const cPrev = new Float32Array(T * B * H);
     const tanhC = new Float32Array(T * B * H);
     const gates = new Float32Array(T * B * G);
     const hs = new Float32Array(B * T * H);
     for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) xs[t * B + b] = tokens[b * T + t];
       hPrev.set(state.h, t * B * H);
       cPrev.set(state.c, t * B * H);
       step(xs.subarray(t * B, (t + 1) * B), matMul(state.h, B, recurrent), K, bb, state,
