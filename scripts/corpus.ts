@@ -306,6 +306,8 @@ async function main(args: string[]): Promise<void> {
   const resumed = args.includes("--resume") && existsSync(`${out}.json`) ? (JSON.parse(readFileSync(`${out}.json`, "utf8")) as { results: Result[] }).results : [];
   const results: Result[] = [];
   const started = Date.now();
+  // The trainer's settings as the runs use them; each run's seed is in its row.
+  const { seed: _seed, ...recipe } = { ...settings, ...overrides, maxSeconds: cap };
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, load average ${loadavg()[0].toFixed(1)} at the start`;
   const header = [
     `# Corpus benchmark: time to exact on texts nobody here wrote`,
@@ -313,13 +315,13 @@ async function main(args: string[]): Promise<void> {
     `Written by \`npm run corpus${quick ? " -- --quick" : ""}\` (scripts/corpus.ts) on ${machine}. ${chosen.length} texts cut from the installed`,
     `dependencies by the fixed rule in scripts/corpus.ts (manifest: bench/corpus.json), each trained in a fresh process until`,
     `greedy decoding gives it back exactly, capped at ${cap} s each, ${budget} s for the whole run; seeds ${seeds.join(", ")}.`,
-    `Settings: ${JSON.stringify({ ...settings, ...overrides, maxSeconds: cap })}.`,
+    `Settings besides the seed: ${JSON.stringify(recipe)}.`,
     `Seconds: wall-clock training time (the cap is wall-clock); CPU s: the training process's CPU time, which a busy machine inflates far less.`,
     `Hardest context: the longest left context (characters) that decides a position (\`neural-quine analyze\`); positions beyond window: how many need more than the ${window}-step BPTT window.`,
   ].join("\n");
   const save = () => {
     const summary = summaryOf(results, cap);
-    writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, cap, budget, seeds, settings: { ...settings, ...overrides }, summary, header, results }, null, 2)}\n`);
+    writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, cap, budget, seeds, settings: recipe, summary, header, results }, null, 2)}\n`);
     writeFileSafely(`${out}.md`, markdown(results, summary, header));
     return summary;
   };

@@ -406,15 +406,18 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
   const [G, P] = [4 * H, Math.ceil(V / 4) * 4];
   const parts = B > 1 ? [[0, Math.floor(B / 2)], [Math.floor(B / 2), B]] : [[0, B]];
   const gradFloats = V * G + H * G + G + H * P + P;
+  // The arrays the parts share, in the order windowStep reads their pointers from a part's table.
   const shared = carve(Math.ceil(wasm.exports.heapBase() / 16) * 16,
     { kernel: V * G, recurrent: H * G, recurrentT: G * H, bias: G, outKernel: H * P, outKernelT: P * H, outBias: P, params: 4 });
   let end = shared.end;
   const own = parts.map(([b0, b1]) => {
     const n = b1 - b0;
-    const part = carve(end, { table: 27, tokens: T * n, targets: T * n, mask: T * n, hAll: (T + 1) * n * H, cAll: (T + 1) * n * H,
+    // The part's own arrays, in table order after the shared ones.
+    const arrays = carve(end, { tokens: T * n, targets: T * n, mask: T * n, hAll: (T + 1) * n * H, cAll: (T + 1) * n * H,
       gates: T * n * G, tanhC: T * n * H, hs: n * T * H, logits: n * T * P, dhs: n * T * H, dh: n * H, dc: n * H, grads: gradFloats, stats: 4 });
-    end = part.end;
-    return part.at;
+    const table = [T, n, H, V, P, ...Object.values(shared.at), ...Object.values(arrays.at)];
+    end = arrays.end + Math.ceil(table.length / 4) * 16;
+    return { ...arrays.at, table: arrays.end, values: table };
   });
   reserve(wasm, end, `A window of ${T} steps × ${B} streams × ${H} units`);
   const { at } = shared;
@@ -435,9 +438,7 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
     f32(wasm, mine.mask, T * n).set(data.mask.subarray(b0 * T, b1 * T));
     f32(wasm, mine.hAll, n * H).set(state.h.subarray(b0 * H, b1 * H));
     f32(wasm, mine.cAll, n * H).set(state.c.subarray(b0 * H, b1 * H));
-    new Int32Array(wasm.memory.buffer, mine.table, 27).set([T, n, H, V, P, at.kernel, at.recurrent, at.recurrentT, at.bias, at.outKernel,
-      at.outKernelT, at.outBias, at.params, mine.tokens, mine.targets, mine.mask, mine.hAll, mine.cAll, mine.gates, mine.tanhC, mine.hs,
-      mine.logits, mine.dhs, mine.dh, mine.dc, mine.grads, mine.stats]);
+    new Int32Array(wasm.memory.buffer, mine.table, mine.values.length).set(mine.values);
   });
   if (own.length === 2) {
     inTwoParts(wasm, "windowStep", [own[0].table], [own[1].table]);
