@@ -417,7 +417,7 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
       gates: T * n * G, tanhC: T * n * H, hs: n * T * H, logits: n * T * P, dhs: n * T * H, dh: n * H, dc: n * H, grads: gradFloats, stats: 4 });
     const table = [T, n, H, V, P, ...Object.values(shared.at), ...Object.values(arrays.at)];
     end = arrays.end + Math.ceil(table.length / 4) * 16;
-    return { ...arrays.at, table: arrays.end, values: table };
+    return { ...arrays.at, table: arrays.end, tableEntries: table };
   });
   reserve(wasm, end, `A window of ${T} steps × ${B} streams × ${H} units`);
   const { at } = shared;
@@ -438,7 +438,7 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
     f32(wasm, mine.mask, T * n).set(data.mask.subarray(b0 * T, b1 * T));
     f32(wasm, mine.hAll, n * H).set(state.h.subarray(b0 * H, b1 * H));
     f32(wasm, mine.cAll, n * H).set(state.c.subarray(b0 * H, b1 * H));
-    new Int32Array(wasm.memory.buffer, mine.table, mine.values.length).set(mine.values);
+    new Int32Array(wasm.memory.buffer, mine.table, mine.tableEntries.length).set(mine.tableEntries);
   });
   if (own.length === 2) {
     inTwoParts(wasm, "windowStep", [own[0].table], [own[1].table]);
