@@ -302,12 +302,11 @@ async function main(args: string[]): Promise<void> {
     ? (["js", "dts", "readme", "bundle"] as Kind[]).map((k) => manifest.filter((e) => e.kind === k).sort((a, b) => a.length - b.length)[0])
     : manifest.filter((e) => !only || only.some((o) => e.kind === o || nameOf(e).includes(o)))
       .sort((a, b) => a.length - b.length); // smallest first: a run cut short by its budget still covers every kind
-  const window = overrides.window ?? settings.window;
+  // The trainer's settings as the runs use them; each run's seed is in its row.
+  const { seed: _seed, ...recipe } = { ...settings, ...overrides, maxSeconds: cap };
   const resumed = args.includes("--resume") && existsSync(`${out}.json`) ? (JSON.parse(readFileSync(`${out}.json`, "utf8")) as { results: Result[] }).results : [];
   const results: Result[] = [];
   const started = Date.now();
-  // The trainer's settings as the runs use them; each run's seed is in its row.
-  const { seed: _seed, ...recipe } = { ...settings, ...overrides, maxSeconds: cap };
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, load average ${loadavg()[0].toFixed(1)} at the start`;
   const header = [
     `# Corpus benchmark: time to exact on texts nobody here wrote`,
@@ -317,7 +316,7 @@ async function main(args: string[]): Promise<void> {
     `greedy decoding gives it back exactly, capped at ${cap} s each, ${budget} s for the whole run; seeds ${seeds.join(", ")}.`,
     `Settings besides the seed: ${JSON.stringify(recipe)}.`,
     `Seconds: wall-clock training time (the cap is wall-clock); CPU s: the training process's CPU time, which a busy machine inflates far less.`,
-    `Hardest context: the longest left context (characters) that decides a position (\`neural-quine analyze\`); positions beyond window: how many need more than the ${window}-step BPTT window.`,
+    `Hardest context: the longest left context (characters) that decides a position (\`neural-quine analyze\`); positions beyond window: how many need more than the ${recipe.window}-step BPTT window.`,
   ].join("\n");
   const save = () => {
     const summary = summaryOf(results, cap);
@@ -332,7 +331,7 @@ async function main(args: string[]): Promise<void> {
       const got = cut(entry);
       const text = "text" in got ? got.text : "";
       const analysis = rt.analyzeText(text, 0);
-      const base = { text: nameOf(entry), kind: entry.kind, bytes: entry.length, seed, exact: false, epochs: 0, seconds: 0, cpuSeconds: 0, longestContext: analysis.longest, beyondWindow: Array.from(analysis.contexts).filter((k) => k > window).length };
+      const base = { text: nameOf(entry), kind: entry.kind, bytes: entry.length, seed, exact: false, epochs: 0, seconds: 0, cpuSeconds: 0, longestContext: analysis.longest, beyondWindow: Array.from(analysis.contexts).filter((k) => k > recipe.window).length };
       const done = resumed.find((r) => r.text === base.text && r.seed === seed && !r.note?.startsWith("not run"));
       const left = budget - (Date.now() - started) / 1000;
       let result: Result;
