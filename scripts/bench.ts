@@ -25,7 +25,7 @@ import { encode, makeVocab } from "../src/quine/data";
 import { decodeGreedy } from "../src/quine/sample";
 import { settings, trainUntilExact } from "../src/quine/train";
 import { check, readJsonFile } from "../src/files/json";
-import { DEFAULT_LIMITS, runInSandbox } from "../src/ouroboros/sandbox";
+import { DEFAULT_LIMITS, runInSandbox } from "../src/sandbox";
 import * as rt from "../src/runtime";
 import { EpochSchema, TrainingRecordSchema, type Epoch } from "../src/runtime/epoch";
 import { writeReadmeSection } from "./readme-section";

@@ -18,7 +18,7 @@ import { cpus, loadavg } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { writeFileSafely } from "../src/files/write";
-import { sha256 } from "../src/ouroboros/store";
+import { sha256 } from "../src/files/hash";
 import { ROOT } from "../src/paths";
 import { readTextFile } from "../src/memorize";
 import { settings, trainUntilExact, type Settings } from "../src/quine/train";

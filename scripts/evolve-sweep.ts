@@ -12,6 +12,7 @@ import { evolve } from "../src/evolution/evolve";
 import { evolveSettings } from "../src/evolution/settings";
 import { mean, type Statistics } from "../src/evolution/statistics";
 import { renderLineChart } from "../src/plot/chart";
+import { errorMessage } from "../src/format";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -74,6 +75,6 @@ function plot(path: string, knob: string, results: { value: number; statistics: 
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`evolve-sweep: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`evolve-sweep: ${errorMessage(error)}\n`);
   process.exitCode = 1;
 });

@@ -15,14 +15,16 @@ import {
 import { evolve, type EvolveEvent } from "./evolution/evolve";
 import { QUEUE_URL_VARIABLE, queueUrl } from "./queue/connection";
 import { QueueConnectionSchema, WorkerSettingsSchema, workerSettings } from "./queue/settings";
-import { evolveProgressLine, findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual, statisticsTable } from "./terminal/population";
+import { evolveProgressLine, findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual } from "./terminal/population";
+import { statisticsTable } from "./evolution/statistics";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { populationTreePng } from "./report/tree-png";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";
-import { decodeStoredModel, publicationLimits } from "./ouroboros/publication";
+import { decodeStoredModel, publicationLimits } from "./sandbox";
 import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";
+import { errorMessage } from "./format";
 
 const program = new Command("neural-quine")
   .description("Neural networks that reproduce themselves: an LSTM that prints its own trainer, generations of it, and weight quines.")
@@ -36,7 +38,7 @@ function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args
     try {
       await body(...args);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       process.stderr.write(`neural-quine: ${message}\n`);
       if (process.env.NQ_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
       process.exitCode = 1;
@@ -256,7 +258,7 @@ dirOption(program.command("report")
   }));
 
 program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`neural-quine: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`neural-quine: ${errorMessage(error)}\n`);
   process.exitCode = 1;
 });
 

@@ -35,3 +35,20 @@ export function formatWork(multiplyAdds: number | null): string {
     : multiplyAdds >= 1e6 ? [multiplyAdds / 1e6, " M"] : [multiplyAdds, " "];
   return `${Number(value.toPrecision(3))}${unit}multiply-adds`;
 }
+
+/** Ascending numbers (generations) as a range list: "0-3, 5". */
+export function ranges(values: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j] + 1) j++;
+    parts.push(i === j ? `${values[i]}` : `${values[i]}-${values[j]}`);
+    i = j;
+  }
+  return parts.join(", ");
+}
+
+/** What was thrown, as its message: an Error's own, anything else as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

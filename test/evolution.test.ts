@@ -15,7 +15,7 @@ import { compareFitness, select } from "../src/evolution/select";
 import { evolveSettings, type EvolveSettings } from "../src/evolution/settings";
 import { byteEntropy, generationStatistics, highOrderEntropy, levenshtein, shannonDiversity } from "../src/evolution/statistics";
 import { expNonPositive, makeChild, mutate, sampleAtTemperature, seededRandom, seedFor } from "../src/evolution/variation";
-import { sha256 } from "../src/ouroboros/store";
+import { sha256 } from "../src/files/hash";
 import { decodeModel, type CheckedModel } from "../src/runtime/decoder";
 import { ageLock } from "./helpers";
 

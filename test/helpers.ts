@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
-import { LOCK_STALE_MS } from "../src/ouroboros/store";
+import { LOCK_STALE_MS } from "../src/files/lock";
 import { ROOT } from "../src/paths";
 
 export const CLI = join(ROOT, "dist", "src", "cli.js");

@@ -6,7 +6,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { lockSync } from "proper-lockfile";
-import { readGeneration, sha256, type GenerationMetrics } from "../src/ouroboros/store";
+import { sha256 } from "../src/files/hash";
+import { readGeneration, type GenerationMetrics } from "../src/ouroboros/store";
 import { ageLock, assertCleanError, CLI, cli, TINY_QUINE, tempDir } from "./helpers";
 
 const TINY = TINY_QUINE;
@@ -277,7 +278,7 @@ test("the inspection commands' error paths: unknown generation, missing director
   assertCleanError(cli("generations", "--dir", missing), /No generations in .*no-such-dir: the directory does not exist/);
   assertCleanError(cli("show", "0", "--dir", missing), /the directory does not exist/);
   const dir = fakeLineage();
-  assertCleanError(cli("show", "7", "--dir", dir), /No generation 7 in .*: it holds generations 0–2\./);
+  assertCleanError(cli("show", "7", "--dir", dir), /No generation 7 in .*: it holds generations 0[–-]2\./);
   assertCleanError(cli("diff", "0", "9", "--dir", dir), /No generation 9/);
   assertCleanError(cli("diff", "zero", "--dir", dir), /"zero" is not a generation number/);
   assertCleanError(cli("diff", "0", "1", "--original", "--dir", dir), /either a second generation or --original/);

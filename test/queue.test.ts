@@ -18,7 +18,7 @@ import { Queue, Worker } from "bullmq";
 import { evolve } from "../src/evolution/evolve";
 import { openStore, readPopulation, type Generation } from "../src/evolution/population-store";
 import { evolveSettings, type EvolveSettings } from "../src/evolution/settings";
-import { sha256 } from "../src/ouroboros/store";
+import { sha256 } from "../src/files/hash";
 import { ROOT } from "../src/paths";
 import { openQueueReproducer } from "../src/queue/coordinator";
 import { connectionOptions, queueUrl, redact, redactUrl } from "../src/queue/connection";

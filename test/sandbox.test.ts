@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ROOT, QUINE_PATH } from "../src/paths";
-import { DEFAULT_LIMITS, probeWalls, runInSandbox, type SandboxLimits, type SandboxResult, type WallMode } from "../src/ouroboros/sandbox";
+import { DEFAULT_LIMITS, probeWalls, runInSandbox, type SandboxLimits, type SandboxResult, type WallMode } from "../src/sandbox";
 
 const FIXTURES = join(ROOT, "test", "fixtures");
 const TINY_QUINE = join(FIXTURES, "tiny-quine.js");

@@ -7,7 +7,9 @@
 // same population with any --workers (or queue), and a run killed at any point resumes where the
 // last written generation ends.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { acquireLock, generationName, sha256 } from "../ouroboros/store";
+import { generationName } from "../files/generations";
+import { sha256 } from "../files/hash";
+import { acquireLock } from "../files/lock";
 import type { CheckedModel } from "../runtime/decoder";
 import {
   openStore, readPopulation, readProgram, readRunRecord, writeGeneration, writeRunRecord, type Generation, type Individual, type StoredProgram,

@@ -4,7 +4,7 @@
 // Whatever is read back is checked (zod schemas, hashes); damage is reported as a phrase, never a crash.
 //
 //   <dir>/evolution.json          the run's knobs (RunRecordSchema): a resumed run must match them
-//   <dir>/.lock                   while a run holds the directory (the ouroboros's lock)
+//   <dir>/.lock                   while a run holds the directory (src/files/lock.ts)
 //   <dir>/programs/<sha256>/      one folder per program ever run: the training cache
 //       program.js, run.json (ProgramRunSchema), emitted.js (its model decoded greedily), model/,
 //       log.txt (what the program wrote: its log and progress lines, the last MiB; unchecked)
@@ -17,8 +17,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { ModelFiles } from "../runtime";
 import { renameSafely, writeFileSafely } from "../files/write";
-import { generationName, listGenerations, removeLeftovers, sha256 } from "../ouroboros/store";
-import { KernelWorkSchema } from "../ouroboros/sandbox-messages";
+import { generationName, listGenerations, removeLeftovers, stagingName } from "../files/generations";
+import { sha256 } from "../files/hash";
+import { KernelWorkSchema } from "../sandbox";
 import { RunRecordSchema, type RunRecord } from "./settings";
 import { StatisticsSchema } from "./statistics";
 
@@ -139,7 +140,7 @@ export function readProgram(dir: string, hash: string): StoredProgram | string |
 
 /** Where a program is written to be run: its staging folder, renamed into place by writeProgram. */
 export function programStaging(dir: string, hash: string): string {
-  return `${programPath(dir, hash)}.tmp-${process.pid}`;
+  return stagingName(programPath(dir, hash));
 }
 
 /** Writes a program's run whole: into its staging folder (which holds program.js already), then one rename. */
@@ -176,7 +177,7 @@ export function readPopulation(dir: string): (Generation | string)[] {
 export function writeGeneration(dir: string, generation: Generation): void {
   const final = join(dir, generationName(generation.generation));
   if (existsSync(final)) throw new Error(`${final} already exists: a generation is never overwritten.`);
-  const tmp = `${final}.tmp-${process.pid}`;
+  const tmp = stagingName(final);
   mkdirSync(tmp, { recursive: true });
   writeFileSafely(join(tmp, "generation.json"), `${JSON.stringify(GenerationSchema.parse(generation), null, 2)}\n`);
   renameSafely(tmp, final);

@@ -1,5 +1,5 @@
 // Reproduction: a program runs in the sandbox (it trains on its own text and publishes its model);
-// the parent checks and decodes the publication (the ouroboros's publication check), stores the
+// the parent checks and decodes the publication (the sandbox's publication check), stores the
 // run in the training cache, and makes children from the model (./variation). A program is run at
 // most once per store: training is deterministic on the pinned backend.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -7,9 +7,8 @@ import { join } from "node:path";
 import { sentence } from "../format";
 import type { ModelFiles } from "../runtime";
 import type { CheckedModel } from "../runtime/decoder";
-import { checkPublication, decodeLimits, readStoredModel } from "../ouroboros/publication";
-import { runInSandbox } from "../ouroboros/sandbox";
-import { sha256 } from "../ouroboros/store";
+import { sha256 } from "../files/hash";
+import { checkPublication, decodeLimits, readStoredModel, runInSandbox } from "../sandbox";
 import { writeFileSafely } from "../files/write";
 import { programStaging, readProgram, writeProgram, type ProgramRun, type StoredProgram } from "./population-store";
 import { evolvePublication, type EvolveSettings } from "./settings";
@@ -49,7 +48,7 @@ export function stageProgram(dir: string, program: string): string {
 
 /**
  * The parent's side of a reproduction, wherever the program ran: checks and decodes the publication
- * (untrusted: src/ouroboros/publication), and writes the run into the store. `runSeconds` is the
+ * (untrusted: src/sandbox/publication), and writes the run into the store. `runSeconds` is the
  * run's wall time so far (reported only); the decoding's time is added.
  */
 export function recordRun(dir: string, program: string, outcome: RunOutcome, backend: RunSettings["backend"], runSeconds: number): StoredProgram {

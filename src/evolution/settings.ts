@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { ROOT } from "../paths";
-import { publicationLimits } from "../ouroboros/publication";
+import { publicationLimits } from "../sandbox";
 
 /** Every knob of a run: each field's description is its --option's help (src/options.ts). */
 export const EvolveSettingsSchema = z.object({
@@ -40,7 +40,7 @@ export const evolveSettings: EvolveSettings = {
   maxMemory: 2048,
 };
 
-/** What a program may publish: the ouroboros's limits. */
+/** What a program may publish: the sandbox's limits, as for a lineage. */
 export const evolvePublication = publicationLimits;
 
 /** evolution.json: the knobs that decide the population (not workers, dir or the generation count). */

@@ -106,3 +106,21 @@ export function generationStatistics(facts: GenerationFacts): Statistics {
     highOrderEntropy: highOrderEntropy(kept),
   };
 }
+
+const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined ? "-" : x.toFixed(digits));
+
+/** The statistics as a text table, one row per generation. */
+export function statisticsTable(rows: Statistics[]): string {
+  const header = ["gen", "children", "alive", "kept", "survival", "exact", "d(parent) med/mean", "d(ancestor) med/mean", "genotypes", "diversity", "bytes min/mean/max", "trained", "cached", "train s", "H-order"];
+  const lines = rows.map((s) => [
+    String(s.generation), String(s.children), String(s.alive), String(s.population), fixed(s.survivalRate, 2), fixed(s.exactShare, 2),
+    s.distanceToParent ? `${fixed(s.distanceToParent.median, 1)}/${fixed(s.distanceToParent.mean, 1)}` : "-",
+    s.distanceToAncestor ? `${fixed(s.distanceToAncestor.median, 1)}/${fixed(s.distanceToAncestor.mean, 1)}` : "-",
+    String(s.uniqueGenotypes), fixed(s.diversity, 3),
+    s.bytes ? `${s.bytes.min}/${fixed(s.bytes.mean, 0)}/${s.bytes.max}` : "-",
+    String(s.trainings), String(s.cacheHits), fixed(s.trainingSeconds, 1), fixed(s.highOrderEntropy, 3),
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
+  const format = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join("  ");
+  return `${[format(header), ...lines.map(format)].join("\n")}\n`;
+}

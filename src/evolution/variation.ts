@@ -3,7 +3,7 @@
 // by (run seed, generation, child number), so a child does not depend on which worker ran what,
 // nor when. Only plain arithmetic is used (no Math.exp): the same draws on every machine.
 import { decodeModel, type CheckedModel } from "../runtime/decoder";
-import { sha256 } from "../ouroboros/store";
+import { sha256 } from "../files/hash";
 
 /** A 32-bit seed from the run's seed and a child's coordinates. */
 export function seedFor(runSeed: number, ...parts: (number | string)[]): number {

@@ -3,19 +3,22 @@
 // never hands a program the expected output: the program's only input is its own file.
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { round, sentence } from "../format";
+import { errorMessage, round, sentence } from "../format";
 import { check } from "../files/json";
 import { writeFileSafely } from "../files/write";
 import { QUINE_PATH } from "../paths";
 import type { BackendName, Epoch } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
 import { z } from "zod";
-import { checkPublication, PublicationOptionsSchema, publicationLimits, storeOverflow, type PublicationLimits } from "./publication";
-import { DEFAULT_LIMITS, probeWalls, runInSandbox, type SandboxLimits, type SandboxResult } from "./sandbox";
+import { countChangedLines } from "../diff";
+import { generationName, removeLeftovers } from "../files/generations";
+import { sha256 } from "../files/hash";
+import { acquireLock } from "../files/lock";
 import {
-  acquireLock, countChangedLines, generationName, readGeneration, readLineage, removeLeftovers, sha256, stagingPath,
-  writeGeneration, writeLineageSummary, type GenerationMetrics, type StoredGeneration,
-} from "./store";
+  DEFAULT_LIMITS, PublicationOptionsSchema, probeWalls, publicationLimits, runAndCheck, storeOverflow,
+  type PublicationLimits, type SandboxLimits, type Verdict,
+} from "../sandbox";
+import { readGeneration, readLineage, stagingPath, writeGeneration, writeLineageSummary, type GenerationMetrics, type StoredGeneration } from "./store";
 
 /** How many generations `bootstrap` runs by default: 0, 1 and 2. */
 export const DEFAULT_GENERATIONS = 3;
@@ -124,10 +127,14 @@ function startingProgram(from: string | undefined): { path: string; text: string
   return { path, text: readFileSync(path, "utf8") };
 }
 
-/** Writes a generation's program into its staging folder and runs it in the sandbox, passing its progress on as events. */
+/**
+ * Writes a generation's program into its staging folder and runs it in the sandbox, passing its
+ * progress on as events; the sandbox checks and decodes what it published.
+ */
 async function runStaged(
-  dir: string, generation: number, program: string, limits: SandboxLimits, emit: (event: BootstrapEvent) => void,
-): Promise<{ result: SandboxResult; progress: Epoch[] }> {
+  dir: string, generation: number, program: string, options: Pick<BootstrapOptions, "limits" | "publication">,
+  emit: (event: BootstrapEvent) => void,
+): Promise<{ verdict: Verdict; progress: Epoch[] }> {
   const staging = stagingPath(dir, generation);
   mkdirSync(staging, { recursive: true });
   const programPath = join(staging, "program.js");
@@ -143,18 +150,18 @@ async function runStaged(
     emit({ type: "progress", generation, epoch, positions, seconds: seconds() });
   };
   try {
-    const result = await runInSandbox(programPath, limits, { onLog, onProgress });
-    writeFileSafely(join(staging, "log.txt"), result.stderr);
-    return { result, progress };
+    const verdict = await runAndCheck(programPath, program, options.limits, options.publication, { onLog, onProgress });
+    writeFileSafely(join(staging, "log.txt"), verdict.stderr);
+    return { verdict, progress };
   } catch (error) {
     // The sandbox itself failing is the harness's problem, not the program's: stop, store nothing.
-    throw new Error(`The sandbox failed while running ${generationName(generation)}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`The sandbox failed while running ${generationName(generation)}: ${errorMessage(error)}`);
   }
 }
 
 /** What a finished generation adds to the store, at most: its texts, their diff, the model and the log. */
-function storedBytes(program: string, emitted: string, result: Extract<SandboxResult, { status: "ok" }>): number {
-  const texts = Buffer.byteLength(program) + Buffer.byteLength(emitted);
+function storedBytes(program: string, result: Extract<Verdict, { status: "alive" }>): number {
+  const texts = Buffer.byteLength(program) + Buffer.byteLength(result.emitted);
   return 2 * texts + Buffer.byteLength(result.files["model.json"]) + result.files["weights.bin"].byteLength + Buffer.byteLength(result.stderr);
 }
 
@@ -164,7 +171,7 @@ async function runGeneration(
   options: Pick<BootstrapOptions, "limits" | "publication">, emit: (event: BootstrapEvent) => void,
 ): Promise<GenerationMetrics> {
   const started = Date.now();
-  const { result, progress } = await runStaged(dir, generation, program, options.limits, emit);
+  const { verdict: result, progress } = await runStaged(dir, generation, program, options, emit);
   const base = {
     generation,
     parent: parent ? parent.generation : null,
@@ -184,10 +191,8 @@ async function runGeneration(
   };
   if (result.status === "dead") return dead(result.reason);
   // The child is what the published model decodes to here, not what the program says it emitted.
-  const checked = checkPublication(program, result.text, result.files, options.publication);
-  if (!checked.ok) return dead(checked.reason);
-  const { emitted, decode, claim, parameters } = checked;
-  const overflow = storeOverflow(storedBytes(program, emitted, result), options.publication);
+  const { emitted, decode, claim, parameters } = result;
+  const overflow = storeOverflow(storedBytes(program, result), options.publication);
   if (overflow) return dead(overflow);
   const wallSeconds = round((Date.now() - started) / 1000, 3);
   const weightsHash = sha256(result.files["weights.bin"]); // the float32 weights in saved order, as rt.weightsHash

@@ -1,7 +1,7 @@
 // The generations store: one folder per generation, written whole or not at all.
 //
 //   <dir>/lineage.json        summary of all generations (derived from the folders, rewritten after each one)
-//   <dir>/.lock/              while a bootstrap run holds the directory (proper-lockfile; stale after LOCK_STALE_MS)
+//   <dir>/.lock/              while a bootstrap run holds the directory (src/files/lock.ts)
 //   <dir>/gen-0000/           program.js, emitted.js, model/, diff.patch, metrics.json
 //
 // A generation is written into gen-XXXX.tmp-<pid>/ and renamed into place as the very last step.
@@ -9,46 +9,23 @@
 // (kill -9 included) leaves only finished generations and a leftover .tmp folder, removed on the
 // next start. Folders can still be damaged afterwards (a deleted or edited file): readGeneration
 // reports that as a reason, never as a crash.
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { structuredPatch, createTwoFilesPatch } from "diff";
-import { renameSafely, writeFileSafely } from "../files/write";
 import { z } from "zod";
+import { unifiedDiff } from "../diff";
+import { generationName, generationPath, listGenerations, stagingName } from "../files/generations";
+import { sha256 } from "../files/hash";
 import { NOT_JSON, parseJson } from "../files/json";
+import { renameSafely, writeFileSafely } from "../files/write";
 import type { ModelFiles } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
-import { KernelRecordSchema, KernelWorkSchema } from "./sandbox-messages";
-import type { Decoded } from "../runtime/decoder";
-import type { Walls } from "./sandbox";
+import { ClaimSchema, DecodeRecordSchema, KernelRecordSchema, KernelWorkSchema, WallsSchema } from "../sandbox";
 
 export const STATUSES = ["exact", "mutated", "dead"] as const;
 export type Status = (typeof STATUSES)[number];
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 in hex");
 const Count = z.number().int().nonnegative();
-
-/** Which sandbox walls stood (./sandbox.ts's Walls). */
-const WallsSchema = z.object({
-  vm2: z.boolean(), permissions: z.boolean(), network: z.boolean(), pid: z.boolean(), files: z.boolean(), unprivileged: z.boolean(),
-  memory: z.boolean(), time: z.boolean(), missing: z.array(z.string()),
-}) satisfies z.ZodType<Walls>;
-
-/** What the program said it emitted, against what its model decodes to in the parent. */
-const ClaimSchema = z.object({
-  matches: z.boolean(),
-  chars: Count,
-  hash: Sha256, // of the claimed text (the text itself is not stored: it is the program's word)
-});
-export type Claim = z.infer<typeof ClaimSchema>;
-
-/** How the parent's decoding of the published model went (its text is emitted.js). */
-const DecodeRecordSchema = z.object({
-  minMargin: z.number(),
-  stopped: z.enum(["end", "length", "time"]),
-  seconds: z.number().nonnegative(),
-}) satisfies z.ZodType<Omit<Decoded, "text">>;
-export type DecodeRecord = z.infer<typeof DecodeRecordSchema>;
 
 /** metrics.json: everything known about one generation. One field here is one field in the file. */
 export const GenerationMetricsSchema = z.object({
@@ -112,47 +89,6 @@ export interface NewGeneration {
   program: string;
   emitted: string | null; // null when dead
   model: ModelFiles | null;
-}
-
-const GEN_PATTERN = /^gen-(\d{4,})$/;
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-/** gen-0007 for 7. */
-export function generationName(generation: number): string {
-  return `gen-${String(generation).padStart(4, "0")}`;
-}
-
-export function generationPath(dir: string, generation: number): string {
-  return join(dir, generationName(generation));
-}
-
-/** Unified diff of `emitted` against `program` ("" when equal). */
-export function unifiedDiff(program: string, emitted: string, from = "program.js", to = "emitted.js"): string {
-  return program === emitted ? "" : createTwoFilesPatch(from, to, program, emitted, undefined, undefined, { context: 3 });
-}
-
-/** Lines added plus lines removed between two texts. */
-export function countChangedLines(before: string, after: string): number {
-  let changed = 0;
-  for (const hunk of structuredPatch("a", "b", before, after, undefined, undefined, { context: 0 }).hunks) {
-    changed += hunk.lines.filter((line) => line.startsWith("+") || line.startsWith("-")).length;
-  }
-  return changed;
-}
-
-// ---- listing and reading ----------------------------------------------------------------------
-
-/** The generation numbers present in `dir` (finished folders only), ascending. */
-export function listGenerations(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((name) => GEN_PATTERN.exec(name))
-    .filter((match): match is RegExpExecArray => match !== null)
-    .map((match) => Number(match[1]))
-    .sort((a, b) => a - b);
 }
 
 /** Parses metrics.json, or says in a phrase why it cannot be used. */
@@ -222,7 +158,7 @@ export function lineageEntries(generations: StoredGeneration[]): LineageEntry[] 
 
 /** Where this process builds generation `generation` before renaming it into place. */
 export function stagingPath(dir: string, generation: number): string {
-  return `${generationPath(dir, generation)}.tmp-${process.pid}`;
+  return stagingName(generationPath(dir, generation));
 }
 
 /** Writes a finished generation: everything into its staging folder, then one rename. */
@@ -248,41 +184,4 @@ export function writeGeneration(dir: string, generation: NewGeneration): string 
 export function writeLineageSummary(dir: string): void {
   const summary: z.infer<typeof LineageFileSchema> = { generations: lineageEntries(readLineage(dir)), updated: new Date().toISOString() };
   writeFileSafely(join(dir, "lineage.json"), `${JSON.stringify(summary, null, 2)}\n`);
-}
-
-/** Removes what a killed run left half-written: gen-XXXX.tmp-<pid>/ folders and write-file-atomic's lineage.json.<hash> files. */
-export function removeLeftovers(dir: string): string[] {
-  const leftovers = readdirSync(dir).filter((name) => /\.tmp-\d+$|^lineage\.json\.[0-9a-f]+$/.test(name));
-  for (const name of leftovers) rmSync(join(dir, name), { recursive: true, force: true });
-  return leftovers;
-}
-
-// ---- the lock -------------------------------------------------------------------------------------
-
-/** A lock not refreshed for this long is stale: its run died (proper-lockfile refreshes it every LOCK_STALE_MS / 2). */
-export const LOCK_STALE_MS = 30_000;
-
-/**
- * Takes `<dir>/.lock` for this process (proper-lockfile: a folder made atomically, its time refreshed
- * while the run lives, safe on network file systems and not fooled by a reused PID). Another live run
- * holding it is an error; a stale one is taken over, and `note` says so.
- */
-export function acquireLock(dir: string): { release: () => void; note: string | null } {
-  const lockfilePath = join(dir, ".lock");
-  const options = { lockfilePath, stale: LOCK_STALE_MS, realpath: false };
-  // proper-lockfile may date the lock a moment ahead of this clock: an age is never negative.
-  const age = existsSync(lockfilePath) ? Math.max(0, Date.now() - statSync(lockfilePath).mtimeMs) : null;
-  // Loaded here, not at the top: proper-lockfile installs signal-exit's SIGINT/SIGTERM handlers when
-  // loaded, and a JavaScript handler only runs between tasks, so every command (even `train`, whose
-  // training never yields) would ignore Ctrl-C and kill. Only commands that take a lock load it.
-  const { lockSync } = require("proper-lockfile") as typeof import("proper-lockfile");
-  let release: () => void;
-  try {
-    release = lockSync(dir, options);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
-    throw new Error(`${dir} is in use by another run (its lock was refreshed ${Math.round((age ?? 0) / 1000)} s ago); wait for it to finish or stop it first.`);
-  }
-  const note = age === null ? null : `took over the lock of an earlier run that stopped refreshing it ${Math.round(age / 1000)} s ago`;
-  return { release, note };
 }

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import Redis from "ioredis";
 import type { QueueConnection } from "./settings";
+import { errorMessage } from "../format";
 
 /** The environment variable that holds the queue's URL when no flag gives it. */
 export const QUEUE_URL_VARIABLE = "NQ_QUEUE_URL";
@@ -76,7 +77,7 @@ export async function reachQueue(url: string): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (error) {
-    const reason = (lastError ?? (error instanceof Error ? error.message : String(error))).replace(/\.$/, "");
+    const reason = (lastError ?? errorMessage(error)).replace(/\.$/, "");
     throw new Error(redact(`Cannot reach the job queue at ${redactUrl(url)}: ${reason}.`, url));
   } finally {
     client.disconnect();

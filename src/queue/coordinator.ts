@@ -15,6 +15,7 @@ import { recordRun, type Reproducer, type RunSettings } from "../evolution/repro
 import { jobData, jobId, JobResultSchema, resultOutcome, type JobData } from "./jobs";
 import { connectionOptions, reachQueue, redact, redactUrl } from "./connection";
 import { QUEUE_NAME } from "./settings";
+import { errorMessage } from "../format";
 
 const POLL_MS = 250;
 /** Tries of a job before it counts as failed: a worker that cannot run it fails it, another may take it. */
@@ -47,7 +48,7 @@ export async function openQueueReproducer(url: string, settings: { dir: string }
       return await body();
     } catch (error) {
       if (error instanceof CoordinatorStop) throw error;
-      throw new Error(redact(`The job queue at ${redactUrl(url)} failed: ${error instanceof Error ? error.message : String(error)}`, url));
+      throw new Error(redact(`The job queue at ${redactUrl(url)} failed: ${errorMessage(error)}`, url));
     }
   };
 

@@ -11,8 +11,8 @@ import { ROOT } from "../paths";
 import { wasmKernel } from "../runtime/lstm-wasm";
 import { evolvePublication } from "../evolution/settings";
 import type { RunOutcome, RunSettings } from "../evolution/reproduce";
-import { sha256 } from "../ouroboros/store";
-import { KernelWorkSchema, LINE_MAX } from "../ouroboros/sandbox-messages";
+import { sha256 } from "../files/hash";
+import { KernelWorkSchema, LINE_MAX } from "../sandbox";
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in hex");
 

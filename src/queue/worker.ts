@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { z } from "zod";
 import { runOutcome } from "../evolution/reproduce";
-import { probeWalls } from "../ouroboros/sandbox";
-import { sha256 } from "../ouroboros/store";
-import { formatSeconds } from "../format";
+import { sha256 } from "../files/hash";
+import { probeWalls } from "../sandbox";
+import { errorMessage, formatSeconds } from "../format";
 import { jobResult, JobDataSchema, runtimeIdentity, type JobResult } from "./jobs";
 import { connectionOptions, reachQueue, redact, redactUrl } from "./connection";
 import { QUEUE_NAME, type WorkerSettings } from "./settings";
@@ -84,7 +84,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
       try {
         outcome = await runOutcome(path, data);
       } catch (error) {
-        throw new CannotRun(`worker ${name} cannot start a sandbox: ${error instanceof Error ? error.message : String(error)}`);
+        throw new CannotRun(`worker ${name} cannot start a sandbox: ${errorMessage(error)}`);
       }
       if (outcome.status === "dead" && outcome.reason.startsWith("the sandbox could not start")) throw new CannotRun(`worker ${name}: ${outcome.reason}`);
       const seconds = Number(((Date.now() - started) / 1000).toFixed(3));
@@ -173,7 +173,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
       clearInterval(watch);
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
-      reject(new Error(redact(`The worker lost the job queue at ${redactUrl(url)}: ${connectionError || (error instanceof Error ? error.message : String(error))}`, url)));
+      reject(new Error(redact(`The worker lost the job queue at ${redactUrl(url)}: ${connectionError || errorMessage(error)}`, url)));
     });
   });
 }

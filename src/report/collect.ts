@@ -7,11 +7,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
 import { check, readJsonFile } from "../files/json";
-import type { Walls } from "../ouroboros/sandbox";
-import { generationName, LineageFileSchema, readLineage as readStore, type Claim, type DecodeRecord, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
+import type { Claim, DecodeRecord, Walls } from "../sandbox";
+import { generationName } from "../files/generations";
+import { LineageFileSchema, readLineage as readStore, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
 import * as rt from "../runtime";
 import { WeightQuineMetricsSchema, type WeightQuineMetrics } from "../weights/metrics";
 import { EpochSchema } from "../runtime/epoch";
+import { errorMessage } from "../format";
 
 export type GenerationStatus = "exact" | "mutated" | "dead" | "damaged";
 
@@ -60,8 +62,6 @@ function readText(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, "utf8") : undefined;
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 const isEpoch = (value: unknown): value is rt.Epoch => EpochSchema.safeParse(value).success;
 
 /** The checks the store does not make: that the model loads as a neural-quine model, as the browser will load it. */
@@ -71,7 +71,7 @@ export async function checkModel(dir: string): Promise<string | undefined> {
     for (const tensor of Object.values(model.weights)) tensor.dispose();
     return undefined;
   } catch (error) {
-    return message(error).replace(/\.$/, "");
+    return errorMessage(error).replace(/\.$/, "");
   }
 }
 

@@ -7,7 +7,7 @@ import hljs from "highlight.js/lib/core";
 import javascript from "highlight.js/lib/languages/javascript";
 import { formatSeconds, plural, yesNo as yesNoOr } from "../format";
 import type { Epoch } from "../runtime";
-import { claimText, decodeText, wallsText } from "../terminal/inspect"; // the same words as the terminal's
+import { claimText, decodeText, wallsText } from "../sandbox"; // the same words as the terminal's
 import type { Generation, Lineage, WeightRun } from "./collect";
 
 hljs.registerLanguage("javascript", javascript);

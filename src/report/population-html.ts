@@ -1,12 +1,14 @@
 // The population report's HTML: the statistics per generation as small SVG plots, the phylogeny by
 // genotype as an SVG tree (dead branches marked), the individuals of every generation, and one page
 // per individual with its diff against its parent and the decode-live button. Every value from the
-// store is escaped.
+// store is escaped. writePopulationSite writes them, with each living program's files (programs/<hash>/),
+// which decode live loads.
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Individual } from "../evolution/population-store";
 import { flatten, phylogeny, type Genotype } from "../evolution/phylogeny";
-import type { Statistics } from "../evolution/statistics";
-import { formatSeconds, formatWork, plural } from "../format";
-import { ranges, statisticsTable } from "../terminal/population";
+import { statisticsTable, type Statistics } from "../evolution/statistics";
+import { formatSeconds, formatWork, plural, ranges } from "../format";
 import { badge, diffBlock, escapeHtml, fmt, programBlock } from "./html";
 import type { PopulationReport, ReportProgram } from "./population";
 
@@ -206,4 +208,28 @@ export function individualPage(report: PopulationReport, individual: Individual,
     ${programBlock("program.js: the program that ran", text, false)}${logBlock(program)}
   </section>`;
   return page(`neural-quine individual ${individual.id}`, "../", header, main);
+}
+
+/** Writes the site's pages and program files into `out` (prepared, with its assets, by site.ts). */
+export function writePopulationSite(report: PopulationReport, out: string): void {
+  for (const [hash, program] of report.programs) {
+    if ("damage" in program) continue;
+    const folder = join(out, "programs", hash);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "program.js"), program.stored.program);
+    if (program.stored.emitted !== null) writeFileSync(join(folder, "emitted.js"), program.stored.emitted);
+    if (program.model && program.stored.modelDir) {
+      for (const file of ["model.json", "weights.bin"]) copyFileSync(join(program.stored.modelDir, file), join(folder, file));
+    }
+  }
+  mkdirSync(join(out, "individuals"), { recursive: true });
+  const all = report.generations.flatMap((g) => g.individuals);
+  const byId = new Map(all.map((i) => [i.id, i]));
+  const children = new Map<string, Individual[]>();
+  for (const i of all) if (i.parent !== null) children.set(i.parent, [...(children.get(i.parent) ?? []), i]);
+  for (const individual of all) {
+    const parent = individual.parent === null ? undefined : byId.get(individual.parent);
+    writeFileSync(join(out, "individuals", `${individual.id}.html`), individualPage(report, individual, parent, children.get(individual.id) ?? []));
+  }
+  writeFileSync(join(out, "index.html"), populationPage(report));
 }

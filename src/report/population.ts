@@ -1,16 +1,13 @@
-// The report of a population store (src/evolution/population-store.ts): index.html with the
-// statistics as plots, the phylogeny and every generation's individuals; one page per individual
-// (individuals/<id>.html) with its diff against its parent and "decode live"; and each living
-// program's files (programs/<hash>/), which decode live loads. The store checks what it reads; a
-// damaged generation or program is shown with its reason, never a crash.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+// The report of a population store (src/evolution/population-store.ts), what it is made of: the
+// store read and checked (a damaged generation or program is kept with its reason, never a crash),
+// and each program's model loaded as the browser will load it. ./population-html writes the pages.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readPopulation, readProgram, readRunRecord, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
+import { readPopulation, readProgram, readRunRecord, type Generation, type StoredProgram } from "../evolution/population-store";
 import type { RunRecord } from "../evolution/settings";
 import { plural } from "../format";
 import * as rt from "../runtime";
 import { checkModel } from "./collect";
-import { individualPage, populationPage } from "./population-html";
 
 /** A program as the report sees it: read and checked by the store, and its model loaded as the browser will. */
 export type ReportProgram = { stored: StoredProgram; model: boolean } | { damage: string };
@@ -45,30 +42,6 @@ export async function collectPopulation(dir: string): Promise<PopulationReport> 
     programs.set(hash, damage ? { damage: `its model does not load (${damage})` } : { stored, model: stored.modelDir !== null });
   }
   return { dir, record, generations, damaged, programs };
-}
-
-/** Writes the site's pages and program files into `out` (prepared, with its assets, by site.ts). */
-export function writePopulationSite(report: PopulationReport, out: string): void {
-  for (const [hash, program] of report.programs) {
-    if ("damage" in program) continue;
-    const folder = join(out, "programs", hash);
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, "program.js"), program.stored.program);
-    if (program.stored.emitted !== null) writeFileSync(join(folder, "emitted.js"), program.stored.emitted);
-    if (program.model && program.stored.modelDir) {
-      for (const file of ["model.json", "weights.bin"]) copyFileSync(join(program.stored.modelDir, file), join(folder, file));
-    }
-  }
-  mkdirSync(join(out, "individuals"), { recursive: true });
-  const all = report.generations.flatMap((g) => g.individuals);
-  const byId = new Map(all.map((i) => [i.id, i]));
-  const children = new Map<string, Individual[]>();
-  for (const i of all) if (i.parent !== null) children.set(i.parent, [...(children.get(i.parent) ?? []), i]);
-  for (const individual of all) {
-    const parent = individual.parent === null ? undefined : byId.get(individual.parent);
-    writeFileSync(join(out, "individuals", `${individual.id}.html`), individualPage(report, individual, parent, children.get(individual.id) ?? []));
-  }
-  writeFileSync(join(out, "index.html"), populationPage(report));
 }
 
 /** "12 generations (1 damaged), 340 individuals, 41 programs": what the command prints. */

@@ -12,7 +12,8 @@ import { plural } from "../format";
 import { ROOT } from "../paths";
 import { renderPage } from "./html";
 import { collectLineage, type Lineage } from "./collect";
-import { collectPopulation, isPopulationStore, populationSummary, writePopulationSite } from "./population";
+import { collectPopulation, isPopulationStore, populationSummary } from "./population";
+import { writePopulationSite } from "./population-html";
 
 /** Left in every report folder, so a later report may replace it (and nothing else). */
 const MARKER = ".neural-quine-report";

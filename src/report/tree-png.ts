@@ -3,8 +3,8 @@
 // the genotype it came from; living branches green, dead branches grey and crossed out at their end.
 import { flatten, phylogeny, type Genotype } from "../evolution/phylogeny";
 import { readPopulation, readRunRecord, type Generation } from "../evolution/population-store";
+import { ranges } from "../format";
 import { Canvas, CHAR_WIDTH, INK, TEXT_HEIGHT, type RGB } from "../plot/canvas";
-import { ranges } from "../terminal/population";
 
 const LIVING: RGB = [26, 127, 55];
 const DEAD_BRANCH: RGB = [160, 166, 172];

@@ -1,7 +1,7 @@
 // neural-quine/runtime: what a quine program runs on, outside its own text, like TensorFlow.js:
 // the backend, the fused LSTM kernel, model files, and the program's only ways out: `progress` for
 // a training pass (a record), `log` for free text, `publish` for its result. A sandbox hands a
-// program its own `start`, `progress`, `log` and `publish` in place of these (see src/ouroboros/sandbox).
+// program its own `start`, `progress`, `log` and `publish` in place of these (see src/sandbox/child.ts).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getBackend } from "@tensorflow/tfjs-core";

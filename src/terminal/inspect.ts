@@ -2,13 +2,12 @@
 // the emit check, and the progress lines bootstrap prints while it works.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { formatSeconds, formatWork, plural, yesNo } from "../format";
+import { formatSeconds, formatWork, plural, ranges, yesNo } from "../format";
 import type { BootstrapEvent, BootstrapResult } from "../ouroboros/bootstrap";
-import type { Walls } from "../ouroboros/sandbox";
-import {
-  generationName, lineageEntries, listGenerations, readGeneration, unifiedDiff, type Claim, type DecodeRecord,
-  type LineageEntry, type StoredGeneration,
-} from "../ouroboros/store";
+import { unifiedDiff } from "../diff";
+import { generationName, listGenerations } from "../files/generations";
+import { lineageEntries, readGeneration, type LineageEntry, type StoredGeneration } from "../ouroboros/store";
+import { claimText, decodeText, wallsText } from "../sandbox";
 
 // ---- finding generations ------------------------------------------------------------------------
 
@@ -31,16 +30,10 @@ export function findGeneration(dir: string, value: string): StoredGeneration {
   if (generation === null) throw new Error(`"${value}" is not a generation number (expected e.g. 3 or gen-0003).`);
   const present = listGenerations(dir);
   if (!present.includes(generation)) {
-    const holds = present.length === 0 ? "it holds no generations yet" : `it holds ${present.length === 1 ? "generation" : "generations"} ${rangeText(present)}`;
+    const holds = present.length === 0 ? "it holds no generations yet" : `it holds ${present.length === 1 ? "generation" : "generations"} ${ranges(present)}`;
     throw new Error(`No generation ${generation} in ${dir}: ${holds}.`);
   }
   return readGeneration(dir, generation);
-}
-
-function rangeText(numbers: number[]): string {
-  const first = numbers[0];
-  const last = numbers[numbers.length - 1];
-  return numbers.length === last - first + 1 && numbers.length > 1 ? `${first}–${last}` : numbers.join(", ");
 }
 
 /** A recorded reason inside a sentence: without its closing full stop. */
@@ -70,32 +63,6 @@ export function generationsTable(lineage: StoredGeneration[]): string {
   const line = (cells: string[]): string => cells.map((cell, c) => (c < widths.length ? (c >= 2 && c !== 5 && c !== 6 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])) : cell)).join("  ").trimEnd();
   const notes = lineage.filter((g) => g.metrics?.status === "dead" && !g.damage).map((g) => `${generationName(g.generation)} died: ${g.metrics?.reason}`);
   return [line(header), ...rows.map(line), ...(notes.length ? ["", ...notes] : [])].join("\n") + "\n";
-}
-
-const WALL_NAMES: (keyof Omit<Walls, "missing">)[] = ["vm2", "permissions", "network", "pid", "files", "unprivileged", "memory", "time"];
-
-/** Which walls stood: "vm2, permissions, … up; network down (why)". */
-export function wallsText(walls: Walls | null): string {
-  if (!walls) return "not recorded";
-  const up = WALL_NAMES.filter((name) => walls[name]);
-  const down = WALL_NAMES.filter((name) => !walls[name]);
-  return [up.length ? `${up.join(", ")} up` : "none up", down.length ? `${down.join(", ")} down` : ""].filter(Boolean).join("; ") +
-    (walls.missing.length ? ` (${walls.missing.map(clause).join("; ")})` : "");
-}
-
-/** Whether the program's claimed text is what its model decodes to. */
-export function claimText(claim: Claim | null): string {
-  if (!claim) return "–";
-  return claim.matches
-    ? "the text the program published is what its model decodes to"
-    : `DIFFERS: the program published a text of ${claim.chars} characters (sha256 ${claim.hash.slice(0, 16)}…) that its model does not decode to`;
-}
-
-/** How the parent's decoding of the published model ended. */
-export function decodeText(decode: DecodeRecord | null): string {
-  if (!decode) return "–";
-  const how = { end: "ended with the end symbol", length: "stopped at the length limit", time: "stopped at the time limit" }[decode.stopped];
-  return `${how} after ${formatSeconds(decode.seconds)}; smallest margin ${decode.minMargin.toFixed(2)}`;
 }
 
 /** What `neural-quine show` prints: the metrics (history summarised), then the program. */

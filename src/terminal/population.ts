@@ -1,10 +1,10 @@
 // What `neural-quine evolve` and `neural-quine population` print: evolve's progress lines, the
 // statistics table, one individual, an individual's diff, the tree.
 import { existsSync } from "node:fs";
-import { formatWork } from "../format";
-import { unifiedDiff } from "../ouroboros/store";
+import { formatWork, ranges } from "../format";
+import { unifiedDiff } from "../diff";
 import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
-import type { Statistics } from "../evolution/statistics";
+import { statisticsTable, type Statistics } from "../evolution/statistics";
 import type { EvolveEvent } from "../evolution/evolve";
 import { phylogeny, type Genotype } from "../evolution/phylogeny";
 
@@ -65,18 +65,6 @@ export function individualDiff(dir: string, id: string): string {
   return unifiedDiff(parent.stored.program, stored.program, `${individual.parent}/program.js`, `${id}/program.js`);
 }
 
-/** Generations as a range list: "0-3, 5". */
-export function ranges(values: number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < values.length; i++) {
-    let j = i;
-    while (j + 1 < values.length && values[j + 1] === values[j] + 1) j++;
-    parts.push(i === j ? `${values[i]}` : `${values[i]}-${values[j]}`);
-    i = j;
-  }
-  return parts.join(", ");
-}
-
 /** The phylogeny by genotype (../evolution/phylogeny), one line per genotype ever kept. */
 export function populationTree(dir: string): string {
   const generations = readPopulation(dir).filter((g): g is Generation => typeof g !== "string");
@@ -90,24 +78,6 @@ export function populationTree(dir: string): string {
   };
   for (const root of phylogeny(generations)) walk(root, "", "");
   return lines.length ? `${lines.join("\n")}\n` : `No generations in ${dir} yet.\n`;
-}
-
-const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined ? "-" : x.toFixed(digits));
-
-/** The statistics as a text table, one row per generation. */
-export function statisticsTable(rows: Statistics[]): string {
-  const header = ["gen", "children", "alive", "kept", "survival", "exact", "d(parent) med/mean", "d(ancestor) med/mean", "genotypes", "diversity", "bytes min/mean/max", "trained", "cached", "train s", "H-order"];
-  const lines = rows.map((s) => [
-    String(s.generation), String(s.children), String(s.alive), String(s.population), fixed(s.survivalRate, 2), fixed(s.exactShare, 2),
-    s.distanceToParent ? `${fixed(s.distanceToParent.median, 1)}/${fixed(s.distanceToParent.mean, 1)}` : "-",
-    s.distanceToAncestor ? `${fixed(s.distanceToAncestor.median, 1)}/${fixed(s.distanceToAncestor.mean, 1)}` : "-",
-    String(s.uniqueGenotypes), fixed(s.diversity, 3),
-    s.bytes ? `${s.bytes.min}/${fixed(s.bytes.mean, 0)}/${s.bytes.max}` : "-",
-    String(s.trainings), String(s.cacheHits), fixed(s.trainingSeconds, 1), fixed(s.highOrderEntropy, 3),
-  ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
-  const format = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join("  ");
-  return `${[format(header), ...lines.map(format)].join("\n")}\n`;
 }
 
 /** One line of progress for the terminal. */

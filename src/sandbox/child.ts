@@ -1,9 +1,9 @@
-// The sandbox's child process (see ./sandbox): runs one untrusted program, inside a vm2 NodeVM (the
+// The sandbox's child process (see ./run): runs one untrusted program, inside a vm2 NodeVM (the
 // inner wall) or, in the test mode that checks the outer wall alone, in this process's own realm.
 // The parent starts it from dist/ behind the outer wall (namespaces, an unprivileged user, Node's
 // permission model, a heap limit, an empty environment). It talks to the parent over the IPC
-// channel only, with the messages of ./sandbox-messages.
-// Usage (by the parent only): node <flags> sandbox-child.js <program.js> <backend> <vm2|node>
+// channel only, with the messages of ./messages.
+// Usage (by the parent only): node <flags> child.js <program.js> <backend> <vm2|node>
 import { readFileSync } from "node:fs";
 import { Module } from "node:module";
 import { dirname, resolve } from "node:path";
@@ -15,7 +15,8 @@ import * as runtime from "../runtime";
 import type { Publication, QuineModel } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
 import { check } from "../files/json";
-import { FLOOD_REASON, MESSAGES_PER_SECOND, type ChildMessage } from "./sandbox-messages";
+import { FLOOD_REASON, MESSAGES_PER_SECOND, type ChildMessage } from "./messages";
+import { errorMessage } from "../format";
 
 /** The modules a program may require; everything else is forbidden. */
 const ALLOWED_MODULES = ["fs", "@tensorflow/tfjs-core", "neural-quine/runtime"];
@@ -24,7 +25,7 @@ let finished = false; // a result or a death has been sent: nothing else may fol
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((done) => {
-    if (!process.send) throw new Error("sandbox-child runs only as the sandbox's child process, with an IPC channel.");
+    if (!process.send) throw new Error("src/sandbox/child runs only as the sandbox's child process, with an IPC channel.");
     process.send(message, () => done());
   });
 }
@@ -396,7 +397,7 @@ function runInVm2(programPath: string, text: string, runtimeForProgram: Record<s
     new VMScript(text, programPath).compile(); // the program alone must parse, whatever the wrapper would make of it
     script = new VMScript(withLocalGlobals(text), programPath).compile();
   } catch (error) {
-    return die(`does not parse: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+    return die(`does not parse: ${firstLine(errorMessage(error))}`);
   }
   watchTheEnd();
   try {
@@ -416,7 +417,7 @@ function runInThisRealm(programPath: string, text: string, runtimeForProgram: Re
   try {
     body = runInThisContext(Module.wrap(text), { filename: programPath }) as typeof body;
   } catch (error) {
-    return die(`does not parse: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+    return die(`does not parse: ${firstLine(errorMessage(error))}`);
   }
   const programRequire = (name: string): unknown => (name === "neural-quine/runtime" ? runtimeForProgram : require(name));
   const module = { exports: {} };
@@ -449,7 +450,7 @@ async function main(): Promise<void> {
   try {
     backend = await runtime.initBackend(runtime.parseBackend(backendArg));
   } catch (error) {
-    return die(`the ${backendArg} backend could not start: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+    return die(`the ${backendArg} backend could not start: ${firstLine(errorMessage(error))}`);
   }
   // One thread for the kernel, whatever the walls: the permission model refuses worker threads, and
   // the test modes without it must train as a sandbox does. (The bits are the same on one or two.)

@@ -12,7 +12,7 @@
 //
 // Two walls, each meant to hold alone (the tests run every hostile program with both, with the
 // outer alone and with the inner alone: see WallMode).
-// Inner: ./sandbox-child runs the program in a vm2 NodeVM whose `require` offers only `fs`
+// Inner: ./child runs the program in a vm2 NodeVM whose `require` offers only `fs`
 // (readFileSync of the program's own file), `@tensorflow/tfjs-core` (minus its environment) and
 // `neural-quine/runtime` (whose start/log/publish talk to this process); no `process`, no eval.
 // Outer: that child is a separate Node process, started by bubblewrap (Linux) in namespaces of its
@@ -26,10 +26,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
+import { z } from "zod";
 import { formatSeconds } from "../format";
 import { ROOT } from "../paths";
 import type { BackendName, Epoch } from "../runtime";
-import { ChildMessage, FLOOD_REASON, MESSAGES_PER_SECOND } from "./sandbox-messages";
+import { ChildMessage, FLOOD_REASON, MESSAGES_PER_SECOND } from "./messages";
 
 export interface SandboxLimits {
   timeoutMs: number;
@@ -40,18 +41,19 @@ export interface SandboxLimits {
 /** The quine gives itself 30 minutes of training; the deadline leaves room for startup and decoding. */
 export const DEFAULT_LIMITS: SandboxLimits = { timeoutMs: 60 * 60_000, maxMemoryMb: 4096, backend: "auto" };
 
-/** Which walls stood around a run. A wall that could not be raised here is false, and `missing` says why, one sentence each. */
-export interface Walls {
-  vm2: boolean; // the inner wall: the program runs in a vm2 NodeVM
-  permissions: boolean; // Node's permission model: no writes, child processes or workers; reads only of the code and the program
-  network: boolean; // a network namespace of its own: no address on the machine or beyond is reachable
-  pid: boolean; // a PID namespace of its own: it cannot signal any other process
-  files: boolean; // a mount namespace of its own: it sees only /usr, node, the installed code and the program (no sockets, no secrets)
-  unprivileged: boolean; // it does not run as root
-  memory: boolean; // heap limit and resident-memory watch
-  time: boolean; // killed at the deadline
-  missing: string[];
-}
+/** Which walls stood around a run (recorded in every generation's metrics). A wall that could not be raised here is false, and `missing` says why, one sentence each. */
+export const WallsSchema = z.object({
+  vm2: z.boolean(), // the inner wall: the program runs in a vm2 NodeVM
+  permissions: z.boolean(), // Node's permission model: no writes, child processes or workers; reads only of the code and the program
+  network: z.boolean(), // a network namespace of its own: no address on the machine or beyond is reachable
+  pid: z.boolean(), // a PID namespace of its own: it cannot signal any other process
+  files: z.boolean(), // a mount namespace of its own: it sees only /usr, node, the installed code and the program (no sockets, no secrets)
+  unprivileged: z.boolean(), // it does not run as root
+  memory: z.boolean(), // heap limit and resident-memory watch
+  time: z.boolean(), // killed at the deadline
+  missing: z.array(z.string()),
+});
+export type Walls = z.infer<typeof WallsSchema>;
 
 /**
  * Which walls a run has (an internal switch for the tests, not a user option): "both" always, but
@@ -67,7 +69,7 @@ export type SandboxResult =
   | { status: "dead"; reason: string; stderr: string; walls: Walls };
 type ChildResult = Extract<ChildMessage, { type: "result" }>;
 
-const CHILD = join(ROOT, "dist", "src", "ouroboros", "sandbox-child.js");
+const CHILD = join(ROOT, "dist", "src", "sandbox", "child.js");
 const STDERR_LIMIT = 1 << 20; // keep the last MiB of a program's stderr
 const MEMORY_POLL_MS = 200;
 const EXIT_GRACE_MS = 5000; // after its verdict, a child that does not end is ended

@@ -7,7 +7,24 @@ import { z } from "zod";
 import { join } from "node:path";
 import { checkModelFiles, decodeModel, type CheckedModel, type Decoded } from "../runtime/decoder";
 import type { ModelFiles } from "../runtime";
-import { sha256, type Claim, type DecodeRecord } from "./store";
+import { sha256 } from "../files/hash";
+import { errorMessage } from "../format";
+
+/** What the program said it emitted, against what its model decodes to in the parent (kept in a generation's metrics). */
+export const ClaimSchema = z.object({
+  matches: z.boolean(),
+  chars: z.number().int().nonnegative(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 in hex"), // of the claimed text (the text itself is not stored: it is the program's word)
+});
+export type Claim = z.infer<typeof ClaimSchema>;
+
+/** How the parent's decoding of the published model went (its text is stored apart: emitted.js). */
+export const DecodeRecordSchema = z.object({
+  minMargin: z.number(),
+  stopped: z.enum(["end", "length", "time"]),
+  seconds: z.number().nonnegative(),
+}) satisfies z.ZodType<Omit<Decoded, "text">>;
+export type DecodeRecord = z.infer<typeof DecodeRecordSchema>;
 
 /** What a publication may be, as a person sets it (bootstrap's --max-parameters, --max-text, --max-store-mb). */
 export const PublicationOptionsSchema = z.object({
@@ -43,7 +60,7 @@ export function checkPublication(program: string, claimed: string, files: ModelF
   try {
     model = checkModelFiles(files, limits);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const hint = /parameters/.test(message) ? " (--max-parameters)" : "";
     return { ok: false, reason: `its published model was refused: ${message.replace(/\.$/, "").replace(/^The /, "the ")}${hint}.` };
   }
