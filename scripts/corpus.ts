@@ -2,11 +2,14 @@
 // dependencies, memorized one by one until exact (or a cap), with a budget for the whole run. Only a
 // manifest is committed (bench/corpus.json: package@version, path, offset, length, sha256); the
 // texts are cut from node_modules at run time, and a text whose hash no longer matches is reported
-// and skipped. Writes docs/corpus.{md,json} and the README's corpus section, result by result.
+// and skipped. Writes docs/corpus.{md,json} and the README's corpus section, result by result
+// (--large: docs/corpus-large.{md,json}). scripts/scaling.ts uses the same child to train slices of one file.
 //
 //   npm run corpus                       every text, 5 min cap each, 1 h budget
 //   npm run corpus -- --quick            4 small texts of different kinds, 60 s cap, 5 min budget
-//   npm run corpus -- --pick             choose the texts again by the fixed rule (rewrites the manifest)
+//   npm run corpus -- --large            the large tier (bench/corpus-large.json: 3 texts of 20–40 kB), 15 min cap each
+//   npm run corpus -- --pick             apply the fixed rule again (both manifests): kinds whose texts are all still
+//                                        installed as hashed are kept, the others picked anew (--fresh: all anew)
 //   npm run corpus -- --render --readme  the tables again from docs/corpus.json (--resume continues a run)
 //   npm run corpus -- --compare before.json after.json   two runs side by side
 //   npm run corpus -- --only dts,css --seeds 1,2,3 --set hidden=192 --out /tmp/x   experiments
@@ -30,12 +33,35 @@ const NODE_MODULES = join(ROOT, "node_modules");
 const MIN_BYTES = 1024;
 const MAX_BYTES = 10240;
 
-/** How many texts of each kind the rule picks; sizes spread geometrically over 1–10 kB within a kind. */
-const QUOTAS = { js: 6, bundle: 4, dts: 5, "package.json": 3, lockfile: 2, readme: 5, license: 3, css: 3, repetitive: 3 } as const;
+/**
+ * How many texts of each kind the rule picks; sizes spread geometrically over 1–10 kB within a kind.
+ * The kinds after `repetitive` were added later (issue 25); they are picked after the others, so the
+ * texts picked before them stay the same and earlier results stay comparable.
+ */
+const QUOTAS = {
+  js: 6, bundle: 4, dts: 5, "package.json": 3, lockfile: 2, readme: 5, license: 3, css: 3, repetitive: 3,
+  minified: 3, sourcemap: 3, data: 3, unicode: 4,
+} as const;
 type Kind = keyof typeof QUOTAS;
+/** The kinds the first version of the rule had: the pool the repetitive texts are drawn from. */
+const FIRST_KINDS = new Set<Kind>(["js", "bundle", "dts", "package.json", "lockfile", "readme", "license", "css"]);
+
+/** The non-ASCII texts: for each class of characters, the text with the most of them (any kind). */
+const UNICODE_CLASSES: Record<string, RegExp> = {
+  accents: /[\u00c0-\u024f\u1e00-\u1eff]/gu, // Latin letters with diacritics
+  alphabets: /[\u0370-\u1dff]/gu, // Greek, Cyrillic, Armenian, Hebrew, Arabic, Indic, Thai, Georgian, …
+  cjk: /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/gu, // kana, Han ideographs, Hangul
+  emoji: /[\u2600-\u27bf\u{1f000}-\u{1faff}]/gu, // pictographs (most outside the BMP: surrogate pairs in JavaScript)
+};
+
+/** The "large" tier (npm run corpus -- --large): one text of each of these kinds, 20–40 kB. */
+const LARGE_KINDS = ["js", "readme", "dts"] as const;
+const LARGE_MIN_BYTES = 20480;
+const LARGE_MAX_BYTES = 40960;
+const LARGE_MANIFEST = join(ROOT, "bench", "corpus-large.json");
 
 /** One text of the corpus: where to cut it and what it must hash to. */
-interface Entry {
+export interface Entry {
   kind: Kind;
   package: string; // name@version
   path: string; // inside the package
@@ -59,6 +85,7 @@ interface Result {
   note?: string; // skipped, crashed, over budget
   bestRight?: number; // most positions right (by the margin) in any pass: how close a failed run came
   positions?: number;
+  load?: number; // the 1-minute load average when the run ended (runs before issue 25 lack it)
 }
 
 // ---- picking: the fixed rule ------------------------------------------------------------------
@@ -92,11 +119,15 @@ function kindOf(path: string, rel: string, head: string): Kind | "lockfile" | un
   if (/^readme\.md$/i.test(name)) return "readme";
   if (rel === "package.json") return "package.json";
   if (name === "yarn.lock" || name === "package-lock.json") return "lockfile";
+  if (name.endsWith(".map") && head.startsWith("{")) return "sourcemap";
+  if (name.endsWith(".json") && name !== "package.json") return "data";
   if (/\.d\.[cm]?ts$/.test(name)) return "dts";
   if (name.endsWith(".css")) return "css";
   if (!/\.[cm]?js$/.test(name)) return undefined;
   if (/^var __(defProp|commonJS|getOwnPropNames) = /m.test(head)) return "bundle"; // esbuild's helpers header
-  return head.split("\n").every((line) => line.length <= 200) ? "js" : undefined; // minified: not source
+  const lines = head.split("\n").filter((line) => !line.startsWith("//# sourceMappingURL=")); // an inline map is no code
+  if (lines.every((line) => line.length <= 200)) return "js";
+  return head.length / lines.length > 200 ? "minified" : undefined; // some long lines: neither source nor minified
 }
 
 /** True when the trainer takes these bytes as text (what `train` checks). */
@@ -123,16 +154,22 @@ function lockfileFragments(bytes: Buffer, targets: number[]): { offset: number; 
 /** Geometric size targets over 1–10 kB, one per text of a kind. */
 const targetsFor = (n: number) => Array.from({ length: n }, (_, i) => Math.round(MIN_BYTES * 10 ** (n === 1 ? 0.5 : i / (n - 1))));
 
-/** The fixed rule: for each kind and size target, the unpicked file closest in size, distinct in content, from a package not yet used for that kind if any. */
-function pick(): Entry[] {
-  type Candidate = Entry & { ratio: number };
+/**
+ * The fixed rule: for each kind and size target, the unpicked file closest in size, distinct in
+ * content, from a package not yet used for that kind if any; kinds the previous manifests have
+ * complete and intact are kept.
+ */
+function pick(previous: { entries: Entry[]; large: Entry[] }): { entries: Entry[]; large: Entry[] } {
+  type Candidate = Entry & { ratio: number; text: string };
   const candidates: Candidate[] = [];
+  const largeCandidates: Candidate[] = [];
   const lockfiles: Entry[] = [];
   for (const pkg of packages()) {
     for (const path of filesOf(pkg.dir)) {
       const rel = relative(pkg.dir, path);
       const size = statSync(path).size;
-      if (size < MIN_BYTES || (size > MAX_BYTES && !/(yarn\.lock|package-lock\.json)$/.test(path))) continue;
+      const large = size >= LARGE_MIN_BYTES && size <= LARGE_MAX_BYTES;
+      if (size < MIN_BYTES || (size > MAX_BYTES && !large && !/(yarn\.lock|package-lock\.json)$/.test(path))) continue;
       const bytes = readFileSync(path);
       const kind = kindOf(path, rel, bytes.subarray(0, 4096).toString("utf8"));
       if (!kind || !isText(path)) continue;
@@ -141,30 +178,65 @@ function pick(): Entry[] {
         for (const f of lockfileFragments(bytes, targetsFor(QUOTAS.lockfile))) {
           lockfiles.push({ ...entry, ...f, sha256: sha256(bytes.subarray(f.offset, f.offset + f.length)) });
         }
-      } else candidates.push({ ...entry, ratio: deflateRawSync(bytes).length / size });
+      } else (size <= MAX_BYTES ? candidates : largeCandidates).push({ ...entry, ratio: deflateRawSync(bytes).length / size, text: bytes.toString("utf8") });
     }
   }
   const picked: Entry[] = [];
   const taken = new Set<string>();
-  const take = (pool: Candidate[], target: number | undefined, kind: Kind) => {
-    const usedPackages = new Set(picked.filter((e) => e.kind === kind).map((e) => e.package));
+  const take = (pool: Candidate[], target: number | undefined, kind: Kind, into = picked) => {
+    const usedPackages = new Set(into.filter((e) => e.kind === kind).map((e) => e.package));
     const unpicked = pool.filter((c) => !taken.has(c.sha256));
     // Another package when there is one; a kind found in few packages may take two from one.
     const fresh = unpicked.some((c) => !usedPackages.has(c.package)) ? unpicked.filter((c) => !usedPackages.has(c.package)) : unpicked;
     const best = target === undefined ? fresh[0] : fresh.reduce<Candidate | undefined>((a, c) => (!a || Math.abs(c.length - target) < Math.abs(a.length - target) ? c : a), undefined);
     if (!best) return;
     taken.add(best.sha256);
-    const { ratio: _ratio, ...entry } = best;
-    picked.push({ ...entry, kind });
+    const { ratio: _ratio, text: _text, ...entry } = best;
+    into.push({ ...entry, kind });
   };
-  for (const kind of Object.keys(QUOTAS) as Kind[]) {
+  // A kind the previous manifest has complete, every text still installed as hashed, is kept as it is:
+  // a dependency added later does not swap texts already measured (their results stay comparable).
+  const keep = (previousEntries: Entry[], kind: Kind, quota: number) => {
+    const entries = previousEntries.filter((e) => e.kind === kind);
+    return entries.length === quota && entries.every((e) => "text" in cut(e)) ? entries : undefined;
+  };
+  const kept = new Map((Object.keys(QUOTAS) as Kind[]).map((kind) => [kind, keep(previous.entries, kind, QUOTAS[kind])] as const));
+  const keptLarge = new Map(LARGE_KINDS.map((kind) => [kind, keep(previous.large, kind, 1)] as const));
+  for (const e of [...kept.values(), ...keptLarge.values()].flat()) if (e) taken.add(e.sha256);
+  const pickKind = (kind: Kind, choose: () => void) => {
+    const entries = kept.get(kind);
+    if (entries) picked.push(...entries);
+    else choose();
+  };
+  const bySize = (kind: Kind) => pickKind(kind, () => {
     if (kind === "lockfile") picked.push(...lockfiles.slice(0, QUOTAS.lockfile));
-    else if (kind !== "repetitive") for (const target of targetsFor(QUOTAS[kind])) take(candidates.filter((c) => c.kind === kind), target, kind);
-  }
-  // The texts that repeat themselves most: the lowest deflate ratio among texts of at least 2 kB, any kind.
-  const repetitive = candidates.filter((c) => c.length >= 2 * MIN_BYTES).sort((a, b) => a.ratio - b.ratio);
-  for (let i = 0; i < QUOTAS.repetitive; i++) take(repetitive, undefined, "repetitive");
-  return picked;
+    else for (const target of targetsFor(QUOTAS[kind])) take(candidates.filter((c) => c.kind === kind), target, kind);
+  });
+  for (const kind of FIRST_KINDS) bySize(kind);
+  // The texts that repeat themselves most: the lowest deflate ratio among texts of at least 2 kB of the first kinds.
+  pickKind("repetitive", () => {
+    const repetitive = candidates.filter((c) => c.length >= 2 * MIN_BYTES && FIRST_KINDS.has(c.kind)).sort((a, b) => a.ratio - b.ratio);
+    for (let i = 0; i < QUOTAS.repetitive; i++) take(repetitive, undefined, "repetitive");
+  });
+  for (const kind of ["minified", "sourcemap", "data"] as const) bySize(kind);
+  // One text per class of non-ASCII characters: the most characters of that class, from any package
+  // (the texts rich in a script are few; the first such file wins a tie).
+  pickKind("unicode", () => {
+    for (const pattern of Object.values(UNICODE_CLASSES)) {
+      const count = (c: Candidate) => c.text.match(pattern)?.length ?? 0;
+      const best = candidates.filter((c) => !taken.has(c.sha256) && count(c) > 0).sort((a, b) => count(b) - count(a))[0];
+      if (best) take([best], undefined, "unicode");
+    }
+  });
+  // The large tier: per kind, the file closest to a size spread geometrically over 20–40 kB.
+  const large: Entry[] = [];
+  LARGE_KINDS.forEach((kind, i) => {
+    const entry = keptLarge.get(kind)?.[0];
+    const target = Math.round(LARGE_MIN_BYTES * (LARGE_MAX_BYTES / LARGE_MIN_BYTES) ** (i / (LARGE_KINDS.length - 1)));
+    if (entry) large.push(entry);
+    else take(largeCandidates.filter((c) => c.kind === kind), target, kind, large);
+  });
+  return { entries: picked, large };
 }
 
 // ---- running ----------------------------------------------------------------------------------
@@ -180,7 +252,17 @@ function cut(e: Entry): { text: string } | { problem: string } {
   return { text: bytes.toString("utf8") };
 }
 
-/** Child: trains one text from a cold process, prints its result as a JSON line. */
+/** What a child prints: one training's outcome. */
+export interface ChildResult {
+  exact: boolean;
+  epochs: number;
+  seconds: number;
+  cpuSeconds: number;
+  bestRight: number;
+  positions: number;
+}
+
+/** Child: trains one text from a cold process, prints its result (a ChildResult) as a JSON line. */
 async function child(spec: string): Promise<void> {
   const { entry, seed, cap, overrides } = JSON.parse(spec) as { entry: Entry; seed: number; cap: number; overrides: Partial<Settings> };
   await rt.initBackend(rt.parseBackend(process.env.NQ_BACKEND ?? "auto"));
@@ -189,11 +271,12 @@ async function child(spec: string): Promise<void> {
   const trained = trainUntilExact(got.text, { ...overrides, seed, maxSeconds: cap });
   const { user, system } = process.cpuUsage();
   const bestRight = Math.max(0, ...trained.history.map((e) => e.exact));
-  process.stdout.write(`${JSON.stringify({ exact: trained.exact, epochs: trained.epochs, seconds: trained.seconds, cpuSeconds: (user + system) / 1e6, bestRight, positions: [...got.text].length + 1 })}\n`);
+  const result: ChildResult = { exact: trained.exact, epochs: trained.epochs, seconds: trained.seconds, cpuSeconds: (user + system) / 1e6, bestRight, positions: [...got.text].length + 1 };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /** Runs this script as a child; resolves with its last stdout line (or undefined) and its stderr tail. */
-function runChild(spec: string, killAfterSeconds: number, verbose: boolean): Promise<{ line?: string; tail: string }> {
+export function runChild(spec: string, killAfterSeconds: number, verbose: boolean): Promise<{ line?: string; tail: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [...process.execArgv, __filename, "--child", spec], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -217,7 +300,7 @@ function quantile(xs: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 }
 
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "∞");
+export const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "∞");
 
 function summaryOf(results: Result[], cap: number) {
   // A text skipped (its hash changed) or left out by the budget is no run; a crash is a failed one.
@@ -235,6 +318,7 @@ function summaryOf(results: Result[], cap: number) {
     worstUpTo4kB: worstUpTo(4096),
     worstUpTo10kB: worstUpTo(MAX_BYTES),
     cap,
+    loads: ran.flatMap((r) => (r.load === undefined ? [] : [r.load])),
   };
 }
 
@@ -248,7 +332,9 @@ function markdown(results: Result[], summary: ReturnType<typeof summaryOf>, head
     "|---|---|--:|--:|:-:|--:|--:|--:|--:|--:|",
     ...rows,
     "",
-    `**Summary:** ${s.exact}/${s.runs} runs exact within the ${s.cap} s cap (${fmt(100 * s.shareExact, 0)}%)${s.skipped ? `, ${s.skipped} not run` : ""}; time to exact: median ${fmt(s.medianSeconds)} s, 90th percentile ${fmt(s.p90Seconds)} s, worst ${fmt(s.worstSeconds)} s (∞: not exact within the cap). Worst text ≤ 4 kB: ${fmt(s.worstUpTo4kB)} s (target 60 s); worst ≤ 10 kB: ${fmt(s.worstUpTo10kB)} s (target 180 s).`,
+    `**Summary:** ${s.exact}/${s.runs} runs exact within the ${s.cap} s cap (${fmt(100 * s.shareExact, 0)}%)${s.skipped ? `, ${s.skipped} not run` : ""}; time to exact: median ${fmt(s.medianSeconds)} s, 90th percentile ${fmt(s.p90Seconds)} s, worst ${fmt(s.worstSeconds)} s (∞: not exact within the cap).${
+      s.worstUpTo10kB > -Infinity ? ` Worst text ≤ 4 kB: ${fmt(s.worstUpTo4kB)} s (target 60 s); worst ≤ 10 kB: ${fmt(s.worstUpTo10kB)} s (target 180 s).` : ` Target: each exact within its ${s.cap} s cap.`}${
+      s.loads.length ? ` Load average (1 min) at the end of each run: ${fmt(Math.min(...s.loads))}–${fmt(Math.max(...s.loads))} on ${cpus().length} cores.` : ""}`,
     "",
   ].join("\n");
 }
@@ -261,9 +347,13 @@ function option(args: string[], name: string): string | undefined {
 async function main(args: string[]): Promise<void> {
   const manifestPath = option(args, "--manifest") ?? MANIFEST;
   if (args.includes("--pick")) {
-    const entries = pick();
+    const largePath = option(args, "--large-manifest") ?? LARGE_MANIFEST;
+    const previousOf = (path: string) => (existsSync(path) && !args.includes("--fresh") ? (JSON.parse(readFileSync(path, "utf8")) as Entry[]) : []);
+    const { entries, large } = pick({ entries: previousOf(manifestPath), large: previousOf(largePath) });
     writeFileSafely(manifestPath, `${JSON.stringify(entries, null, 2)}\n`);
+    writeFileSafely(largePath, `${JSON.stringify(large, null, 2)}\n`);
     process.stdout.write(`wrote ${manifestPath}: ${entries.length} texts (${Object.keys(QUOTAS).map((k) => `${entries.filter((e) => e.kind === k).length} ${k}`).join(", ")})\n`);
+    process.stdout.write(`wrote ${largePath}: ${large.length} large texts (${large.map((e) => `${e.kind} ${e.length} B`).join(", ")})\n`);
     return;
   }
   if (args.includes("--compare")) {
@@ -287,16 +377,18 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const quick = args.includes("--quick");
+  const large = args.includes("--large");
   const only = option(args, "--only")?.split(",");
-  const cap = Number(option(args, "--cap") ?? (quick ? 60 : 300));
-  const budget = Number(option(args, "--budget") ?? (quick ? 300 : 3600));
+  const cap = Number(option(args, "--cap") ?? (quick ? 60 : large ? 900 : 300));
+  const budget = Number(option(args, "--budget") ?? (quick ? 300 : large ? 3000 : 3600));
   const seeds = (option(args, "--seeds") ?? String(settings.seed)).split(",").map(Number);
   const overrides = Object.fromEntries((option(args, "--set")?.split(",") ?? []).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)])) as Partial<Settings>;
-  const official = !quick && !only && !option(args, "--out") && !option(args, "--set") && manifestPath === MANIFEST;
-  const out = option(args, "--out") ?? join(ROOT, "docs", quick ? "corpus-quick" : "corpus");
+  const official = !quick && !large && !only && !option(args, "--out") && !option(args, "--set") && manifestPath === MANIFEST;
+  const out = option(args, "--out") ?? join(ROOT, "docs", quick ? "corpus-quick" : large ? "corpus-large" : "corpus");
   const verbose = args.includes("--verbose");
 
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Entry[];
+  const manifestUsed = large ? (option(args, "--manifest") ?? LARGE_MANIFEST) : manifestPath;
+  const manifest = JSON.parse(readFileSync(manifestUsed, "utf8")) as Entry[];
   // --quick: the smallest text of each of four kinds.
   const chosen = quick
     ? (["js", "dts", "readme", "bundle"] as Kind[]).map((k) => manifest.filter((e) => e.kind === k).sort((a, b) => a.length - b.length)[0])
@@ -309,10 +401,10 @@ async function main(args: string[]): Promise<void> {
   const started = Date.now();
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, load average ${loadavg()[0].toFixed(1)} at the start`;
   const header = [
-    `# Corpus benchmark: time to exact on texts nobody here wrote`,
+    `# Corpus benchmark${large ? ", large tier (20–40 kB)" : ""}: time to exact on texts nobody here wrote`,
     "",
-    `Written by \`npm run corpus${quick ? " -- --quick" : ""}\` (scripts/corpus.ts) on ${machine}. ${chosen.length} texts cut from the installed`,
-    `dependencies by the fixed rule in scripts/corpus.ts (manifest: bench/corpus.json), each trained in a fresh process until`,
+    `Written by \`npm run corpus${args.length ? ` -- ${args.map((a) => (a.startsWith(ROOT) ? relative(ROOT, a) : a)).join(" ")}` : ""}\` (scripts/corpus.ts) on ${machine}. ${chosen.length} texts cut from the installed`,
+    `dependencies by the fixed rule in scripts/corpus.ts (manifest: ${relative(ROOT, manifestUsed)}), each trained in a fresh process until`,
     `greedy decoding gives it back exactly, capped at ${cap} s each, ${budget} s for the whole run; seeds ${seeds.join(", ")}.`,
     `Settings besides the seed: ${JSON.stringify(recipe)}.`,
     `Seconds: wall-clock training time (the cap is wall-clock); CPU s: the training process's CPU time, which a busy machine inflates far less.`,
@@ -340,8 +432,9 @@ async function main(args: string[]): Promise<void> {
       else if (left < Math.min(cap, 30)) result = { ...base, note: "not run: budget spent" };
       else {
         const run = await runChild(JSON.stringify({ entry, seed, cap: Math.min(cap, left), overrides }), Math.min(cap, left) + 120, verbose);
-        const r = run.line ? (JSON.parse(run.line) as { exact: boolean; epochs: number; seconds: number; cpuSeconds: number }) : undefined;
+        const r = run.line ? (JSON.parse(run.line) as ChildResult) : undefined;
         result = r ? { ...base, ...r, note: r.exact ? undefined : "not exact within the cap" } : { ...base, note: `crashed: ${run.tail.trim().split("\n").pop() ?? "?"}` };
+        result.load = Number(loadavg()[0].toFixed(2));
       }
       results.push(result);
       const s = save();
@@ -357,8 +450,11 @@ async function main(args: string[]): Promise<void> {
   if (!existsSync(dirname(out))) throw new Error(`${dirname(out)} does not exist.`);
 }
 
-const argv = process.argv.slice(2);
-(argv[0] === "--child" ? child(argv[1]) : main(argv)).catch((error: Error) => {
-  process.stderr.write(`corpus: ${error.message}\n`);
-  process.exit(1);
-});
+// Run as a script (not when scripts/scaling.ts imports the child runner).
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  (argv[0] === "--child" ? child(argv[1]) : main(argv)).catch((error: Error) => {
+    process.stderr.write(`corpus: ${error.message}\n`);
+    process.exit(1);
+  });
+}

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { readTextFile } from "../src/memorize";
 import { ROOT } from "../src/paths";
 
 interface Entry { kind: string; package: string; path: string; offset: number; length: number; sha256: string }
@@ -16,22 +17,59 @@ function corpus(...args: string[]): { status: number | null; stdout: string; std
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-test("--pick chooses at least 30 texts of 1-10 kB, of every kind, the same ones every time, each cut from node_modules as hashed", () => {
+/** The bytes an entry names, cut from node_modules. */
+const bytesOf = (e: Entry) => readFileSync(join(ROOT, "node_modules", e.package.replace(/@[^@]*$/, ""), e.path)).subarray(e.offset, e.offset + e.length);
+const hashOf = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+const readManifest = (file: string) => JSON.parse(readFileSync(file, "utf8")) as Entry[];
+
+test("--pick chooses at least 45 texts of 1-10 kB, of every kind, the same ones every time, each cut from node_modules as hashed", () => {
   const dir = mkdtempSync(join(tmpdir(), "nq-corpus-"));
-  const picks = [join(dir, "a.json"), join(dir, "b.json")].map((file) => {
-    const run = corpus("--pick", "--manifest", file);
+  const picks = ["a", "b"].map((name) => {
+    const run = corpus("--pick", "--fresh", "--manifest", join(dir, `${name}.json`), "--large-manifest", join(dir, `${name}-large.json`));
     assert.equal(run.status, 0, run.stderr);
-    return readFileSync(file, "utf8");
+    return [readFileSync(join(dir, `${name}.json`), "utf8"), readFileSync(join(dir, `${name}-large.json`), "utf8")];
   });
-  assert.equal(picks[0], picks[1]);
-  const entries = JSON.parse(picks[0]) as Entry[];
-  assert.ok(entries.length >= 30, `${entries.length} texts`);
+  assert.deepEqual(picks[0], picks[1]);
+  const entries = JSON.parse(picks[0][0]) as Entry[];
+  assert.ok(entries.length >= 45, `${entries.length} texts`);
   const kinds = new Set(entries.map((e) => e.kind));
-  for (const kind of ["js", "bundle", "dts", "package.json", "lockfile", "readme", "license", "css", "repetitive"]) assert.ok(kinds.has(kind), kind);
+  for (const kind of ["js", "bundle", "dts", "package.json", "lockfile", "readme", "license", "css", "repetitive", "minified", "sourcemap", "data", "unicode"]) assert.ok(kinds.has(kind), kind);
   for (const e of entries) {
     assert.ok(e.length >= 1024 && e.length <= 10240, `${e.path}: ${e.length} bytes`);
-    const bytes = readFileSync(join(ROOT, "node_modules", e.package.replace(/@[^@]*$/, ""), e.path)).subarray(e.offset, e.offset + e.length);
-    assert.equal(createHash("sha256").update(bytes).digest("hex"), e.sha256, e.path);
+    assert.equal(hashOf(bytesOf(e)), e.sha256, e.path);
+  }
+  const large = JSON.parse(picks[0][1]) as Entry[];
+  assert.deepEqual(large.map((e) => e.kind), ["js", "readme", "dts"]);
+  for (const e of large) assert.ok(e.length >= 20480 && e.length <= 40960, `${e.path}: ${e.length} bytes`);
+});
+
+test("the committed manifests are what --pick keeps, and their new kinds are what they say", () => {
+  // Applying the rule to the committed manifests changes nothing: kinds picked before a dependency
+  // was added stay as they were, so earlier results stay comparable.
+  const dir = mkdtempSync(join(tmpdir(), "nq-corpus-"));
+  const [main, large] = ["corpus.json", "corpus-large.json"].map((name) => readFileSync(join(ROOT, "bench", name), "utf8"));
+  writeFileSync(join(dir, "main.json"), main);
+  writeFileSync(join(dir, "large.json"), large);
+  const run = corpus("--pick", "--manifest", join(dir, "main.json"), "--large-manifest", join(dir, "large.json"));
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(readFileSync(join(dir, "main.json"), "utf8"), main);
+  assert.equal(readFileSync(join(dir, "large.json"), "utf8"), large);
+
+  const entries = readManifest(join(ROOT, "bench", "corpus.json"));
+  for (const e of [...entries, ...readManifest(join(ROOT, "bench", "corpus-large.json"))]) assert.equal(hashOf(bytesOf(e)), e.sha256, e.path);
+  const textsOf = (kind: string) => entries.filter((e) => e.kind === kind).map((e) => bytesOf(e).toString("utf8"));
+  for (const text of textsOf("minified")) assert.ok(text.length / text.split("\n").length > 200, "minified: long lines");
+  for (const text of textsOf("sourcemap")) assert.equal(typeof (JSON.parse(text) as { mappings: unknown }).mappings, "string");
+  for (const text of textsOf("data")) assert.doesNotThrow(() => JSON.parse(text));
+  // One text rich in each class of non-ASCII characters, all of which the trainer takes as text.
+  const unicode = textsOf("unicode").join("");
+  for (const [name, pattern] of Object.entries({ accents: /[\u00c0-\u024f\u1e00-\u1eff]/gu, alphabets: /[\u0370-\u1dff]/gu, cjk: /[\u3040-\u30ff\u3400-\u9fff]/gu, emoji: /[\u{1f000}-\u{1faff}]/gu })) {
+    assert.ok((unicode.match(pattern)?.length ?? 0) >= 5, name);
+  }
+  for (const e of entries.filter((e) => e.kind === "unicode")) {
+    const file = join(dir, "text");
+    writeFileSync(file, bytesOf(e));
+    assert.doesNotThrow(() => readTextFile(file), e.path);
   }
 });
 
