@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { readTextFile } from "../src/memorize";
 import { ROOT } from "../src/paths";
+import { chart, FILE, markdown, type SliceResult } from "../scripts/scaling";
 
 interface Entry { kind: string; package: string; path: string; offset: number; length: number; sha256: string }
 
@@ -83,4 +84,16 @@ test("a text whose bytes changed is reported and skipped, not trained", () => {
   const out = JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as { summary: { runs: number; skipped: number }; results: { note?: string }[] };
   assert.deepEqual([out.summary.runs, out.summary.skipped], [0, 1]);
   assert.match(readFileSync(join(dir, "out.md"), "utf8"), /skipped: .* has changed/);
+});
+
+test("the scaling script's file is installed as hashed, and a slice not exact within its cap is marked so in its table", () => {
+  const path = join(ROOT, "node_modules", FILE.package.replace(/@[^@]*$/, ""), FILE.path);
+  const bytes = readFileSync(path);
+  assert.equal(hashOf(bytes), FILE.sha256);
+  assert.ok(bytes.length >= 32 * 1024, `${bytes.length} bytes`);
+  const slice = (kB: number, exact: boolean): SliceResult => ({ kB, bytes: kB * 1024, cap: 300, longestContext: 60, beyondWindow: 2, load: 1, exact, epochs: 400, seconds: 50, cpuSeconds: 55, bestRight: 1020, positions: 1025 });
+  const table = markdown([slice(1, true), slice(2, false)], "# scaling");
+  assert.match(table, /\| 1 \| 1024 \| 60 \| 2 \| yes \| 400 \|/);
+  assert.match(table, /\| 2 \| 2048 \| 60 \| 2 \| \*\*no\*\* within 300 s \(1020\/1025\) \| 400 \|/);
+  assert.deepEqual([...chart([slice(1, true), slice(2, false)], "t").subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""), "PNG");
 });
