@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { writeFileSafely } from "../src/files/write";
-import { sha256 } from "../src/ouroboros/store";
+import { sha256 } from "../src/files/hash";
 import { ROOT } from "../src/paths";
 import { renderLineChart } from "../src/plot/chart";
 import { settings, type Settings } from "../src/quine/train";
