@@ -24,6 +24,7 @@ import { decodeStoredModel, publicationLimits } from "./sandbox";
 import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";
+import { DECODE_LIMIT_RULE } from "./runtime/decoder";
 import { errorMessage } from "./format";
 
 const program = new Command("neural-quine")
@@ -81,7 +82,7 @@ program.command("analyze <file>")
 backendOption(program.command("emit <gen-or-model-dir>")
   .description("decode a saved model back to its text, on stdout: a model directory, a generation folder, or a generation number in --dir")
   .option("--dir <dir>", "the generations folder a generation number refers to", DEFAULT_DIR)
-  .option("--max-chars <n>", "stop decoding after this many characters (default: twice the length the model was trained on, plus 1000)", positiveInt)
+  .option("--max-chars <n>", `stop decoding after this many characters (default: ${DECODE_LIMIT_RULE} the model was trained on)`, positiveInt)
   .option("--check", "instead of printing the text, check that the parent's decoder (as bootstrap used it) gives the stored emitted text"))
   .action(run(async (value: string, opts: { dir: string; maxChars?: number; check?: boolean; backend: BackendName }) => {
     const target = findEmitTarget(value, opts.dir);

@@ -6,6 +6,7 @@ import { writeFileSafely } from "./files/write";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import * as rt from "./runtime";
+import { DECODE_LIMIT_RULE, decodeLimit } from "./runtime/decoder";
 import type { Epoch as RecordedEpoch } from "./runtime/epoch";
 import { settings as defaults, trainUntilExact, type Epoch, type Settings } from "./quine/train";
 import { decodeGreedy } from "./quine/sample";
@@ -41,8 +42,6 @@ void [settingsMatch, epochsMatch];
 export const MAX_SYMBOLS = 1024;
 /** Longest text emit decodes before it calls the output runaway, for a model that does not record its text's length. */
 export const MAX_DECODE = 1_000_000;
-/** A model that records its text's length may emit this many times as much (plus a little) before it is called runaway. */
-export const DECODE_FACTOR = 2;
 
 /** Reads a UTF-8 text file for training; anything else throws one clear sentence. */
 export function readTextFile(path: string): string {
@@ -161,26 +160,26 @@ export function wrongPositionsReport(model: rt.QuineModel, text: string, shown =
 }
 
 /** How many characters emit decodes before it calls the model runaway. */
-export function decodeLimit(textLength: number | undefined): number {
-  return textLength === undefined ? MAX_DECODE : DECODE_FACTOR * textLength + 1000;
+export function emitLimit(textLength: number | undefined): number {
+  return textLength === undefined ? MAX_DECODE : decodeLimit(textLength);
 }
 
 /**
  * Decodes a saved model back to its text (greedy, from the boundary symbol to the next one). A model
- * that has not ended after `maxChars` characters (default: `decodeLimit` of the length it records)
+ * that has not ended after `maxChars` characters (default: `emitLimit` of the length it records)
  * is runaway: `stopped` says why.
  */
 export async function emitModel(dir: string, backend: rt.BackendName = "auto", maxChars?: number): Promise<{ text: string; minMargin: number; backend: string; stopped?: string }> {
   const used = await rt.initBackend(backend);
   const model = await rt.loadModel(dir);
-  const limit = maxChars ?? decodeLimit(model.textLength);
+  const limit = maxChars ?? emitLimit(model.textLength);
   const decoded = decodeGreedy(model, limit);
   tfDispose(model);
   // decodeGreedy takes at most limit + 1 symbols; that many means it never chose the end.
   const length = [...decoded.text].length;
   if (length <= limit) return { ...decoded, backend: used };
   const why = maxChars !== undefined ? "the --max-chars limit" : model.textLength === undefined
-    ? `the limit for models that do not record their text's length` : `${DECODE_FACTOR} × the ${model.textLength} characters it was trained on, plus 1000`;
+    ? `the limit for models that do not record their text's length` : `the limit of ${limit} for a text of ${model.textLength} (${DECODE_LIMIT_RULE})`;
   return { ...decoded, backend: used, stopped: `the model did not end its text: decoding stopped after ${length} characters, ${why} (raise it with --max-chars).` };
 }
 

@@ -9,6 +9,12 @@ import { greedyChoice, sigmoid, tanh } from "./lstm";
 import type { ModelFiles } from "./model-files";
 import { ModelJsonSchema } from "./model-json";
 
+/** The one runaway rule: decoding a model of a `length`-character text stops past decodeLimit(length) characters. */
+export const DECODE_LIMIT_RULE = "twice the text's length plus 1,000 characters";
+export function decodeLimit(length: number): number {
+  return 2 * length + 1000;
+}
+
 /** What a published model may be, and how long decoding it may run. */
 export interface DecodeLimits {
   maxParameters: number; // weights in all five tensors together

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { join } from "node:path";
-import { checkModelFiles, decodeModel, type CheckedModel, type Decoded } from "../runtime/decoder";
+import { checkModelFiles, decodeLimit, decodeModel, type CheckedModel, type Decoded } from "../runtime/decoder";
 import type { ModelFiles } from "../runtime";
 import { sha256 } from "../files/hash";
 import { errorMessage } from "../format";
@@ -37,7 +37,6 @@ export const publicationLimits = {
   maxParameters: 2_000_000, // the bundle's model has 119,892
   maxText: 1_000_000,
   maxStoreMb: 64,
-  decodeGrowth: 2, // decoding stops at this many times the program's characters (plus 1,000)
   decodeSeconds: 60, // decoding stops after this long
 } satisfies z.infer<typeof PublicationOptionsSchema> & Record<string, number>;
 
@@ -69,9 +68,9 @@ export function checkPublication(program: string, claimed: string, files: ModelF
   return { ok: true, emitted, decode, claim, parameters: model.parameters };
 }
 
-/** How far the parent decodes a program's model: twice the program's length plus 1,000 characters at most, and not past the limits. */
+/** How far the parent decodes a program's model: decodeLimit of the program's length (runtime/decoder.ts), and not past the limits. */
 export function decodeLimits(program: string, limits: PublicationLimits): { maxChars: number; maxSeconds: number } {
-  return { maxChars: Math.min(limits.maxText, limits.decodeGrowth * [...program].length + 1000), maxSeconds: limits.decodeSeconds };
+  return { maxChars: Math.min(limits.maxText, decodeLimit([...program].length)), maxSeconds: limits.decodeSeconds };
 }
 
 /** Bytes a finished generation adds to the store, past the limit: a sentence saying so, else null. */
