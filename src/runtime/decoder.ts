@@ -41,6 +41,9 @@ export interface Decoded {
   seconds: number;
 }
 
+/** A model past the parameter limit: the one refusal a person can lift (bootstrap's --max-parameters). */
+export class TooManyParametersError extends Error {}
+
 /** Checks a published model's files; a model that is not one we can decode throws one clear sentence. */
 export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "maxParameters">): CheckedModel {
   let json: unknown;
@@ -68,7 +71,7 @@ export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "m
   });
   const parameters = expected.reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
   if (parameters > limits.maxParameters) {
-    throw new Error(`The model has ${parameters.toLocaleString("en")} parameters, more than the ${limits.maxParameters.toLocaleString("en")} a publication may have.`);
+    throw new TooManyParametersError(`The model has ${parameters.toLocaleString("en")} parameters, more than the ${limits.maxParameters.toLocaleString("en")} a publication may have.`);
   }
   const bytes = files["weights.bin"];
   if (bytes.byteLength !== parameters * 4) throw new Error(`weights.bin has ${bytes.byteLength} bytes where the model needs ${parameters * 4}.`);

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { join } from "node:path";
-import { checkModelFiles, decodeLimit, decodeModel, type CheckedModel, type Decoded } from "../runtime/decoder";
+import { checkModelFiles, decodeLimit, decodeModel, TooManyParametersError, type CheckedModel, type Decoded } from "../runtime/decoder";
 import type { ModelFiles } from "../runtime";
 import { sha256 } from "../files/hash";
 import { errorMessage } from "../format";
@@ -60,7 +60,7 @@ export function checkPublication(program: string, claimed: string, files: ModelF
     model = checkModelFiles(files, limits);
   } catch (error) {
     const message = errorMessage(error);
-    const hint = /parameters/.test(message) ? " (--max-parameters)" : "";
+    const hint = error instanceof TooManyParametersError ? " (--max-parameters)" : "";
     return { ok: false, reason: `its published model was refused: ${message.replace(/\.$/, "").replace(/^The /, "the ")}${hint}.` };
   }
   const { text: emitted, ...decode } = decodeModel(model, decodeLimits(program, limits));
