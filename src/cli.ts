@@ -19,8 +19,8 @@ import { evolveProgressLine, findIndividual, individualDiff, populationStatistic
 import { statisticsTable } from "./evolution/statistics";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { populationTreePng } from "./report/tree-png";
-import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf, sandboxLimits } from "./ouroboros/bootstrap";
-import { decodeStoredModel, publicationLimits } from "./sandbox";
+import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf } from "./ouroboros/bootstrap";
+import { decodeStoredModel, publicationLimits, sandboxLimits } from "./sandbox";
 import { readLineage } from "./ouroboros/store";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";

@@ -8,7 +8,7 @@ import { sentence } from "../format";
 import type { ModelFiles } from "../runtime";
 import type { CheckedModel } from "../runtime/decoder";
 import { sha256 } from "../files/hash";
-import { checkPublication, decodeLimits, readStoredModel, runInSandbox } from "../sandbox";
+import { checkPublication, decodeLimits, readStoredModel, runInSandbox, sandboxLimits } from "../sandbox";
 import { writeFileSafely } from "../files/write";
 import { programStaging, readProgram, writeProgram, type ProgramRun, type StoredProgram } from "./population-store";
 import { evolvePublication, type EvolveSettings } from "./settings";
@@ -31,7 +31,7 @@ export async function runProgram(dir: string, program: string, settings: RunSett
 
 /** Runs a program file in the sandbox, as every reproduction runs: what it published, or why it died. */
 export async function runOutcome(path: string, settings: RunSettings): Promise<RunOutcome> {
-  const result = await runInSandbox(path, { timeoutMs: settings.timeout * 1000, maxMemoryMb: settings.maxMemory, backend: settings.backend });
+  const result = await runInSandbox(path, sandboxLimits(settings, settings.backend));
   if (result.status === "dead") return { status: "dead", reason: result.reason, log: result.stderr };
   // work: the multiply-adds the kernel counted (the sandbox's count, not the program's word)
   return { status: "published", text: result.text, files: result.files, epochs: result.epochs, work: result.work.multiplyAdds, log: result.stderr };

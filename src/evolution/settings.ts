@@ -43,21 +43,13 @@ export const evolveSettings: EvolveSettings = {
 /** What a program may publish: the sandbox's limits, as for a lineage. */
 export const evolvePublication = publicationLimits;
 
-/** evolution.json: the knobs that decide the population (not workers, dir or the generation count). */
-export const RunRecordSchema = z.object({
-  ancestorHash: z.string(),
-  population: z.number().int().positive(),
-  children: z.number().int().positive(),
-  temperature: z.number().nonnegative(),
-  mutationRate: z.number().min(0).max(1),
-  seed: z.number().int(),
-  backend: z.enum(["wasm", "cpu"]),
-  timeout: z.number().positive(),
-  maxMemory: z.number().positive(),
-});
+/** The knobs that decide the population (not workers, dir, the generation count or the time budget). */
+const DECIDING = { population: true, children: true, temperature: true, mutationRate: true, seed: true, backend: true, timeout: true, maxMemory: true } as const;
+
+/** evolution.json: the deciding knobs and the ancestor's hash; a resumed run must match them. */
+export const RunRecordSchema = EvolveSettingsSchema.pick(DECIDING).extend({ ancestorHash: z.string() });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
 export function runRecord(settings: EvolveSettings, ancestorHash: string): RunRecord {
-  const { population, children, temperature, mutationRate, seed, backend, timeout, maxMemory } = settings;
-  return { ancestorHash, population, children, temperature, mutationRate, seed, backend, timeout, maxMemory };
+  return RunRecordSchema.parse({ ...settings, ancestorHash });
 }

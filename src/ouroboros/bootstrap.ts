@@ -7,7 +7,7 @@ import { errorMessage, round, sentence } from "../format";
 import { check } from "../files/json";
 import { writeFileSafely } from "../files/write";
 import { QUINE_PATH } from "../paths";
-import type { BackendName, Epoch } from "../runtime";
+import type { Epoch } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
 import { z } from "zod";
 import { countChangedLines } from "../diff";
@@ -39,11 +39,6 @@ export const BOOTSTRAP_DEFAULTS: BootstrapSettings = {
   generations: DEFAULT_GENERATIONS, timeout: DEFAULT_LIMITS.timeoutMs / 1000, maxMemory: DEFAULT_LIMITS.maxMemoryMb,
   ...PublicationOptionsSchema.parse(publicationLimits),
 };
-
-/** The sandbox's limits from bootstrap's settings. */
-export function sandboxLimits({ timeout, maxMemory }: BootstrapSettings, backend: BackendName): SandboxLimits {
-  return { timeoutMs: timeout * 1000, maxMemoryMb: maxMemory, backend };
-}
 
 /** The publication's limits from bootstrap's settings. */
 export function publicationLimitsOf(settings: BootstrapSettings): PublicationLimits {

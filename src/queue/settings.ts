@@ -2,6 +2,7 @@
 // and how a worker runs. The CLI's options are derived from these schemas (src/options.ts).
 // The queue's URL (with Redis's password) is found and kept out of messages by ./connection.
 import { z } from "zod";
+import { evolveSettings } from "../evolution/settings";
 
 /** The BullMQ queue every reproduction goes through. */
 export const QUEUE_NAME = "neural-quine-reproductions";
@@ -29,6 +30,6 @@ export const workerSettings: WorkerSettings = {
   concurrency: 1,
   lockSeconds: 30, // BullMQ's default
   stalledSeconds: 30,
-  maxJobSeconds: 3600, // six times evolve's default limit
-  maxJobMemory: 4096, // twice evolve's default limit
+  maxJobSeconds: 6 * evolveSettings.timeout, // room for jobs from runs with longer limits than evolve's default
+  maxJobMemory: 2 * evolveSettings.maxMemory,
 };

@@ -38,6 +38,11 @@ export interface SandboxLimits {
   backend: BackendName;
 }
 
+/** The sandbox's limits from a person's settings, in seconds and MB as bootstrap, evolve and a queued job state them. */
+export function sandboxLimits({ timeout, maxMemory }: { timeout: number; maxMemory: number }, backend: BackendName): SandboxLimits {
+  return { timeoutMs: timeout * 1000, maxMemoryMb: maxMemory, backend };
+}
+
 /** The quine gives itself 30 minutes of training; the deadline leaves room for startup and decoding. */
 export const DEFAULT_LIMITS: SandboxLimits = { timeoutMs: 60 * 60_000, maxMemoryMb: 4096, backend: "auto" };
 
