@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The neural-quine command line: parses arguments and calls into src/. No logic lives here.
+// The neural-quine command line: parses arguments, calls into src/ and prints what comes back.
 import { readFileSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { join } from "node:path";

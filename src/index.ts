@@ -1,4 +1,4 @@
-// The package's API: everything the CLI does, as functions.
+// The package's API: train a text until exact, decode a model, bundle the quine; and the runtime (./runtime).
 export { trainUntilExact, settings, type Settings, type Trained, type Epoch } from "./quine/train";
 export { decodeGreedy } from "./quine/sample";
 export { readTextFile, memorizeFile, emitModel } from "./memorize";

@@ -39,9 +39,9 @@ const epochsMatch: Same<RecordedEpoch, Epoch> = true;
 void [settingsMatch, epochsMatch];
 
 /** Most distinct characters one model represents (its vocabulary, boundary symbol aside). */
-export const MAX_SYMBOLS = 1024;
+const MAX_SYMBOLS = 1024;
 /** Longest text emit decodes before it calls the output runaway, for a model that does not record its text's length. */
-export const MAX_DECODE = 1_000_000;
+const MAX_DECODE = 1_000_000;
 
 /** Reads a UTF-8 text file for training; anything else throws one clear sentence. */
 export function readTextFile(path: string): string {
@@ -141,7 +141,7 @@ export async function memorizeFile(path: string, out: string | undefined, settin
  * The positions a model still gets wrong when it reads the text itself in one stream from the start
  * (the states decoding sees while it is still right), with their line:column and the context each needs.
  */
-export function wrongPositionsReport(model: rt.QuineModel, text: string, shown = 10): string {
+function wrongPositionsReport(model: rt.QuineModel, text: string, shown = 10): string {
   const chars = [...text];
   const vocab = new Map(model.vocab.map((symbol, i) => [symbol, i]));
   const stepper = rt.lstmStepper(model.weights);

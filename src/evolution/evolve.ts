@@ -25,7 +25,7 @@ export type EvolveEvent =
   | { type: "run"; generation: number; programHash: string; status: "alive" | "dead"; reason: string | null; seconds: number }
   | { type: "generation"; statistics: Statistics };
 
-export interface EvolveResult {
+interface EvolveResult {
   statistics: Statistics[]; // every generation in the store
   extinct: boolean;
   stoppedByTime: boolean; // --minutes ran out before the last generation

@@ -24,7 +24,7 @@ import { RunRecordSchema, type RunRecord } from "./settings";
 import { StatisticsSchema } from "./statistics";
 
 /** What running one program in the sandbox gave, checked and decoded by the parent. */
-export const ProgramRunSchema = z.object({
+const ProgramRunSchema = z.object({
   programHash: z.string(),
   chars: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
@@ -45,7 +45,7 @@ export const ProgramRunSchema = z.object({
 });
 export type ProgramRun = z.infer<typeof ProgramRunSchema>;
 
-export const IndividualSchema = z.object({
+const IndividualSchema = z.object({
   id: z.string(), // "<generation>.<index>"
   generation: z.number().int().nonnegative(),
   index: z.number().int().nonnegative(), // parent's index × children + child number (generation 0: 0 .. K-1)
@@ -63,7 +63,7 @@ export const IndividualSchema = z.object({
 });
 export type Individual = z.infer<typeof IndividualSchema>;
 
-export const GenerationSchema = z.object({
+const GenerationSchema = z.object({
   generation: z.number().int().nonnegative(),
   individuals: z.array(IndividualSchema),
   statistics: StatisticsSchema,

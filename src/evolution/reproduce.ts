@@ -22,7 +22,7 @@ export type RunOutcome = ({ status: "published"; text: string; files: ModelFiles
 export type RunSettings = Pick<EvolveSettings, "backend" | "timeout" | "maxMemory">;
 
 /** Runs a program in the sandbox, checks and decodes its publication, and stores the run. The sandbox failing itself throws. */
-export async function runProgram(dir: string, program: string, settings: RunSettings): Promise<StoredProgram> {
+async function runProgram(dir: string, program: string, settings: RunSettings): Promise<StoredProgram> {
   const path = stageProgram(dir, program);
   const started = Date.now();
   const outcome = await runOutcome(path, settings);
@@ -38,7 +38,7 @@ export async function runOutcome(path: string, settings: RunSettings): Promise<R
 }
 
 /** Writes a program into its staging folder in the store (where it runs locally, and where its run is written); its path. */
-export function stageProgram(dir: string, program: string): string {
+function stageProgram(dir: string, program: string): string {
   const staging = programStaging(dir, sha256(program));
   mkdirSync(staging, { recursive: true });
   const path = join(staging, "program.js");
@@ -119,7 +119,7 @@ export function childLimits(program: string): { maxChars: number; maxSeconds: nu
 }
 
 /** Runs `work` over `items` with at most `workers` at once; results in the items' order. */
-export async function runPool<T, R>(items: T[], workers: number, work: (item: T) => Promise<R>): Promise<R[]> {
+async function runPool<T, R>(items: T[], workers: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -64,7 +64,7 @@ export function byteEntropy(bytes: Uint8Array): number {
 }
 
 /** Brotli (Node's zlib, quality 2, as Computational Life used) compressed size in bits per input byte. */
-export function brotliBitsPerByte(bytes: Uint8Array): number {
+function brotliBitsPerByte(bytes: Uint8Array): number {
   return (8 * brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 2 } }).byteLength) / bytes.length;
 }
 
@@ -74,7 +74,7 @@ export function highOrderEntropy(texts: string[]): number | null {
   return bytes.length ? byteEntropy(bytes) - brotliBitsPerByte(bytes) : null;
 }
 
-export interface GenerationFacts {
+interface GenerationFacts {
   generation: number;
   children: { program: string; parentProgram: string | null; alive: boolean; cached: boolean }[];
   kept: string[]; // the kept programs

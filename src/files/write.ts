@@ -19,7 +19,7 @@ export function renameSafely(from: string, to: string): void {
 }
 
 /** Makes a folder's entries (a file created or renamed in it) durable. */
-export function fsyncFolder(dir: string): void {
+function fsyncFolder(dir: string): void {
   const fd = openSync(dir, "r");
   try {
     fsyncSync(fd);

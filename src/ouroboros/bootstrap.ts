@@ -21,7 +21,7 @@ import {
 import { readGeneration, readLineage, stagingPath, writeGeneration, writeLineageSummary, type GenerationMetrics, type StoredGeneration } from "./store";
 
 /** How many generations `bootstrap` runs by default: 0, 1 and 2. */
-export const DEFAULT_GENERATIONS = 3;
+const DEFAULT_GENERATIONS = 3;
 export const DEFAULT_DIR = "generations";
 
 /**
@@ -34,7 +34,7 @@ export const BootstrapSettingsSchema = z.object({
   maxMemory: z.number().positive().describe("a program's memory limit, in MB"),
   ...PublicationOptionsSchema.shape,
 });
-export type BootstrapSettings = z.infer<typeof BootstrapSettingsSchema>;
+type BootstrapSettings = z.infer<typeof BootstrapSettingsSchema>;
 export const BOOTSTRAP_DEFAULTS: BootstrapSettings = {
   generations: DEFAULT_GENERATIONS, timeout: DEFAULT_LIMITS.timeoutMs / 1000, maxMemory: DEFAULT_LIMITS.maxMemoryMb,
   ...PublicationOptionsSchema.parse(publicationLimits),
@@ -45,7 +45,7 @@ export function publicationLimitsOf(settings: BootstrapSettings): PublicationLim
   return { ...publicationLimits, ...PublicationOptionsSchema.parse(settings) };
 }
 
-export interface BootstrapOptions {
+interface BootstrapOptions {
   dir: string;
   generations: number; // the lineage's length to reach: generations 0 .. N-1 (finished ones are kept)
   from?: string; // generation 0's program (default: the bundle quine/quine.js)

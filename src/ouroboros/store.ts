@@ -21,14 +21,13 @@ import type { ModelFiles } from "../runtime";
 import { EpochSchema } from "../runtime/epoch";
 import { ClaimSchema, DecodeRecordSchema, KernelRecordSchema, KernelWorkSchema, WallsSchema } from "../sandbox";
 
-export const STATUSES = ["exact", "mutated", "dead"] as const;
-export type Status = (typeof STATUSES)[number];
+const STATUSES = ["exact", "mutated", "dead"] as const;
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 in hex");
 const Count = z.number().int().nonnegative();
 
 /** metrics.json: everything known about one generation. One field here is one field in the file. */
-export const GenerationMetricsSchema = z.object({
+const GenerationMetricsSchema = z.object({
   generation: Count,
   status: z.enum(STATUSES),
   reason: z.string().nullable(), // why a dead generation died, in one sentence
@@ -58,7 +57,7 @@ export const GenerationMetricsSchema = z.object({
 export type GenerationMetrics = z.infer<typeof GenerationMetricsSchema>;
 
 /** One row of lineage.json. A damaged folder appears with status "damaged" and nulls. */
-export const LineageEntrySchema = z.object({
+const LineageEntrySchema = z.object({
   generation: Count,
   status: z.enum([...STATUSES, "damaged"]),
   bytes: Count.nullable(),
@@ -84,7 +83,7 @@ export interface StoredGeneration {
 }
 
 /** What a finished generation hands to writeGeneration. */
-export interface NewGeneration {
+interface NewGeneration {
   metrics: GenerationMetrics;
   program: string;
   emitted: string | null; // null when dead

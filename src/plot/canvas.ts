@@ -5,11 +5,11 @@ import { PNG } from "pngjs";
 
 export type RGB = [number, number, number];
 
-export const WHITE: RGB = [255, 255, 255];
+const WHITE: RGB = [255, 255, 255];
 export const INK: RGB = [34, 34, 34];
 
 /** Pixels per font pixel: the 5×7 glyphs are drawn 10×14 with a 2-pixel gap. */
-export const TEXT_SCALE = 2;
+const TEXT_SCALE = 2;
 /** Width of one character cell and height of one text line, in pixels. */
 export const CHAR_WIDTH = 6 * TEXT_SCALE;
 export const TEXT_HEIGHT = 7 * TEXT_SCALE;
@@ -81,7 +81,7 @@ export function formatNumber(x: number): string {
 
 // ---- colour maps ---------------------------------------------------------------------------------
 
-export function ramp(stops: RGB[]): (t: number) => RGB {
+function ramp(stops: RGB[]): (t: number) => RGB {
   return (t: number) => {
     const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0.5)) * (stops.length - 1);
     const i = Math.min(stops.length - 2, Math.floor(x));

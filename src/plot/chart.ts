@@ -15,7 +15,7 @@ const PALETTE: RGB[] = [
   [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
 ];
 
-export interface Axis {
+interface Axis {
   label: string;
   /** Base-10 logarithmic scale; points with a value ≤ 0 on it are left out. */
   log?: boolean;
@@ -30,7 +30,7 @@ export interface Series {
   points: [number, number][];
 }
 
-export interface LineChart {
+interface LineChart {
   title: string;
   x: Axis;
   y: Axis;

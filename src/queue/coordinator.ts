@@ -27,7 +27,7 @@ const MALFORMED_LIMIT = 3;
 /** Events BullMQ keeps in Redis: each holds a result, with a model of up to 10.7 MB (2,000,000 weights as base64). */
 const EVENTS_KEPT = 10;
 
-export interface QueueReproducer extends Reproducer {
+interface QueueReproducer extends Reproducer {
   close(): Promise<void>;
 }
 

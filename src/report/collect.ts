@@ -15,7 +15,7 @@ import { WeightQuineMetricsSchema, type WeightQuineMetrics } from "../weights/me
 import { EpochSchema } from "../runtime/epoch";
 import { errorMessage } from "../format";
 
-export type GenerationStatus = "exact" | "mutated" | "dead" | "damaged";
+type GenerationStatus = "exact" | "mutated" | "dead" | "damaged";
 
 /** One generation as the report sees it. Texts are absent when their files are. */
 export interface Generation {

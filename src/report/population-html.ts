@@ -18,7 +18,7 @@ interface Series { name: string; points: Point[] }
 const COLORS = ["#0969da", "#cf222e", "#1a7f37", "#9a6700", "#8250df"];
 
 /** One statistic or a few, per generation, as a small line chart. */
-export function chartSvg(title: string, series: Series[], fromZero = true): string {
+function chartSvg(title: string, series: Series[], fromZero = true): string {
   const points = series.flatMap((s) => s.points);
   if (points.length === 0) return "";
   const W = 400, H = 190, left = 48, right = 12, top = 26, bottom = 30;
@@ -126,7 +126,7 @@ function settingsLine(report: PopulationReport): string {
 }
 
 /** index.html of a population. */
-export function populationPage(report: PopulationReport): string {
+function populationPage(report: PopulationReport): string {
   const rows = report.generations.map((g) => g.statistics);
   const last = report.generations.at(-1);
   const individuals = report.generations.reduce((n, g) => n + g.individuals.length, 0);
@@ -181,7 +181,7 @@ function logBlock(program: ReportProgram | undefined): string {
 }
 
 /** individuals/<id>.html. */
-export function individualPage(report: PopulationReport, individual: Individual, parent: Individual | undefined, children: Individual[]): string {
+function individualPage(report: PopulationReport, individual: Individual, parent: Individual | undefined, children: Individual[]): string {
   const program = programOf(report, individual.programHash);
   const text = textOf(program);
   const files = `../programs/${individual.programHash}`;

@@ -53,7 +53,7 @@ function copy(from: string, to: string): void {
 }
 
 /** Writes the report of the generations in `dir` into `out` and returns what it read. */
-export async function writeReport(dir: string, out: string): Promise<Lineage> {
+async function writeReport(dir: string, out: string): Promise<Lineage> {
   if (resolve(dir) === resolve(out)) throw new Error("--out must not be the generations folder itself.");
   const lineage = await collectLineage(dir, [resolve(out)]);
   prepareOut(out);
@@ -88,7 +88,7 @@ export async function writeSite(dir: string, out: string): Promise<string> {
 }
 
 /** "3 generations (1 damaged), 1 weight-quine run": what the command prints. */
-export function reportSummary(lineage: Lineage): string {
+function reportSummary(lineage: Lineage): string {
   const damaged = lineage.generations.filter((g) => g.status === "damaged").length;
   return `${plural(lineage.generations.length, "generation")}${damaged ? ` (${damaged} damaged)` : ""}, ${plural(lineage.weightRuns.length, "weight-quine run")}`;
 }

@@ -17,7 +17,7 @@ const MARGIN = 16;
 const label = (g: Genotype): string =>
   `${g.hash.slice(0, 8)} ${g.bytes} B kept ${ranges(g.keptIn)}, ${g.deadChildren} dead offspring${g.living ? ", living" : ""}`;
 
-export function treePng(roots: Genotype[], lastGeneration: number, title: string): Buffer {
+function treePng(roots: Genotype[], lastGeneration: number, title: string): Buffer {
   const rows = flatten(roots);
   const step = Math.max(4, Math.min(40, 640 / Math.max(1, lastGeneration)));
   const top = MARGIN + 2 * ROW + 4;

@@ -16,7 +16,7 @@ export function decodeLimit(length: number): number {
 }
 
 /** What a published model may be, and how long decoding it may run. */
-export interface DecodeLimits {
+interface DecodeLimits {
   maxParameters: number; // weights in all five tensors together
   maxChars: number; // characters decoded before decoding stops ("length")
   maxSeconds: number; // decoding time before it stops ("time")

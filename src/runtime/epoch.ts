@@ -21,4 +21,3 @@ export const TrainingRecordSchema = z.object({
   backend: z.string(),
   history: z.array(EpochSchema),
 });
-export type TrainingRecord = z.infer<typeof TrainingRecordSchema>;

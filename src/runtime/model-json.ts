@@ -38,4 +38,3 @@ export const ModelJsonSchema = z.looseObject({
     textLength: z.number().int().nonnegative().optional(), // the text it was trained on, in characters (absent in older models)
   }),
 });
-export type ModelJson = z.infer<typeof ModelJsonSchema>;

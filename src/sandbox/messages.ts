@@ -22,11 +22,9 @@ const ProgressMessage = z.object({ type: z.literal("progress"), epoch: EpochSche
 
 /** The LSTM kernel a training ran on: "wasm" or "js", and its threads (one in the sandbox, which refuses worker threads). */
 export const KernelRecordSchema = z.object({ name: z.enum(["wasm", "js"]), threads: z.number().int().positive() });
-export type KernelRecord = z.infer<typeof KernelRecordSchema>;
 
 /** The work the kernel counted while the program ran (src/runtime/lstm.ts kernelWork): characters and forward multiply-adds. */
 export const KernelWorkSchema = z.object({ chars: z.number().int().nonnegative(), multiplyAdds: z.number().int().nonnegative() });
-export type KernelWork = z.infer<typeof KernelWorkSchema>;
 
 const ResultMessage = z.object({
   type: z.literal("result"),

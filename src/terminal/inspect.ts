@@ -12,7 +12,7 @@ import { claimText, decodeText, wallsText } from "../sandbox";
 // ---- finding generations ------------------------------------------------------------------------
 
 /** "3", "0003" or "gen-0003" → 3; anything else → null. */
-export function parseGeneration(value: string): number | null {
+function parseGeneration(value: string): number | null {
   const match = /^(?:gen-)?(\d+)$/.exec(value.trim());
   return match ? Number(match[1]) : null;
 }
@@ -131,7 +131,7 @@ export function originalDiff(stored: StoredGeneration, bundlePath: string): stri
 // ---- emit -----------------------------------------------------------------------------------------
 
 /** What `emit` decodes: a model directory, and for a generation its stored emitted text. */
-export interface EmitTarget {
+interface EmitTarget {
   modelDir: string;
   label: string;
   stored: StoredGeneration | null;
@@ -179,7 +179,7 @@ function clean(line: string): string {
 }
 
 /** One line about a finished generation. */
-export function describeDone(event: Extract<BootstrapEvent, { type: "done" }>): string {
+function describeDone(event: Extract<BootstrapEvent, { type: "done" }>): string {
   const m = event.metrics;
   const name = generationName(event.generation);
   if (m.status === "dead") return `${name} dead after ${formatSeconds(m.wallSeconds)}: ${m.reason}`;
