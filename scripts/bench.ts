@@ -3,7 +3,7 @@
 // For each: epochs, wall time, training characters per second, peak memory, backend, decode time,
 // and, in the same process and on the same text, the throughput of a plain TensorFlow.js baseline
 // (tf.layers.lstm through model.fit, same sizes) for a fixed number of steps. Writes
-// docs/bench.json and the Markdown table docs/bench.md. Speed is judged here, never in the tests.
+// docs/bench.json and the tables in docs/bench.md (between its bench markers). Speed is judged here, never in the tests.
 //
 // The bundle runs for real (`node quine/quine.js`, its output compared byte for byte); each text
 // runs in a fresh child process of this script (`--train <file>`). Run from dist (see package.json).
@@ -384,8 +384,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${load.toFixed(1)} at the start`;
   const page = markdown(results, targets, machine, kernelMarkdown(kernels), sandboxMarkdown(sandbox));
   writeFileSync(join(ROOT, "docs", "bench.json"), `${JSON.stringify({ machine, settings, results, targets, kernels, sandbox }, null, 2)}\n`);
-  writeFileSync(join(ROOT, "docs", "bench.md"), page);
-  writeReadmeSection("bench", page.replace(/^# .*\n/, ""));
+  writeReadmeSection("bench", page.replace(/^# .*\n/, ""), join(ROOT, "docs", "bench.md"));
   process.stdout.write(page);
 }
 

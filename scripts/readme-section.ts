@@ -1,10 +1,13 @@
-// Generated tables live in the README between <!-- NAME:begin --> and <!-- NAME:end --> markers;
-// the scripts that measure them rewrite just that part.
+// Generated tables live in the docs pages between <!-- NAME:begin --> and <!-- NAME:end --> markers;
+// the scripts that measure them rewrite just that part. The README quotes none of them.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../src/paths";
 
-export function writeReadmeSection(name: string, markdown: string, file = join(ROOT, "README.md")): void {
+/** Where a section lives when its script names no file (scripts/corpus.ts names none). */
+const HOMES: Record<string, string> = { corpus: "docs/texts.md" };
+
+export function writeReadmeSection(name: string, markdown: string, file = join(ROOT, HOMES[name] ?? "README.md")): void {
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;
   const doc = readFileSync(file, "utf8");

@@ -95,7 +95,6 @@ async function main(): Promise<void> {
   writeReadmeSection("weights-table", generated, DOC);
   writeReadmeSection("weights-auxiliary", await auxiliarySection(tmp), DOC);
   writeReadmeSection("weights-robustness", await robustnessSection(tmp), DOC);
-  writeReadmeSection("weights-table", generated.replaceAll("](images/", "](docs/images/")); // the README sits one folder up
   process.stderr.write(`\nwrote ${DOC} and the images in ${IMAGES}/ in ${((performance.now() - started) / 60000).toFixed(1)} min (load average now ${load()})\n`);
 }
 
