@@ -60,6 +60,10 @@ test("npm pack ships the CLI, the runtime, the bundle and the ancestor; installe
   const emit = run(bin, ["emit", "model"], app, env);
   assert.equal(emit.status, 0, emit.stderr);
   assert.equal(emit.stdout, text);
+  // The report bundles its page from the shipped sources: everything the page imports is in the tarball.
+  const page = "require('esbuild').buildSync({ entryPoints: [require.resolve('neural-quine/package.json').replace('package.json', 'src/report/page.ts')], bundle: true, write: false, platform: 'browser', logLevel: 'silent' })";
+  const bundled = run(process.execPath, ["-e", page], app);
+  assert.equal(bundled.status, 0, bundled.stderr);
   // The bundled quine finds its runtime through the package's own name.
   const runtime = run(process.execPath, ["-e", "process.stdout.write(typeof require('neural-quine/runtime').publish)"], app);
   assert.equal(runtime.stdout, "function", runtime.stderr);
