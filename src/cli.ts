@@ -22,9 +22,9 @@ import { populationTreePng } from "./report/tree-png";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf } from "./ouroboros/bootstrap";
 import { decodeStoredModel, publicationLimits, sandboxLimits } from "./sandbox";
 import { readLineage } from "./ouroboros/store";
+import { DECODE_LIMIT_RULE } from "./runtime/decoder";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";
-import { DECODE_LIMIT_RULE } from "./runtime/decoder";
 import { errorMessage } from "./format";
 
 const program = new Command("neural-quine")

@@ -68,7 +68,7 @@ export function checkPublication(program: string, claimed: string, files: ModelF
   return { ok: true, emitted, decode, claim, parameters: model.parameters };
 }
 
-/** How far the parent decodes a program's model: decodeLimit of the program's length (runtime/decoder.ts), and not past the limits. */
+/** How far the parent decodes a program's model: twice the program's length plus 1,000 characters at most, and not past the limits. */
 export function decodeLimits(program: string, limits: PublicationLimits): { maxChars: number; maxSeconds: number } {
   return { maxChars: Math.min(limits.maxText, decodeLimit([...program].length)), maxSeconds: limits.decodeSeconds };
 }
