@@ -39,7 +39,7 @@ test("coords-bn 8×8 reaches a fixed point at float32 precision, and writes metr
   // metrics.json is the record the schema describes, its settings one nested object, as resolved
   const saved = readJsonFile(path.join(dir, "metrics.json"), WeightQuineMetricsSchema);
   assert.deepEqual(saved, metrics);
-  const { cell: _cell, tradeoff: _tradeoff, ...expected } = resolveSettings({ variant: "coords-bn", size: 8 }); // cell: recurrent only, tradeoff: auxiliary only
+  const { cell: _cell, position: _position, tradeoff: _tradeoff, ...expected } = resolveSettings({ variant: "coords-bn", size: 8 }); // cell, position: recurrent only, tradeoff: auxiliary only
   assert.deepEqual(saved.settings, expected);
   assert.ok(!("variant" in saved) && !("seed" in saved), "no setting is also kept at the top level");
   assert.equal(saved.image, "image.png");

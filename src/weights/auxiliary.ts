@@ -253,5 +253,5 @@ export function trainAuxiliary(net: AuxiliaryNet, settings: Pick<WeightSettings,
   const predicted = net.predict();
   let mse = 0;
   for (let i = 0; i < predicted.length; i++) mse += (predicted[i] - net.params[i]) ** 2 / predicted.length;
-  return { best: Float64Array.from(net.params), bestLoss: mse, bestStep: epochs, initialRms, steps: epochs, stopReason: "epochs", refineSteps: 0, refined: false, newtonSteps: 0, newtonKept: false, seconds: (performance.now() - start) / 1000 };
+  return { best: Float64Array.from(net.params), bestLoss: mse, bestStep: epochs, initialRms, steps: epochs, stopReason: "epochs", refineSteps: 0, refined: false, newtonSteps: 0, newtonKept: false, levenbergSteps: 0, levenbergKept: false, seconds: (performance.now() - start) / 1000 };
 }

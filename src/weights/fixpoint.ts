@@ -5,7 +5,9 @@
 //                         divergenceGrowth × max(RMS(W), the reference RMS)
 //   zero fixpoint         RMS(W) ≤ zeroScale × the reference RMS (the run's initial weights); every
 //                         network here maps 0 to 0 (or next to it), the trivial quine
-//   constant fixpoint     a fixpoint (as below) whose weights are all equal: std(W) ≤ zeroScale × RMS(W).
+//   constant fixpoint     a fixpoint (as below) whose weights are all equal, std(W) ≤ zeroScale × RMS(W), or
+//                         nearly so and reproduced no better than by a constant: the spread error
+//                         ‖f(W) − W‖ ÷ std(W) is at least constantSpread (a constant prediction scores ≥ 1).
 //                         Not in Gabor et al.'s list, but the recurrent net has a whole line of them
 //                         (layer norm sends equal units to 0, leaving the output bias), as trivial as 0
 //   non-trivial fixpoint  ‖f(W) − W‖ ≤ tolerance × ‖W‖ (relative error, RMSE ÷ RMS, within tolerance)
@@ -22,6 +24,8 @@ export const FIXPOINT_SETTINGS = {
   maxOrder: 8,
   /** Zero fixpoint: RMS(W) at most this fraction of the reference RMS; constant fixpoint: std(W) at most this fraction of RMS(W). */
   zeroScale: 1e-3,
+  /** Constant fixpoint too: a fixpoint whose error is at least this fraction of the weights' standard deviation (its weights then vary by at most tolerance ÷ constantSpread of their RMS). */
+  constantSpread: 0.5,
   /** Divergent: an iterate's RMS beyond this many times max(RMS(W), reference RMS). */
   divergenceGrowth: 100,
 };
@@ -45,7 +49,7 @@ export interface Classification {
 
 /** Classifies the state W under f, applying f at most settings.maxOrder times; referenceRms is the scale W started at. */
 export function classifyState(f: SelfMap, weights: ArrayLike<number>, referenceRms: number, settings: FixpointSettings = FIXPOINT_SETTINGS): Classification {
-  const { tolerance, maxOrder, zeroScale, divergenceGrowth } = settings;
+  const { tolerance, maxOrder, zeroScale, constantSpread, divergenceGrowth } = settings;
   const w = Float64Array.from(weights);
   const scale = rms(w);
   const fmt = (x: number) => x.toExponential(2);
@@ -68,6 +72,9 @@ export function classifyState(f: SelfMap, weights: ArrayLike<number>, referenceR
       const spread = std(w);
       if (k === 1 && spread <= zeroScale * scale) {
         return { state: "constant fixpoint", order: 1, relativeError, reason: `relative error ${fmt(error)} ≤ ${tolerance}, but the weights are all about ${fmt(w[0])}: standard deviation ${fmt(spread)}, at most ${zeroScale} × their RMS.` };
+      }
+      if (k === 1 && error * scale >= constantSpread * spread) {
+        return { state: "constant fixpoint", order: 1, relativeError, reason: `relative error ${fmt(error)} ≤ ${tolerance}, but the weights are nearly constant (standard deviation ${fmt(spread)}, ${fmt(spread / scale)} × their RMS) and their error is ${fmt((error * scale) / spread)} × that: no better than a constant.` };
       }
       return k === 1
         ? { state: "non-trivial fixpoint", order: 1, relativeError, reason: `relative error ${fmt(error)} ≤ ${tolerance} on weights of RMS ${fmt(scale)}.` }

@@ -9,7 +9,7 @@ import { initBackend, parseBackend } from "../runtime/backend";
 import { VARIANT_DEFAULTS, buildNet } from "./variants";
 import { DEFAULT_LR, OPTIMIZERS, type OptimizerName } from "./optim";
 import type { QuineNet } from "./net";
-import { CELLS, COMMON_DEFAULTS, OBJECTIVES, VARIANTS, WeightSettingsSchema, type Cell, type Objective, type VariantName, type WeightSettings } from "./settings";
+import { CELLS, COMMON_DEFAULTS, OBJECTIVES, POSITIONS, VARIANTS, WeightSettingsSchema, type Cell, type Objective, type Position, type VariantName, type WeightSettings } from "./settings";
 import { assess, meanSquaredError, train, type Assessment, type TrainResult } from "./train";
 import { FIXPOINT_SETTINGS, describeState, type EndState } from "./fixpoint";
 import { WeightQuineMetricsSchema, type WeightQuineMetrics } from "./metrics";
@@ -18,11 +18,12 @@ import { renderQuineImage } from "./image";
 import { isAuxiliary, trainAuxiliary } from "./auxiliary";
 import { measureRobustness, robustnessChart, robustnessTable, type Robustness } from "./robustness";
 
-export { VARIANTS, VARIANT_DEFAULTS, CELLS, OPTIMIZERS, OBJECTIVES, WeightSettingsSchema, WeightQuineMetricsSchema };
-export type { VariantName, Cell, OptimizerName, Objective, EndState, WeightSettings, WeightQuineMetrics };
+export { VARIANTS, VARIANT_DEFAULTS, CELLS, POSITIONS, OPTIMIZERS, OBJECTIVES, WeightSettingsSchema, WeightQuineMetricsSchema };
+export type { VariantName, Cell, Position, OptimizerName, Objective, EndState, WeightSettings, WeightQuineMetrics };
 
 /** Largest --size per variant: beyond these a run takes far longer than minutes or a lot of memory. */
-const MAX_SIZE: Record<VariantName, number> = { coords: 256, "coords-bn": 256, "coords-in": 256, onehot: 256, recurrent: 128, vanilla: 400, auxiliary: 128 };
+const MAX_SIZE: Record<VariantName, number> = { coords: 256, "coords-bn": 256, "coords-in": 256, onehot: 256, recurrent: 128, "recurrent-position": 128, vanilla: 400, auxiliary: 128 };
+const isRecurrent = (variant: VariantName) => variant === "recurrent" || variant === "recurrent-position";
 
 /** What runWeightQuine takes: any of the settings (checked against WeightSettingsSchema; absent ones default per variant). */
 export type WeightQuineOptions = { [K in keyof WeightSettings]?: unknown } & {
@@ -42,6 +43,7 @@ export function resolveSettings(options: WeightQuineOptions): WeightSettings {
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const settings = readOptions(WeightSettingsSchema, { ...COMMON_DEFAULTS, ...defaults, ...given, lr });
   if (settings.size > MAX_SIZE[variant]) throw new Error(`--size must be at most ${MAX_SIZE[variant]} for ${variant}, not ${settings.size}.`);
+  if (settings.position !== "none" && !isRecurrent(variant)) throw new Error(`--position applies to the recurrent variants only, not to ${variant}.`);
   return settings;
 }
 
@@ -61,10 +63,10 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
   const settings = resolveSettings(options);
   const { variant, size, epochs, optimizer, lr, regenerate, anderson, refine, tries, target, patience, objective, seed } = settings;
   const dir = path.resolve(options.out ?? path.join("generations", `weights-${variant}-${size}`));
-  // The recurrent variant is hand-written float64 JavaScript and does not use TensorFlow.js.
-  const backend = variant === "recurrent" ? "js-float64" : await initBackend(parseBackend(options.backend ?? "auto"));
+  // The recurrent variants are hand-written float64 JavaScript and do not use TensorFlow.js.
+  const backend = isRecurrent(variant) ? "js-float64" : await initBackend(parseBackend(options.backend ?? "auto"));
   const log = options.log;
-  log?.(`${epochs} steps, ${optimizer} lr ${lr} (${objective} loss), regenerate ${regenerate === 0 ? "never" : `every ${regenerate}`}, anderson ${anderson}, refine ${refine}, newton ${settings.newton}, up to ${tries} tries to reach relative error ${target}${patience > 0 ? `, patience ${patience}` : ""}, seed ${seed}, backend ${backend}`);
+  log?.(`${epochs} steps, ${optimizer} lr ${lr} (${objective} loss), regenerate ${regenerate === 0 ? "never" : `every ${regenerate}`}, anderson ${anderson}, refine ${refine}, newton ${settings.newton}, levenberg ${settings.levenberg}, up to ${tries} tries to reach ${isRecurrent(variant) ? "spread" : "relative"} error ${target}${patience > 0 ? `, patience ${patience}` : ""}, seed ${seed}, backend ${backend}`);
   const { chosen, triesRun } = searchNetworks(settings, log);
   try {
     const metrics = measure(settings, chosen, triesRun, backend);
@@ -82,27 +84,29 @@ export async function runWeightQuine(options: WeightQuineOptions): Promise<{ met
 
 /**
  * Try k trains the network drawn from seed + k − 1 (projections and initial weights); the search
- * stops at the first that reaches the target and keeps the try with the lowest relative error.
+ * stops at the first that reaches the target and keeps the try with the lowest error (relative; spread for the recurrent variants).
  */
 function searchNetworks(settings: WeightSettings, log: ((line: string) => void) | undefined): { chosen: Try; triesRun: number } {
-  const { variant, size, cell, seed, tries, target, epochs } = settings;
+  const { variant, size, cell, position, seed, tries, target, epochs } = settings;
   let chosen: Try | null = null;
   let triesRun = 0;
-  const errorOf = (v: Assessment) => v.relativeError ?? Infinity;
+  // the recurrent nets' trivial fixpoints are the constants, so their error is measured against the weights' spread
+  const errorOf = (v: Assessment) => (isRecurrent(variant) ? v.spreadError : v.relativeError) ?? Infinity;
   while (triesRun < tries && !(chosen && errorOf(chosen.verdict) <= target)) {
     const networkSeed = seed + triesRun++;
-    const net = buildNet({ variant, size, seed: networkSeed, cell });
+    const net = buildNet({ variant, size, seed: networkSeed, cell, position });
     if (triesRun === 1) log?.(`${variant} ${size}: ${net.summary}`);
     if (tries > 1) log?.(`try ${triesRun}: the network of seed ${networkSeed}`);
     try {
       const result = isAuxiliary(net) ? trainAuxiliary(net, settings, log) : train(net, {
         ...settings,
+        log,
         onProgress: log && (({ step, loss, bestLoss, seconds }) =>
           log(`step ${step}/${epochs}  rmse ${Math.sqrt(loss).toExponential(3)}  best ${Math.sqrt(bestLoss).toExponential(3)}  ${seconds.toFixed(1)} s`)),
       });
       const { predicted, extra } = net.evaluate();
       const verdict = assess((theta) => net.predict64(theta), net.params, predicted, result.initialRms);
-      if (tries > 1) log?.(`try ${triesRun}: relative error ${verdict.relativeError?.toExponential(2)} after ${result.steps} steps (stopped: ${result.stopReason})`);
+      if (tries > 1) log?.(`try ${triesRun}: ${isRecurrent(variant) ? `spread error ${verdict.spreadError?.toExponential(2)}` : `relative error ${verdict.relativeError?.toExponential(2)}`} after ${result.steps} steps (stopped: ${result.stopReason})`);
       if (chosen && errorOf(chosen.verdict) <= errorOf(verdict)) net.dispose();
       else {
         chosen?.net.dispose();
@@ -120,10 +124,10 @@ function searchNetworks(settings: WeightSettings, log: ((line: string) => void) 
 /** The metrics record of the kept try (wallSeconds is filled in last). */
 function measure(settings: WeightSettings, chosen: Try, triesRun: number, backend: string): WeightQuineMetrics {
   const { net, networkSeed, result, extra, verdict } = chosen;
-  const { cell, tradeoff, ...rest } = settings;
+  const { cell, position, tradeoff, ...rest } = settings;
   return {
     kind: "weight-quine",
-    settings: { ...rest, ...(settings.variant === "recurrent" ? { cell } : {}), ...(settings.variant === "auxiliary" ? { tradeoff } : {}) },
+    settings: { ...rest, ...(isRecurrent(settings.variant) ? { cell, position } : {}), ...(settings.variant === "auxiliary" ? { tradeoff } : {}) },
     network: net.summary,
     parameters: net.params.length,
     rmse: verdict.rmse,
@@ -151,6 +155,8 @@ function measure(settings: WeightSettings, chosen: Try, triesRun: number, backen
     refined: result.refined,
     newtonSteps: result.newtonSteps,
     newtonKept: result.newtonKept,
+    levenbergSteps: result.levenbergSteps,
+    levenbergKept: result.levenbergKept,
     backend,
     trainSeconds: round(result.seconds),
     wallSeconds: 0,
@@ -161,7 +167,7 @@ function measure(settings: WeightSettings, chosen: Try, triesRun: number, backen
 /** Draws the kept weights against their predictions into image.png in `dir`. */
 function writeRun(dir: string, metrics: WeightQuineMetrics, chosen: Try): void {
   const { variant, size, cell } = metrics.settings;
-  const sizeText = variant === "recurrent" || variant === "vanilla" ? `${cell === "gru" ? "GRU " : ""}H=${size}` : `${size}x${size}`;
+  const sizeText = isRecurrent(variant) || variant === "vanilla" ? `${cell === "gru" ? "GRU " : ""}H=${size}` : `${size}x${size}`;
   const png = renderQuineImage({
     title: [
       `${variant.toUpperCase()} ${sizeText}  RMSE ${formatNumber(metrics.rmse)}  RELATIVE ${metrics.relativeError === null ? "-" : formatNumber(metrics.relativeError)}`,

@@ -9,8 +9,8 @@ const finite = z.number();
 
 export const WeightQuineMetricsSchema = z.object({
   kind: z.literal("weight-quine"),
-  /** The run's settings as resolved (./settings.ts); `cell` only for the recurrent variant, `tradeoff` only for auxiliary. */
-  settings: WeightSettingsSchema.partial({ cell: true, tradeoff: true }),
+  /** The run's settings as resolved (./settings.ts); `cell` and `position` only for the recurrent variants, `tradeoff` only for auxiliary; `levenberg` absent in runs from before it existed. */
+  settings: WeightSettingsSchema.partial({ cell: true, position: true, tradeoff: true, levenberg: true }),
   network: z.string(),
   parameters: z.number().int().nonnegative(),
   /** RMSE between the kept weights and their predictions, computed in float64 from the stored numbers. */
@@ -34,8 +34,8 @@ export const WeightQuineMetricsSchema = z.object({
   verdict: z.enum(END_STATES),
   order: z.number().int().positive().nullable(),
   verdictReason: z.string(),
-  /** The classifier's settings (FIXPOINT_SETTINGS). */
-  thresholds: z.object({ tolerance: finite, maxOrder: z.number().int().positive(), zeroScale: finite, divergenceGrowth: finite }),
+  /** The classifier's settings (FIXPOINT_SETTINGS); constantSpread absent in runs from before it existed. */
+  thresholds: z.object({ tolerance: finite, maxOrder: z.number().int().positive(), zeroScale: finite, constantSpread: finite.optional(), divergenceGrowth: finite }),
   /** Variant-specific numbers, e.g. the recurrent net's teacher-forced RMSE (its rmse is free-running). */
   extra: z.record(z.string(), finite),
   stepsRun: z.number().int().nonnegative(),
@@ -51,6 +51,9 @@ export const WeightQuineMetricsSchema = z.object({
   /** Newton–Krylov steps run after training (./newton.ts), and whether their weights replaced the trained ones. */
   newtonSteps: z.number().int().nonnegative(),
   newtonKept: z.boolean(),
+  /** Levenberg–Marquardt steps run after training (./levenberg.ts), and whether their weights replaced the ones before (0 and false in older runs). */
+  levenbergSteps: z.number().int().nonnegative().default(0),
+  levenbergKept: z.boolean().default(false),
   backend: z.string(),
   trainSeconds: finite,
   wallSeconds: finite,

@@ -20,6 +20,7 @@ import type { WeightSettings } from "./settings";
 import { Anderson } from "./anderson";
 import { classifyState, rms, std, type Classification, type SelfMap } from "./fixpoint";
 import { NEWTON_SETTINGS, deflate, fixpointResidual, newtonKrylov } from "./newton";
+import { LEVENBERG_SETTINGS, levenbergMarquardt } from "./levenberg";
 
 /** Training has found a fixed point when its relative error is below this (float32 arithmetic stalls near 1e-7). */
 export const FIXED_POINT_TOLERANCE = 1e-5;
@@ -31,8 +32,10 @@ const ANDERSON_MIX = 0.5;
 export const STOP_REASONS = ["epochs", "fixed point", "plateau", "diverged"] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 /** The run's settings training uses (./settings.ts), and a progress callback, called about once a second. */
-export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "newton" | "patience" | "objective" | "accumulateGradients"> & {
+export type TrainSettings = Pick<WeightSettings, "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "newton" | "levenberg" | "patience" | "objective" | "accumulateGradients"> & {
   onProgress?: (p: { step: number; loss: number; bestLoss: number; seconds: number }) => void;
+  /** One line per solver step (Levenberg–Marquardt), when given. */
+  log?: (line: string) => void;
 };
 
 export interface TrainResult {
@@ -51,11 +54,14 @@ export interface TrainResult {
   /** Newton–Krylov steps run (./newton.ts), and whether their result replaced the weights before them. */
   newtonSteps: number;
   newtonKept: boolean;
+  /** Levenberg–Marquardt steps run (./levenberg.ts), and whether their result replaced the weights before them. */
+  levenbergSteps: number;
+  levenbergKept: boolean;
   seconds: number;
 }
 
 export function train(net: QuineNet, settings: TrainSettings): TrainResult {
-  const { epochs, optimizer, lr, regenerate, anderson, refine, newton, patience, objective, accumulateGradients, onProgress } = settings;
+  const { epochs, optimizer, lr, regenerate, anderson, refine, newton, levenberg, patience, objective, accumulateGradients, onProgress, log } = settings;
   const params = net.params;
   const initialRms = rms(params);
   let best = Float64Array.from(params);
@@ -116,8 +122,9 @@ export function train(net: QuineNet, settings: TrainSettings): TrainResult {
   else step++; // count the step that ended training
   params.set(best);
   const { refineSteps, refined } = refine > 0 ? refine64(net, refine, anderson) : { refineSteps: 0, refined: false };
+  const { levenbergSteps, levenbergKept } = levenberg > 0 ? levenberg64(net, levenberg, log) : { levenbergSteps: 0, levenbergKept: false };
   const { newtonSteps, newtonKept } = newton > 0 ? newton64(net, newton) : { newtonSteps: 0, newtonKept: false };
-  return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, newtonSteps, newtonKept, seconds: (performance.now() - start) / 1000 };
+  return { best: Float64Array.from(params), bestLoss, bestStep, initialRms, steps: step, stopReason: stopped ?? "epochs", refineSteps, refined, newtonSteps, newtonKept, levenbergSteps, levenbergKept, seconds: (performance.now() - start) / 1000 };
 }
 
 /**
@@ -163,6 +170,28 @@ function newton64(net: QuineNet, steps: number): { newtonSteps: number; newtonKe
   const newtonKept = relativeError(params) < errorBefore;
   if (!newtonKept) params.set(before);
   return { newtonSteps: residuals.length - 1, newtonKept };
+}
+
+/** Levenberg–Marquardt forms a P × P Jacobian each step: beyond this many parameters a step takes minutes. */
+export const LEVENBERG_MAX_PARAMETERS = 2000;
+
+/**
+ * Levenberg–Marquardt in float64 from the weights in net.params, on f(W) − W deflated as newton64's;
+ * keeps the result, rounded to the stored precision, only if its relative error beats the weights before it.
+ */
+function levenberg64(net: QuineNet, steps: number, log?: (line: string) => void): { levenbergSteps: number; levenbergKept: boolean } {
+  const params = net.params;
+  if (params.length > LEVENBERG_MAX_PARAMETERS) throw new Error(`--levenberg needs a network of at most ${LEVENBERG_MAX_PARAMETERS} parameters; this one has ${params.length}.`);
+  const f = (theta: ArrayLike<number>) => net.predict64(theta);
+  const relativeError = (w: ArrayLike<number>) => Math.sqrt(meanSquaredError(f(w), w)) / rms(w);
+  const before = Float64Array.from(params);
+  const scale = LEVENBERG_SETTINGS.deflation * (net.trivial === "zero" ? rms(before) : std(before));
+  const { weights, residuals } = levenbergMarquardt(deflate(fixpointResidual(f), scale, net.trivial), before, { ...LEVENBERG_SETTINGS, steps }, log);
+  const errorBefore = relativeError(before);
+  params.set(weights);
+  const levenbergKept = relativeError(params) < errorBefore;
+  if (!levenbergKept) params.set(before);
+  return { levenbergSteps: residuals.length - 1, levenbergKept };
 }
 
 /**

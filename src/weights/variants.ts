@@ -9,6 +9,7 @@
 //   onehot     one-hot(r) ‖ one-hot(c) ─ fixed 2N→N with bias ─ ReLU ─ trainable N×N ─ ReLU ─ fixed N→1
 //   vanilla    one-hot(i) ─ fixed P→h ─ trainable h×h ─ SELU ─ trainable h×h ─ SELU ─ trainable h→1
 //   recurrent  LSTM/GRU reading and writing the sequence of its own parameters (./recurrent.ts)
+//   recurrent-position  a one-layer LSTM/GRU with a linear head, told the index it writes (./recurrent.ts)
 //   auxiliary  vanilla's kind of network that also classifies MNIST digits (./auxiliary.ts)
 //
 // Because the fixed front of the first four networks does not change, its output (the N² × N
@@ -21,13 +22,13 @@ import "@tensorflow/tfjs-layers";
 import { Random } from "./random";
 import { recurrentQuine } from "./recurrent";
 import { auxiliaryQuine } from "./auxiliary";
-import type { Cell, VariantName, WeightSettings } from "./settings";
+import type { Cell, Position, VariantName, WeightSettings } from "./settings";
 import { SELU_ALPHA, SELU_SCALE, selu64, type QuineNet } from "./net";
 import { FIXED_POINT_TOLERANCE } from "./train";
 
 /** Default settings per variant: the ones that reach the targets of docs/weights.md. */
-export type VariantDefaults = Pick<WeightSettings, "size" | "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "newton" | "patience" | "objective" | "tries" | "target">;
-const PLAIN = { anderson: 0, tries: 1, refine: 0, newton: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0 } as const;
+export type VariantDefaults = Pick<WeightSettings, "size" | "epochs" | "optimizer" | "lr" | "regenerate" | "anderson" | "refine" | "newton" | "levenberg" | "patience" | "objective" | "tries" | "target" | "position">;
+const PLAIN = { anderson: 0, tries: 1, refine: 0, newton: 0, levenberg: 0, objective: "mse", target: FIXED_POINT_TOLERANCE, patience: 0, position: "none" } as const;
 const FIXED_POINT = { ...PLAIN, regenerate: 1, anderson: 10, tries: 10, refine: 100 } as const;
 export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
   coords: { size: 16, epochs: 1000, optimizer: "rmsprop", lr: 1e-2, regenerate: 1, ...PLAIN },
@@ -36,6 +37,8 @@ export const VARIANT_DEFAULTS: Record<VariantName, VariantDefaults> = {
   // relative loss, Adam: the scale-free best W (docs/weights.md); a network draw allows ~1% or not, so tries
   onehot: { size: 64, epochs: 10000, optimizer: "adam", lr: 3e-3, regenerate: 0, ...PLAIN, objective: "relative", tries: 40, target: 1e-2, patience: 500 },
   recurrent: { size: 16, epochs: 2500, optimizer: "adam", lr: 1e-2, regenerate: 0, ...PLAIN },
+  // no training: deflated Levenberg–Marquardt on the free run from the initial weights, networks tried until one gets there
+  "recurrent-position": { size: 4, epochs: 0, optimizer: "adam", lr: 1e-2, regenerate: 0, ...PLAIN, levenberg: 300, tries: 20, target: 1e-2, position: "coords" },
   // relative loss: with the plain one Adam lowers the loss mostly by shrinking every weight;
   // Anderson-mixed regeneration, because plain regeneration shrinks or blows up the weights' scale
   vanilla: { size: 100, epochs: 200, optimizer: "adam", lr: 1e-3, regenerate: 10, ...PLAIN, anderson: 5, objective: "relative" },
@@ -51,9 +54,11 @@ export interface NetOptions {
   size: number;
   seed: number;
   cell: Cell;
+  /** recurrent only: the code of the index fed beside the previous output ("none" when absent). */
+  position?: Position;
 }
 
-export function buildNet({ variant, size, seed, cell }: NetOptions): QuineNet {
+export function buildNet({ variant, size, seed, cell, position = "none" }: NetOptions): QuineNet {
   const rng = new Random(seed);
   switch (variant) {
     case "coords":
@@ -65,7 +70,9 @@ export function buildNet({ variant, size, seed, cell }: NetOptions): QuineNet {
     case "vanilla":
       return vanillaQuine(size, rng);
     case "recurrent":
-      return recurrentQuine(size, cell, rng);
+      return recurrentQuine({ cell, h: size, layers: 2, head: "mlp", position }, rng);
+    case "recurrent-position":
+      return recurrentQuine({ cell, h: size, layers: 1, head: "linear", position }, rng);
     case "auxiliary":
       return auxiliaryQuine(size, rng);
   }
