@@ -11,6 +11,7 @@ import { resolveSettings, runWeightQuine, WeightQuineMetricsSchema, type WeightQ
 import { readJsonFile } from "../src/files/json";
 import { FIXPOINT_SETTINGS, classifyState } from "../src/weights/fixpoint";
 import { buildNet } from "../src/weights/variants";
+import { positionCodes } from "../src/weights/recurrent";
 import { auxiliaryQuine, DATA, mnistDigits } from "../src/weights/auxiliary";
 import { Random } from "../src/weights/random";
 import { measureRobustness } from "../src/weights/robustness";
@@ -65,6 +66,15 @@ test("the fixpoint classifier names the end state of hand-made maps", () => {
   // a map that sends everything to one constant vector: that vector is a fixpoint, but a constant one
   const constant = (x: Float64Array) => new Float64Array(x.length).fill(0.4);
   assert.equal(classify(constant, [0.4, 0.4, 0.4, 0.4]).state, "constant fixpoint");
+  // nearly constant weights that a map reproduces only by their mean: within the tolerance, yet no quine
+  const nearlyConstant = [0.4, 0.401, 0.399, 0.4005];
+  const mean = (x: Float64Array) => new Float64Array(x.length).fill(x.reduce((a, b) => a + b, 0) / x.length);
+  const near = classify(mean, nearlyConstant);
+  assert.ok(near.relativeError !== null && near.relativeError < FIXPOINT_SETTINGS.tolerance);
+  assert.equal(near.state, "constant fixpoint");
+  assert.match(near.reason, /no better than a constant/);
+  // the same weights reproduced to a small fraction of their spread are a quine
+  assert.equal(classify((x) => x.map((v) => v + 1e-5), nearlyConstant).state, "non-trivial fixpoint");
   // the zero map: a nonzero state is no fixpoint of it, the state it sends everything to is the zero fixpoint
   const zero = (x: Float64Array) => new Float64Array(x.length);
   assert.equal(classify(zero).state, "other");
@@ -238,6 +248,57 @@ test("recurrent (LSTM and GRU) learns under teacher forcing, is judged on its fr
   }
 });
 
+test("recurrent-position: the code of the index written, beside the previous output", () => {
+  // coords: (tensor, row, column) of each parameter, each spread evenly over [-1, 1]; two tensors [2 × 3] and [1 × 1]
+  const coords = positionCodes("coords", [[2, 3], [1, 1]], 7);
+  assert.equal(coords.length, 7 * 3);
+  assert.deepEqual(Array.from(coords.subarray(0, 3)), [-1, -1, -1]); // tensor 0, row 0, column 0
+  assert.deepEqual(Array.from(coords.subarray(5 * 3, 6 * 3)), [-1, 1, 1]); // tensor 0, last row, last column
+  assert.deepEqual(Array.from(coords.subarray(6 * 3)), [1, 0, 0]); // the last tensor, a single number
+  // sinusoids: sin and cos pairs, each pair on the unit circle, no two steps with the same code
+  const sinusoids = positionCodes("sinusoids", [[2, 3], [1, 1]], 7);
+  assert.equal(sinusoids.length % 7, 0);
+  const d = sinusoids.length / 7;
+  for (let t = 0; t < 7; t++) for (let j = 0; j < d; j += 2) assert.ok(Math.abs(sinusoids[t * d + j] ** 2 + sinusoids[t * d + j + 1] ** 2 - 1) < 1e-12);
+  assert.equal(new Set(Array.from({ length: 7 }, (_, t) => Array.from(sinusoids.subarray(t * d, (t + 1) * d)).join())).size, 7);
+  assert.equal(positionCodes("none", [[2, 3]], 6).length, 0);
+  // the network: the code widens the LSTM's input, the output layer's weights and bias are parameters too
+  const h = 3, gates = 4 * h;
+  for (const [position, width] of [["none", 0], ["coords", 3], ["sinusoids", d]] as const) {
+    const net = buildNet({ variant: "recurrent-position", size: h, seed: 1, cell: "lstm", position });
+    assert.equal(net.params.length, gates * (1 + width) + gates * h + 2 * gates + h + 1, position);
+    assert.match(net.summary, new RegExp(`LSTM\\(${1 + width}→${h}\\) ─ linear ${h}→1\\+bias: ${net.params.length} parameters`));
+    assert.equal(net.predict64(net.params).length, net.params.length);
+  }
+  assert.throws(() => resolveSettings({ variant: "coords", position: "coords" }), /^Error: --position applies to the recurrent variants only, not to coords\.$/);
+});
+
+test("recurrent-position finds a non-trivial fixpoint of its free run, and the same network without the position input does not", async () => {
+  await initBackend("auto");
+  const before = tf.memory().numTensors;
+  // h = 2: 67 parameters; the network of seed 3 has a fixpoint that Levenberg–Marquardt reaches (measured: spread error 3.5e-4 in 87 steps)
+  const { metrics } = await quine({ variant: "recurrent-position", size: 2, seed: 3, tries: 1 });
+  assert.equal(metrics.parameters, 67);
+  assert.equal(metrics.verdict, "non-trivial fixpoint");
+  assert.ok(metrics.spreadError !== null && metrics.spreadError <= 1e-2, `spread error ${metrics.spreadError}`);
+  assert.ok(metrics.weightStd > 0.1 * metrics.weightRms, "the weights vary");
+  assert.ok(metrics.levenbergKept && metrics.levenbergSteps > 0);
+  // the verdict is on the free run: each step fed the network's own previous output
+  const net = buildNet({ variant: "recurrent-position", size: 2, seed: 3, cell: "lstm", position: "coords" });
+  const trained = readJsonFile(path.join(tmp, `run-${runs - 1}`, "metrics.json"), WeightQuineMetricsSchema);
+  assert.equal(trained.rmse, metrics.rmse);
+  net.params.set(net.params.map((v) => v + 0.1)); // off the fixpoint the free run and teacher forcing differ
+  const free = net.evaluate().predicted, forced = net.predict();
+  assert.ok(free.some((v, i) => Math.abs(v - forced[i]) > 1e-6));
+  assert.deepEqual(Array.from(free), Array.from(net.predict64(net.params)));
+  net.dispose();
+  // no position input: the same solver gets nowhere near a varied quine
+  const blind = await quine({ variant: "recurrent-position", position: "none", size: 2, seed: 3, tries: 1 });
+  assert.notEqual(blind.metrics.verdict, "non-trivial fixpoint");
+  assert.ok(blind.metrics.spreadError === null || blind.metrics.spreadError > 1e-2);
+  assert.equal(tf.memory().numTensors, before, "tensors leaked");
+});
+
 test("vanilla training lowers its relative self-replication error without collapsing, by regeneration and by gradient steps alike", async () => {
   // measured: 0.75 against 1.25 with the defaults (Anderson-mixed regeneration every 10 steps, Adam
   // between); 1.13 against 1.91 with gradient steps only
@@ -266,9 +327,13 @@ test("the same seed gives the same result; another seed another", async () => {
 
 test("hand-written gradients match finite differences", async () => {
   await initBackend("auto");
-  const cases = [["recurrent", 3, "lstm"], ["recurrent", 3, "gru"], ["coords-bn", 4, "lstm"], ["coords-in", 4, "lstm"], ["onehot", 4, "lstm"], ["vanilla", 3, "lstm"]] as const;
-  for (const [variant, size, cell] of cases) {
-    const net = buildNet({ variant, size, seed: 7, cell });
+  const cases = [
+    ["recurrent", 3, "lstm", "none"], ["recurrent", 3, "gru", "none"], ["recurrent", 3, "lstm", "sinusoids"],
+    ["recurrent-position", 3, "lstm", "coords"], ["recurrent-position", 3, "gru", "sinusoids"],
+    ["coords-bn", 4, "lstm", "none"], ["coords-in", 4, "lstm", "none"], ["onehot", 4, "lstm", "none"], ["vanilla", 3, "lstm", "none"],
+  ] as const;
+  for (const [variant, size, cell, position] of cases) {
+    const net = buildNet({ variant, size, seed: 7, cell, position });
     const { grad } = net.lossAndGrad();
     // float64 loss from evaluate() for the float32 networks, so the finite difference is accurate
     const loss = () => {
@@ -290,7 +355,7 @@ test("hand-written gradients match finite differences", async () => {
       scale = Math.max(scale, Math.abs(grad[i]));
     }
     net.dispose();
-    assert.ok(worst < 1e-3 * Math.max(scale, 1e-3) + 1e-6, `${variant} ${cell}: gradient off by ${worst} (largest ${scale})`);
+    assert.ok(worst < 1e-3 * Math.max(scale, 1e-3) + 1e-6, `${variant} ${cell} ${position}: gradient off by ${worst} (largest ${scale})`);
   }
 });
 

@@ -128,7 +128,7 @@ function shapeOf({ cell, h, layers: depth, head, position }: RecurrentDesign): S
  * The code of each step t [T × d]: coords gives (tensor, row, column) of parameter t, each spaced
  * evenly over [-1, 1] (0 when there is one); sinusoids gives sin and cos of π·(t + ½)/T · 2^j.
  */
-function positionCodes(position: Position, tensors: [number, number][], T: number): Float64Array {
+export function positionCodes(position: Position, tensors: [number, number][], T: number): Float64Array {
   if (position === "none") return new Float64Array(0);
   const scaled = (i: number, n: number) => (n === 1 ? 0 : -1 + (2 * i) / (n - 1));
   if (position === "sinusoids") {
