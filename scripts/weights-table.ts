@@ -115,8 +115,10 @@ async function runTo(tmp: string, run: { name: string; note: string; options: We
 /** One row of the results table. */
 function tableRow(name: string, m: WeightQuineMetrics): string {
   const settings = [
-    `${m.settings.optimizer} ${m.settings.lr}${m.settings.objective === "mse" ? "" : ` (${m.settings.objective} loss)`}`,
-    `regenerate ${m.settings.regenerate === 0 ? "never" : m.settings.regenerate === 1 ? "every step" : `every ${m.settings.regenerate}`}`,
+    ...(m.settings.epochs === 0 ? ["no training, solver only"] : [
+      `${m.settings.optimizer} ${m.settings.lr}${m.settings.objective === "mse" ? "" : ` (${m.settings.objective} loss)`}`,
+      `regenerate ${m.settings.regenerate === 0 ? "never" : m.settings.regenerate === 1 ? "every step" : `every ${m.settings.regenerate}`}`,
+    ]),
     ...(m.settings.anderson > 0 ? [`Anderson ${m.settings.anderson}`] : []),
     ...(m.settings.refine > 0 ? [`refine ${m.settings.refine}${m.refined ? ` (${m.refineSteps} used)` : " (not used)"}`] : []),
     ...((m.settings.levenberg ?? 0) > 0 ? [`Levenberg–Marquardt ${m.settings.levenberg}${m.levenbergKept ? ` (${m.levenbergSteps} used)` : " (not used)"}`] : []),
@@ -145,7 +147,7 @@ async function recurrentSection(tmp: string): Promise<string> {
   }
   const original = "| recurrent (original PyTorch script) | h=16 | — | never ran: its forward pass references an undefined variable | — | — | — | — | — | — | — | — | — | — | |";
   return [
-    `Measured by \`npm run weights-table -- recurrent\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus().length} cores, Node ${process.version}, load average ${load()}, under \`nice\`; times are wall-clock). Columns as in the table above; every row's RMSE is the free run's.`,
+    `Measured by \`npm run weights-table -- recurrent\` on ${new Date().toISOString().slice(0, 10)} (${os.cpus().length} cores, Node ${process.version}, load average ${load()}, under \`nice\`; times are wall-clock). Columns as in the table above: every row's RMSE is the free run's, the column "RMSE, float32 prediction" here the teacher-forced one (each step fed the true previous parameter).`,
     "",
     [...TABLE_HEAD, original, ...rows].join("\n"),
     "",
