@@ -1,12 +1,13 @@
 // The report page's own code, bundled by esbuild into the site with TensorFlow.js (src/report/site.ts).
 // "Decode live": load a generation's (or an individual's) model.json and weights.bin with tf.loadLayersModel, decode
-// greedily with the same LSTM step the trainer uses (src/runtime/lstm.ts), show the characters as
+// greedily with the same LSTM step the trainer uses (src/runtime/stepper.ts), show the characters as
 // they come, then compare the result with the stored program byte for byte.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops"; // tfjs-layers needs them
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { greedyChoice, lstmStepper, type LstmWeights } from "../runtime/lstm";
+import type { LstmWeights } from "../runtime/lstm";
+import { greedyChoice, lstmStepper } from "../runtime/stepper";
 
 /** Lets the browser paint what has been decoded so far. */
 const nextFrame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

@@ -5,7 +5,8 @@
 // vocabulary, size and values are checked before any arithmetic, and decoding stops at a length
 // and a time limit.
 import { describeIssue } from "../files/json";
-import { greedyChoice, sigmoid, tanh } from "./lstm";
+import { sigmoid, tanh } from "./activations";
+import { greedyChoice } from "./stepper";
 import type { ModelFiles } from "./model-files";
 import { ModelJsonSchema } from "./model-json";
 

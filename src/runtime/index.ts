@@ -15,7 +15,14 @@ import { saveModel, type QuineModel } from "./model-files";
 
 export * from "./analyze";
 export * from "./backend";
-export * from "./lstm";
+export * from "./activations";
+export * from "./adam";
+// Not values, matMul or countWork: a program must not read host arrays or add to the work count.
+export { KERNELS, kernelName, kernelThreads, kernelWork, setKernel, type KernelChoice } from "./kernel";
+export * from "./linear";
+export { lstmSequence, zeroState, type LstmState, type LstmWeights } from "./lstm";
+export * from "./stepper";
+export * from "./window-loss";
 export * from "./model-files";
 export type { Epoch } from "./epoch";
 

@@ -1,0 +1,88 @@
+// The trainer's loss over one window, fused with the LSTM and the output layer (see windowLoss).
+import * as tf from "@tensorflow/tfjs-core";
+import { countWork, kernelName, values } from "./kernel";
+import { checkWindow, lstmSequence, type LstmState, type LstmWeights } from "./lstm";
+import { linear } from "./linear";
+import { wasmKernel, wasmWindowStep, type Focus, type WasmKernel, type WindowData } from "./lstm-wasm";
+
+export type { Focus } from "./lstm-wasm";
+
+/** What windowLoss gives: the loss, and of the positions that count how many lead by the margin and the smallest lead. */
+export interface WindowLoss {
+  loss: tf.Scalar;
+  exact: number;
+  minMargin: number;
+}
+
+/**
+ * The trainer's loss over one window, fused: the LSTM over B streams (`tokens` [B,T], b-major;
+ * `state` advanced as by lstmSequence), the output layer, and the sum of -log p(target) (`targets`
+ * [B,T]) over the positions where `mask` [B,T] is 1, over their count. Each position weighs 1, or
+ * `focus.settled` once its target's logit leads the best other one by twice `focus.margin`: the
+ * last few wrong positions are not drowned out by thousands of right ones. The loss is
+ * differentiable w.r.t. the five weights. On the wasm kernel, one call per window (its two halves
+ * of the streams on two threads); the JavaScript reference composes lstmSequence, linear and
+ * TensorFlow.js ops. Call it inside tf.variableGrads or tf.tidy.
+ */
+export function windowLoss(w: LstmWeights, tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array,
+  mask: Float32Array, focus: Focus): WindowLoss {
+  const [V, H] = [w.kernel.shape[0], w.recurrent.shape[0]];
+  // Checked because the wasm kernel would read whatever lies in its memory (see lstmSequence).
+  const shapes = [[w.kernel, [V, 4 * H]], [w.recurrent, [H, 4 * H]], [w.bias, [4 * H]], [w.outKernel, [H, V]], [w.outBias, [V]]] as const;
+  for (const [weight, shape] of shapes) {
+    if (weight.shape.join() !== shape.join()) throw new Error(`windowLoss: a weight of shape [${weight.shape}] where [${shape}] belongs.`);
+  }
+  checkWindow("windowLoss", tokens, streams, state, V, H);
+  if (targets.length !== tokens.length || mask.length !== tokens.length) throw new Error(`windowLoss: ${tokens.length} tokens need as many targets and mask values.`);
+  for (const target of targets) if (!(target >= 0 && target < V)) throw new Error(`windowLoss: target ${target} is outside the ${V} symbols.`);
+  for (const m of mask) if (m !== 0 && m !== 1) throw new Error(`windowLoss: a mask value of ${m}: each position counts (1) or not (0).`);
+  const wasm = kernelName() === "wasm" && H % 4 === 0 ? wasmKernel() : null;
+  return wasm ? wasmWindowLoss(wasm, w, { tokens, targets, mask }, streams, state, focus) : jsWindowLoss(w, tokens, targets, mask, streams, state, focus);
+}
+
+/** windowLoss on the wasm kernel: the whole step, gradients included, in the forward call; the gradient function only scales them. */
+function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: WindowData,
+  streams: number, state: LstmState, focus: Focus): WindowLoss {
+  const shape = { T: data.tokens.length / streams, B: streams, H: w.recurrent.shape[0], V: w.kernel.shape[0] };
+  countWork(data.tokens.length, data.tokens.length * (4 * shape.H * (shape.H + 1) + shape.H * shape.V)); // as lstmSequence and linear count them
+  const stats = { exact: 0, minMargin: Infinity };
+  const run = tf.customGrad(() => {
+    const weights = { kernel: values(w.kernel), recurrent: values(w.recurrent), bias: values(w.bias), outKernel: values(w.outKernel),
+      outBias: values(w.outBias) };
+    const step = wasmWindowStep(wasm, shape, weights, data, state, focus);
+    Object.assign(stats, { exact: step.exact, minMargin: step.minMargin });
+    const gradFunc = (dy: tf.Tensor) => {
+      const scale = values(dy)[0];
+      const scaled = (g: Float32Array) => (scale === 1 ? g : g.map((x) => x * scale));
+      const { kernel, recurrent, bias, outKernel, outBias } = step.grads;
+      return [tf.tensor2d(scaled(kernel), w.kernel.shape), tf.tensor2d(scaled(recurrent), w.recurrent.shape), tf.tensor1d(scaled(bias)),
+        tf.tensor2d(scaled(outKernel), w.outKernel.shape), tf.tensor1d(scaled(outBias))];
+    };
+    return { value: tf.scalar(step.loss), gradFunc };
+  });
+  const loss = run(w.kernel, w.recurrent, w.bias, w.outKernel, w.outBias) as tf.Scalar;
+  return { loss, ...stats };
+}
+
+/** windowLoss from lstmSequence, linear and TensorFlow.js ops: the reference and the fallback. */
+function jsWindowLoss(w: LstmWeights, tokens: Int32Array, targets: Int32Array, mask: Float32Array, streams: number,
+  state: LstmState, focus: Focus): WindowLoss {
+  const z = linear(lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias), w.outKernel, w.outBias); // [B*T,V]
+  const logits = values(z);
+  const V = z.shape[1];
+  const weight = new Float32Array(mask.length);
+  let [exact, minMargin] = [0, Infinity];
+  const least = Math.fround(focus.margin); // compared in float32, as the wasm kernel compares
+  for (let r = 0; r < targets.length; r++) {
+    if (!mask[r]) continue;
+    let other = -Infinity;
+    for (let v = 0; v < V; v++) if (v !== targets[r]) other = Math.max(other, logits[r * V + v]);
+    const margin = Math.fround(logits[r * V + targets[r]] - other);
+    minMargin = Math.min(minMargin, margin);
+    if (margin >= least) exact++;
+    weight[r] = margin >= 2 * least ? focus.settled : 1;
+  }
+  const logLikelihood = tf.sum(tf.mul(tf.oneHot(tf.tensor1d(targets, "int32"), V), tf.logSoftmax(z)), 1);
+  const count = mask.reduce((sum, m) => sum + m, 0) || 1;
+  return { loss: tf.div(tf.sum(tf.mul(logLikelihood, weight)), -count) as tf.Scalar, exact, minMargin };
+}
