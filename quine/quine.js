@@ -19,15 +19,15 @@ function variable(init) {
   init.dispose();
   return v;
 }
-function glorot(rows, cols, seed) {
+function glorot(rows, cols, seed, zeros = 0) {
   const limit = Math.sqrt(6 / (rows + cols));
-  return variable(tf.randomUniform([rows, cols], -limit, limit, "float32", seed));
+  return variable(tf.tidy(() => tf.concat([tf.randomUniform([rows, cols], -limit, limit, "float32", seed), tf.zeros([zeros, cols])])));
 }
-function createWeights(V, H, seed) {
+function createWeights(V, extra, H, seed) {
   const bias = new Float32Array(4 * H).fill(1, H, 2 * H);
   return {
-    kernel: glorot(V, 4 * H, seed),
-    // [V,4H]
+    kernel: glorot(V, 4 * H, seed, extra),
+    // [V+extra,4H]: the features' rows start at zero, training where it would without them
     recurrent: glorot(H, 4 * H, seed + 1),
     // [H,4H]
     bias: variable(tf.tensor1d(bias)),
@@ -41,7 +41,7 @@ function createWeights(V, H, seed) {
 
 // src/quine/sample.ts
 function decodeGreedy(model, limit) {
-  const stepper = rt.lstmStepper(model.weights);
+  const stepper = rt.lstmStepper(model.weights, model.features);
   let text = "";
   let minMargin = Infinity;
   for (let token = 0, n = 0; n <= limit; n++) {
@@ -79,6 +79,10 @@ var settings = {
   // logit lead the right symbol must have everywhere
   final: 8,
   // wrong positions at most for the final phase: one stream, the decoding trajectory
+  run: 1,
+  // 1: the input names how often its symbol has repeated (a feature, from the runtime)
+  match: 1,
+  // 1: and what followed the last time the context occurred, and how long ago that match began
   seed: 1,
   maxEpochs: 3e3,
   maxSeconds: 1800
@@ -88,14 +92,16 @@ function trainUntilExact(source, options = {}) {
   const vocab = makeVocab(source);
   const ids = encode(source, vocab);
   const N = ids.length + 1;
+  const input = rt.inputRows(ids, vocab.length, s);
+  const K = input.width;
   const layout = (B2) => {
     const S2 = Math.ceil(N / B2);
-    const inputs2 = new Int32Array(B2 * S2);
+    const inputs2 = new Int32Array(B2 * S2 * K);
     const targets2 = new Int32Array(B2 * S2);
     const mask2 = new Float32Array(B2 * S2);
     for (let p = 0; p < N; p++) {
       const at = Math.floor(p / S2) * S2 + p % S2;
-      inputs2[at] = p ? ids[p - 1] : 0;
+      inputs2.set(input.rows.subarray(p * K, p * K + K), at * K);
       targets2[at] = p < N - 1 ? ids[p] : 0;
       mask2[at] = 1;
     }
@@ -106,14 +112,14 @@ function trainUntilExact(source, options = {}) {
     const windows = [];
     for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
       t1 = Math.min(S, t0 ? t0 + window2 : first || 1);
-      const pick = (a) => a.filter((_, i) => i % S >= t0 && i % S < t1);
-      windows.push({ inputs: pick(inputs), targets: pick(targets), mask: pick(mask) });
+      const pick = (a, k = 1) => a.filter((_, i) => Math.floor(i / k) % S >= t0 && Math.floor(i / k) % S < t1);
+      windows.push({ inputs: pick(inputs, K), targets: pick(targets), mask: pick(mask) });
     }
     return windows;
   };
-  const w = createWeights(vocab.length, s.hidden, s.seed);
+  const w = createWeights(vocab.length, input.extra, s.hidden, s.seed);
   const vars = Object.values(w);
-  const model = { vocab, weights: w };
+  const model = { vocab, weights: w, features: input.features };
   const optimizer = rt.adam(s.learningRate, s.clipNorm);
   const start = Date.now();
   const history = [];

@@ -27,6 +27,8 @@ export const SettingsSchema = z.object({
   settled: z.number().nonnegative().describe("loss weight of positions already right by twice the margin"),
   margin: z.number().nonnegative().describe("logit lead the right character must have at every position"),
   final: z.number().int().nonnegative().describe("wrong positions at most for the final phase: one stream over the whole text, the decoding trajectory"),
+  run: z.number().int().min(0).max(1).describe("1: the input also names how often its character has repeated in a row"),
+  match: z.number().int().min(0).max(1).describe("1: the input also names the character that followed the last occurrence of the context, and the match's length"),
   seed: z.number().int().nonnegative().describe("random seed for initialisation"),
   maxEpochs: z.number().int().positive().describe("give up after this many passes over the text"),
   maxSeconds: z.number().positive().describe("give up after this much training time, in seconds"),
@@ -144,7 +146,7 @@ export async function memorizeFile(path: string, out: string | undefined, settin
 function wrongPositionsReport(model: rt.QuineModel, text: string, shown = 10): string {
   const chars = [...text];
   const vocab = new Map(model.vocab.map((symbol, i) => [symbol, i]));
-  const stepper = rt.lstmStepper(model.weights);
+  const stepper = rt.lstmStepper(model.weights, model.features);
   const wrong: number[] = [];
   for (let i = 0, token = 0; i <= chars.length; i++) {
     const logits = stepper.next(token);

@@ -8,7 +8,7 @@ import type { QuineModel } from "neural-quine/runtime";
  * float noise on another backend cannot flip a choice.
  */
 export function decodeGreedy(model: QuineModel, limit: number): { text: string; minMargin: number } {
-  const stepper = rt.lstmStepper(model.weights);
+  const stepper = rt.lstmStepper(model.weights, model.features);
   let text = "";
   let minMargin = Infinity;
   for (let token = 0, n = 0; n <= limit; n++) {

@@ -23,6 +23,8 @@ export const settings = {
   settled: 0.02, // loss weight of positions already right by twice the margin
   margin: 1, // logit lead the right symbol must have everywhere
   final: 8, // wrong positions at most for the final phase: one stream, the decoding trajectory
+  run: 1, // 1: the input names how often its symbol has repeated (a feature, from the runtime)
+  match: 1, // 1: and what followed the last time the context occurred, and how long ago that match began
   seed: 1,
   maxEpochs: 3000,
   maxSeconds: 1800,
@@ -56,37 +58,40 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
   const vocab = makeVocab(source);
   const ids = encode(source, vocab);
   // Position p reads symbol p-1 (the boundary first) and predicts symbol p (the boundary last).
+  // It reads K rows of the kernel: the symbol's, and the features' the runtime computes from the text so far.
   const N = ids.length + 1;
+  const input = rt.inputRows(ids, vocab.length, s);
+  const K = input.width;
   // The text cut into B streams of S steps, b-major.
   const layout = (B: number) => {
     const S = Math.ceil(N / B);
-    const inputs = new Int32Array(B * S);
+    const inputs = new Int32Array(B * S * K);
     const targets = new Int32Array(B * S);
     const mask = new Float32Array(B * S);
     for (let p = 0; p < N; p++) {
       const at = Math.floor(p / S) * S + (p % S);
-      inputs[at] = p ? ids[p - 1] : 0;
+      inputs.set(input.rows.subarray(p * K, p * K + K), at * K);
       targets[at] = p < N - 1 ? ids[p] : 0;
       mask[at] = 1;
     }
     return { B, S, inputs, targets, mask };
   };
   let { B, S, inputs, targets, mask } = layout(Math.min(s.streams, N));
-  // The windows of a pass: for each, the streams' inputs, targets and mask [B,T], b-major. Their
+  // The windows of a pass: for each, the streams' inputs [B,T,K], targets and mask [B,T], b-major. Their
   // boundaries move from pass to pass (the first has window/2 to 3/2 window steps), so that no
   // position always starts a window, where truncated BPTT never lets it learn from before.
   const windowsOf = (first: number, window: number) => {
     const windows = [];
     for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
       t1 = Math.min(S, t0 ? t0 + window : first || 1);
-      const pick = <A extends Int32Array | Float32Array>(a: A) => a.filter((_, i) => i % S >= t0 && i % S < t1) as A;
-      windows.push({ inputs: pick(inputs), targets: pick(targets), mask: pick(mask) });
+      const pick = <A extends Int32Array | Float32Array>(a: A, k = 1) => a.filter((_, i) => Math.floor(i / k) % S >= t0 && Math.floor(i / k) % S < t1) as A;
+      windows.push({ inputs: pick(inputs, K), targets: pick(targets), mask: pick(mask) });
     }
     return windows;
   };
-  const w = createWeights(vocab.length, s.hidden, s.seed);
+  const w = createWeights(vocab.length, input.extra, s.hidden, s.seed);
   const vars = Object.values(w) as tf.Variable[];
-  const model = { vocab, weights: w };
+  const model = { vocab, weights: w, features: input.features };
   const optimizer = rt.adam(s.learningRate, s.clipNorm);
   const start = Date.now();
   const history: Epoch[] = [];

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops"; // tfjs-layers needs them
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { checkFeatures, featureRows } from "../runtime/features";
 import type { LstmWeights } from "../runtime/lstm";
 import { greedyChoice, lstmStepper } from "../runtime/stepper";
 
@@ -32,17 +33,23 @@ function where(bytes: Uint8Array, at: number): string {
   return `at byte ${at} (line ${line})`;
 }
 
-/** Loads a generation's model in the browser and returns its vocabulary and weights. */
-async function loadModel(url: string): Promise<{ vocab: string[]; layers: tfl.LayersModel; weights: LstmWeights }> {
+/** Loads a generation's model in the browser and returns its vocabulary, the features its input reads, and its weights. */
+async function loadModel(url: string): Promise<{ vocab: string[]; features: string[]; layers: tfl.LayersModel; weights: LstmWeights }> {
   const layers = await tfl.loadLayersModel(url);
-  const vocab = (layers.getUserDefinedMetadata() as { vocab?: unknown } | undefined)?.vocab;
+  const metadata = layers.getUserDefinedMetadata() as { vocab?: unknown; features?: unknown } | undefined;
+  const vocab = metadata?.vocab;
   const tensors = layers.getWeights();
-  if (!Array.isArray(vocab) || tensors.length !== 5 || tensors[0].shape[0] !== vocab.length) {
+  try {
+    const features = checkFeatures(metadata?.features); // the input's multi-hot rows beyond the symbol's, as the runtime computes them
+    if (!Array.isArray(vocab) || tensors.length !== 5 || tensors[0].shape[0] !== vocab.length + featureRows(features, vocab.length)) {
+      throw new Error("not a neural-quine model: expected an LSTM and a Dense layer over a stored vocabulary and features");
+    }
+    const [kernel, recurrent, bias, outKernel, outBias] = tensors;
+    return { vocab: vocab as string[], features, layers, weights: { kernel, recurrent, bias, outKernel, outBias } as LstmWeights };
+  } catch (error) {
     layers.dispose();
-    throw new Error("not a neural-quine model: expected an LSTM and a Dense layer over a stored vocabulary");
+    throw error;
   }
-  const [kernel, recurrent, bias, outKernel, outBias] = tensors;
-  return { vocab: vocab as string[], layers, weights: { kernel, recurrent, bias, outKernel, outBias } as LstmWeights };
 }
 
 /** The decode-live button of one generation's section. */
@@ -63,13 +70,13 @@ async function decodeLive(section: HTMLElement, button: HTMLButtonElement): Prom
     await tf.setBackend("cpu");
     await tf.ready();
     if (!model || !program) throw new Error("this generation has no model to decode");
-    const { vocab, layers, weights } = await loadModel(model).catch((error: unknown) => {
+    const { vocab, features, layers, weights } = await loadModel(model).catch((error: unknown) => {
       throw new Error(`${model} did not load (${error instanceof Error ? error.message : String(error)})`);
     });
     const expected = await fetchBytes(program);
     const recorded = emitted ? await fetchBytes(emitted) : undefined;
     say("running", `decoding on TensorFlow.js ${tf.version_core} (${tf.getBackend()} backend)…`);
-    const stepper = lstmStepper(weights);
+    const stepper = lstmStepper(weights, features);
     const limit = 2 * Math.max(expected.length, recorded?.length ?? 0) + 100; // stops a runaway decoding
     const started = performance.now();
     let painted = started;

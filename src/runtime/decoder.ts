@@ -1,11 +1,12 @@
 // The parent's decoder: what a published model decodes to, computed here rather than taken from
 // the program's word. Plain JavaScript over float64 copies of the float32 weights, with the
 // kernel's own tanh and sigmoid (plain arithmetic, no Math.exp): the same text on every machine
-// and whatever backend trained the model. The files are untrusted: their format, shapes,
+// and whatever backend trained the model. The files are untrusted: their format, features, shapes,
 // vocabulary, size and values are checked before any arithmetic, and decoding stops at a length
-// and a time limit.
+// and a time limit. The input's features are computed by ./features.ts, as in training.
 import { describeIssue } from "../files/json";
 import { sigmoid, tanh } from "./activations";
+import { checkFeatures, featureRows, inputReader } from "./features";
 import { greedyChoice } from "./stepper";
 import type { ModelFiles } from "./model-files";
 import { ModelJsonSchema } from "./model-json";
@@ -26,9 +27,10 @@ interface DecodeLimits {
 /** A model whose files passed the checks: weights as float64 [rows*cols], row-major, tf.layers layout. */
 export interface CheckedModel {
   vocab: string[]; // index 0 is the boundary symbol
+  features?: string[]; // what the input reads besides the symbol (./features.ts); none if absent
   hidden: number; // H
   parameters: number;
-  kernel: Float64Array; // [V,4H], gates i, f, c, o
+  kernel: Float64Array; // [R,4H], gates i, f, c, o: the V symbols' rows, then the features'
   recurrent: Float64Array; // [H,4H]
   bias: Float64Array; // [4H]
   outKernel: Float64Array; // [H,V]
@@ -57,17 +59,19 @@ export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "m
   if (!parsed.success) throw new Error(`model.json is not a neural-quine model (${describeIssue(parsed.error)}).`);
   const { modelTopology, weightsManifest, userDefinedMetadata } = parsed.data;
   const vocab = userDefinedMetadata.vocab;
+  const features = checkFeatures(userDefinedMetadata.features);
   const V = vocab.length;
+  const R = V + featureRows(features, V);
   const H = modelTopology.config.layers[0].config.units;
   if (vocab[0] !== "") throw new Error("The model's vocabulary does not start with the boundary symbol \"\".");
   if (vocab.slice(1).some((symbol) => [...symbol].length !== 1)) throw new Error("The model's vocabulary has an entry that is not one character.");
   if (new Set(vocab).size !== V) throw new Error("The model's vocabulary has a character twice.");
   if (modelTopology.config.layers[1].config.units !== V) throw new Error(`The model's output layer has ${modelTopology.config.layers[1].config.units} units for ${V} symbols.`);
-  const expected = [[V, 4 * H], [H, 4 * H], [4 * H], [H, V], [V]];
+  const expected = [[R, 4 * H], [H, 4 * H], [4 * H], [H, V], [V]];
   const specs = weightsManifest[0].weights;
   specs.forEach((spec, i) => {
     if (spec.shape.join(",") !== expected[i].join(",")) {
-      throw new Error(`The model's weight ${i} has shape [${spec.shape.join(", ")}], expected [${expected[i].join(", ")}] for ${H} units and ${V} symbols.`);
+      throw new Error(`The model's weight ${i} has shape [${spec.shape.join(", ")}], expected [${expected[i].join(", ")}] for ${H} units, ${V} symbols and ${features.length ? `the features ${features.join(", ")}` : "no features"}.`);
     }
   });
   const parameters = expected.reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
@@ -83,7 +87,7 @@ export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "m
     const start = sizes.slice(0, i).reduce((a, b) => a + b, 0);
     return Float64Array.from(floats.subarray(start, start + sizes[i]));
   };
-  return { vocab, hidden: H, parameters, kernel: take(0), recurrent: take(1), bias: take(2), outKernel: take(3), outBias: take(4) };
+  return { vocab, features, hidden: H, parameters, kernel: take(0), recurrent: take(1), bias: take(2), outKernel: take(3), outBias: take(4) };
 }
 
 /**
@@ -93,8 +97,9 @@ export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "m
  */
 export function decodeModel(model: CheckedModel, limits: Pick<DecodeLimits, "maxChars" | "maxSeconds">,
   sample?: (logits: Float64Array) => number): Decoded {
-  const { vocab, hidden: H, kernel, recurrent, bias, outKernel, outBias } = model;
+  const { vocab, features, hidden: H, kernel, recurrent, bias, outKernel, outBias } = model;
   const V = vocab.length;
+  const input = inputReader(features ?? [], V);
   const h = new Float64Array(H);
   const c = new Float64Array(H);
   const z = new Float64Array(4 * H);
@@ -108,8 +113,14 @@ export function decodeModel(model: CheckedModel, limits: Pick<DecodeLimits, "max
       stopped = "time";
       break;
     }
-    // z [4H] = x @ kernel + h @ recurrent + bias, with x one-hot: row `token` of the kernel.
-    z.set(kernel.subarray(token * 4 * H, (token + 1) * 4 * H));
+    // z [4H] = x @ kernel + h @ recurrent + bias, with x multi-hot: the sum of the kernel's rows
+    // the position reads (the symbol's, then its features'; the symbol's alone without features).
+    const rows = input.next(token);
+    z.set(kernel.subarray(rows[0] * 4 * H, (rows[0] + 1) * 4 * H));
+    for (let k = 1; k < rows.length; k++) {
+      const row = rows[k] * 4 * H;
+      for (let n = 0; n < 4 * H; n++) z[n] += kernel[row + n];
+    }
     for (let k = 0; k < H; k++) {
       const hk = h[k];
       if (hk === 0) continue;

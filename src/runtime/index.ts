@@ -15,6 +15,7 @@ import { saveModel, type QuineModel } from "./model-files";
 
 export * from "./analyze";
 export * from "./backend";
+export * from "./features";
 export * from "./activations";
 export * from "./adam";
 // Not values, matMul or countWork: a program must not read host arrays or add to the work count.

@@ -18,12 +18,12 @@ const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "l
 
 interface KernelExports {
   heapBase(): Pointer;
-  forward(T: number, B: number, H: number, b0: number, b1: number, kernel: Pointer, recurrent: Pointer, bias: Pointer,
+  forward(T: number, B: number, H: number, K: number, b0: number, b1: number, kernel: Pointer, recurrent: Pointer, bias: Pointer,
     tokens: Pointer, hAll: Pointer, cAll: Pointer, gates: Pointer, tanhC: Pointer, hs: Pointer): void;
   transpose(rows: number, cols: number, from: Pointer, to: Pointer): void;
   backwardSteps(T: number, B: number, H: number, b0: number, b1: number, recurrentT: Pointer, cAll: Pointer, gates: Pointer,
     tanhC: Pointer, dhs: Pointer, dh: Pointer, dc: Pointer): void;
-  backwardWeights(T: number, B: number, H: number, V: number, n0: number, n1: number, tokens: Pointer, hAll: Pointer,
+  backwardWeights(T: number, B: number, H: number, R: number, K: number, n0: number, n1: number, tokens: Pointer, hAll: Pointer,
     gates: Pointer, dKernel: Pointer, dRecurrent: Pointer, dBias: Pointer): void;
   linearForward(M: number, K: number, N: number, r0: number, r1: number, x: Pointer, w: Pointer, b: Pointer, y: Pointer): void;
   linearBackward(M: number, K: number, N: number, r0: number, r1: number, n0: number, n1: number, x: Pointer, dy: Pointer,
@@ -147,19 +147,22 @@ export function wasmKernel(): WasmKernel | null {
   return loaded;
 }
 
-/** Tokens [B,T] (row b: stream b) as the kernel's forward pass reads them, [T,B], into `out`. */
-export function stepMajor(tokens: Int32Array, B: number, out: Int32Array): Int32Array {
-  const T = tokens.length / B;
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) out[t * B + b] = tokens[b * T + t];
+/** Tokens [B,T,K] (row b: stream b; K kernel rows per step) as the kernel's forward pass reads them, [T,B,K], into `out`. */
+export function stepMajor(tokens: Int32Array, B: number, out: Int32Array, K = 1): Int32Array {
+  const T = tokens.length / (B * K);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) for (let k = 0; k < K; k++) out[(t * B + b) * K + k] = tokens[(b * T + t) * K + k];
+  }
   return out;
 }
 
-/** The sizes of one window: T steps, B streams, H hidden units (a multiple of 4), V symbols. */
+/** The sizes of one window: T steps, B streams, H hidden units (a multiple of 4), R kernel rows, K of them read per step. */
 export interface WindowShape {
   T: number;
   B: number;
   H: number;
-  V: number;
+  R: number;
+  K: number;
 }
 
 /**
@@ -197,12 +200,12 @@ function reserve(wasm: WasmKernel, end: Pointer, what: string): void {
  * Byte offsets of every array of one window in the kernel's memory. `saved` is the one contiguous
  * span hAll, cAll, gates, tanhC that the backward pass needs from the forward.
  */
-function layout(wasm: WasmKernel, { T, B, H, V }: WindowShape) {
+function layout(wasm: WasmKernel, { T, B, H, R, K }: WindowShape) {
   const G = 4 * H;
   const sizes = {
-    kernel: V * G, recurrent: H * G, bias: G, tokens: T * B,
+    kernel: R * G, recurrent: H * G, bias: G, tokens: T * B * K,
     hAll: (T + 1) * B * H, cAll: (T + 1) * B * H, gates: T * B * G, tanhC: T * B * H, // saved, in this order
-    hs: B * T * H, dhs: B * T * H, recurrentT: G * H, dh: B * H, dc: B * H, dKernel: V * G, dRecurrent: H * G, dBias: G,
+    hs: B * T * H, dhs: B * T * H, recurrentT: G * H, dh: B * H, dc: B * H, dKernel: R * G, dRecurrent: H * G, dBias: G,
   };
   const at = place(wasm, sizes, `A window of ${T} steps × ${B} streams × ${H} units`);
   const savedFloats = sizes.hAll + sizes.cAll + sizes.gates + sizes.tanhC;
@@ -236,13 +239,13 @@ function split(wasm: WasmKernel, job: (typeof JOBS)[number], before: number[], r
 }
 
 /**
- * The forward pass of one window. `tokens` is [T,B] (step-major); `state` holds the initial h, c
+ * The forward pass of one window. `tokens` is [T,B,K] (step-major); `state` holds the initial h, c
  * [B,H] and is advanced to the final ones. Returns the outputs hs [B*T,H] (row b*T+t) and what the
  * backward pass needs, copied out of the kernel's memory (another window may run in between).
  */
 export function wasmForward(wasm: WasmKernel, shape: WindowShape, tokens: Int32Array, kernel: Float32Array,
   recurrent: Float32Array, bias: Float32Array, state: { h: Float32Array; c: Float32Array }): { hs: Float32Array; saved: Float32Array } {
-  const { T, B, H } = shape;
+  const { T, B, H, K } = shape;
   const { at, saved } = layout(wasm, shape);
   f32(wasm, at.kernel, kernel.length).set(kernel);
   f32(wasm, at.recurrent, recurrent.length).set(recurrent);
@@ -250,7 +253,7 @@ export function wasmForward(wasm: WasmKernel, shape: WindowShape, tokens: Int32A
   new Int32Array(wasm.memory.buffer, at.tokens, tokens.length).set(tokens);
   f32(wasm, at.hAll, B * H).set(state.h);
   f32(wasm, at.cAll, B * H).set(state.c);
-  split(wasm, "forward", [T, B, H], [[Math.floor(B / 2), B]],
+  split(wasm, "forward", [T, B, H, K], [[Math.floor(B / 2), B]],
     [at.kernel, at.recurrent, at.bias, at.tokens, at.hAll, at.cAll, at.gates, at.tanhC, at.hs]);
   state.h.set(f32(wasm, at.hAll + T * B * H * 4, B * H));
   state.c.set(f32(wasm, at.cAll + T * B * H * 4, B * H));
@@ -260,7 +263,7 @@ export function wasmForward(wasm: WasmKernel, shape: WindowShape, tokens: Int32A
 /** The backward pass of a window `wasmForward` ran, given the gradient dhs [B*T,H] of its outputs. */
 export function wasmBackward(wasm: WasmKernel, shape: WindowShape, tokens: Int32Array, recurrent: Float32Array,
   saved: Float32Array, dhs: Float32Array): { dKernel: Float32Array; dRecurrent: Float32Array; dBias: Float32Array } {
-  const { T, B, H, V } = shape;
+  const { T, B, H, R, K } = shape;
   const G = 4 * H;
   const { at, saved: span } = layout(wasm, shape);
   f32(wasm, at.recurrent, recurrent.length).set(recurrent);
@@ -269,9 +272,9 @@ export function wasmBackward(wasm: WasmKernel, shape: WindowShape, tokens: Int32
   f32(wasm, at.dhs, dhs.length).set(dhs);
   wasm.exports.transpose(H, G, at.recurrent, at.recurrentT);
   split(wasm, "backwardSteps", [T, B, H], [[Math.floor(B / 2), B]], [at.recurrentT, at.cAll, at.gates, at.tanhC, at.dhs, at.dh, at.dc]);
-  split(wasm, "backwardWeights", [T, B, H, V], [[G / 2, G]], [at.tokens, at.hAll, at.gates, at.dKernel, at.dRecurrent, at.dBias]);
+  split(wasm, "backwardWeights", [T, B, H, R, K], [[G / 2, G]], [at.tokens, at.hAll, at.gates, at.dKernel, at.dRecurrent, at.dBias]);
   return {
-    dKernel: f32(wasm, at.dKernel, V * G).slice(),
+    dKernel: f32(wasm, at.dKernel, R * G).slice(),
     dRecurrent: f32(wasm, at.dRecurrent, H * G).slice(),
     dBias: f32(wasm, at.dBias, G).slice(),
   };
@@ -379,14 +382,14 @@ export function wasmAdam(wasm: WasmKernel, { params, clipNorm }: AdamStep, parts
 
 /** The five weights of the trainer's model as plain arrays, in the layout of ./lstm.ts's LstmWeights. */
 export interface ModelArrays {
-  kernel: Float32Array; // [V,4H]
+  kernel: Float32Array; // [R,4H]
   recurrent: Float32Array; // [H,4H]
   bias: Float32Array; // [4H]
   outKernel: Float32Array; // [H,V]
   outBias: Float32Array; // [V]
 }
 
-/** One window of training, [B,T] each (row b holds stream b): inputs, targets, and 1 where a position counts, else 0. */
+/** One window of training, [B,T] each (row b holds stream b): inputs ([B,T,K]: K kernel rows a step), targets, and 1 where a position counts, else 0. */
 export interface WindowData {
   tokens: Int32Array;
   targets: Int32Array;
@@ -414,28 +417,28 @@ export interface WindowStep {
  * by the number of streams, not by the threads, and their gradients added, so one thread or two
  * give the same bits. `state` is advanced to the window's end.
  */
-export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: ModelArrays, data: WindowData,
+export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape & { V: number }, weights: ModelArrays, data: WindowData,
   state: { h: Float32Array; c: Float32Array }, focus: Focus): WindowStep {
-  const { T, B, H, V } = shape;
+  const { T, B, H, V, R, K } = shape;
   const [G, P] = [4 * H, Math.ceil(V / 4) * 4];
   const parts = B > 1 ? [[0, Math.floor(B / 2)], [Math.floor(B / 2), B]] : [[0, B]];
-  const gradFloats = V * G + H * G + G + H * P + P;
+  const gradFloats = R * G + H * G + G + H * P + P;
   // The arrays the parts share, in the order windowStep reads their pointers from a part's table.
   const shared = carve(Math.ceil(wasm.exports.heapBase() / 16) * 16,
-    { kernel: V * G, recurrent: H * G, recurrentT: G * H, bias: G, outKernel: H * P, outKernelT: P * H, outBias: P, params: 4 });
+    { kernel: R * G, recurrent: H * G, recurrentT: G * H, bias: G, outKernel: H * P, outKernelT: P * H, outBias: P, params: 4 });
   let end = shared.end;
   const own = parts.map(([b0, b1]) => {
     const n = b1 - b0;
     // The part's own arrays, in table order after the shared ones.
-    const arrays = carve(end, { tokens: T * n, targets: T * n, mask: T * n, hAll: (T + 1) * n * H, cAll: (T + 1) * n * H,
+    const arrays = carve(end, { tokens: T * n * K, targets: T * n, mask: T * n, hAll: (T + 1) * n * H, cAll: (T + 1) * n * H,
       gates: T * n * G, tanhC: T * n * H, hs: n * T * H, logits: n * T * P, dhs: n * T * H, dh: n * H, dc: n * H, grads: gradFloats, stats: 4 });
-    const table = [T, n, H, V, P, ...Object.values(shared.at), ...Object.values(arrays.at)];
+    const table = [T, n, H, V, P, R, K, ...Object.values(shared.at), ...Object.values(arrays.at)];
     end = arrays.end + Math.ceil(table.length / 4) * 16;
     return { ...arrays.at, table: arrays.end, tableEntries: table };
   });
   reserve(wasm, end, `A window of ${T} steps × ${B} streams × ${H} units`);
   const { at } = shared;
-  f32(wasm, at.kernel, V * G).set(weights.kernel);
+  f32(wasm, at.kernel, R * G).set(weights.kernel);
   f32(wasm, at.recurrent, H * G).set(weights.recurrent);
   f32(wasm, at.bias, G).set(weights.bias);
   putPadded(wasm, at.outKernel, weights.outKernel, H, V, P);
@@ -447,7 +450,7 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
   parts.forEach(([b0, b1], k) => {
     const n = b1 - b0;
     const mine = own[k];
-    stepMajor(data.tokens.subarray(b0 * T, b1 * T), n, new Int32Array(wasm.memory.buffer, mine.tokens, T * n));
+    stepMajor(data.tokens.subarray(b0 * T * K, b1 * T * K), n, new Int32Array(wasm.memory.buffer, mine.tokens, T * n * K), K);
     new Int32Array(wasm.memory.buffer, mine.targets, T * n).set(data.targets.subarray(b0 * T, b1 * T));
     f32(wasm, mine.mask, T * n).set(data.mask.subarray(b0 * T, b1 * T));
     f32(wasm, mine.hAll, n * H).set(state.h.subarray(b0 * H, b1 * H));
@@ -471,7 +474,7 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape, weights: Mo
     result.minMargin = Math.min(result.minMargin, minMargin);
   });
   // The gradients end to end, as windowStep lays them out: dKernel, dRecurrent, dBias, dOutKernel, dOutBias.
-  const sizes = [V * G, H * G, G, H * P, P];
+  const sizes = [R * G, H * G, G, H * P, P];
   const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((sum, size) => sum + size, 0));
   const [dKernel, dRecurrent, dBias, dOutKernel, dOutBias] = sizes.map((size, k) => grads.subarray(starts[k], starts[k] + size));
   return {

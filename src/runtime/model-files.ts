@@ -1,6 +1,7 @@
 // Model files in TensorFlow.js's standard format: model.json (a tf.layers topology, LSTM then Dense,
-// plus the vocabulary in userDefinedMetadata) and weights.bin. `tf.loadLayersModel` reads them as a
-// model whose predict() computes the same logits as our fused kernel.
+// plus the vocabulary and the input's features in userDefinedMetadata) and weights.bin.
+// `tf.loadLayersModel` reads them as a model whose predict() computes the same logits as our fused
+// kernel, given the multi-hot input of ./features.ts (one-hot symbols, for a model without features).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -8,12 +9,18 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { parseJson } from "../files/json";
 import { writeFileSafely } from "../files/write";
+import { checkFeatures, featureRows } from "./features";
 import type { LstmWeights } from "./lstm";
 
-/** A trained character model: its symbols (index 0 marks start and end), its weights and, when known, the length (code points) of the text it was trained on. */
+/**
+ * A trained character model: its symbols (index 0 marks start and end), its weights, the features
+ * its input reads besides the symbol (./features.ts; none if absent) and, when known, the length
+ * (code points) of the text it was trained on.
+ */
 export interface QuineModel {
   vocab: string[];
   weights: LstmWeights;
+  features?: string[];
   textLength?: number;
 }
 
@@ -28,18 +35,26 @@ const WEIGHT_ORDER = ["kernel", "recurrent", "bias", "outKernel", "outBias"] as 
 // The weights are set right after: skip the random (and, for the recurrent kernel, slow orthogonal) initialisation.
 const NO_INIT = { kernelInitializer: "zeros", recurrentInitializer: "zeros", biasInitializer: "zeros" } as const;
 
-/** The model as a tf.layers model: input one-hot [batch, time, V], output logits [batch, time, V]. */
+/**
+ * The model as a tf.layers model: input multi-hot [batch, time, R] (one-hot symbols, R = V, without
+ * features), output logits [batch, time, V]. Its kernel must have the rows its features need.
+ */
 function toLayersModel(model: QuineModel): tfl.LayersModel {
   const V = model.vocab.length;
   const H = model.weights.recurrent.shape[0];
+  const features = checkFeatures(model.features);
+  const R = V + featureRows(features, V);
+  if (model.weights.kernel.shape[0] !== R) throw new Error(`The model's kernel has ${model.weights.kernel.shape[0]} rows where its ${V} symbols and features need ${R}.`);
   const layers = tfl.sequential({
     layers: [
-      tfl.layers.lstm({ units: H, returnSequences: true, inputShape: [null, V], recurrentActivation: "sigmoid", name: "lstm", ...NO_INIT }),
+      tfl.layers.lstm({ units: H, returnSequences: true, inputShape: [null, R], recurrentActivation: "sigmoid", name: "lstm", ...NO_INIT }),
       tfl.layers.dense({ units: V, name: "logits", ...NO_INIT }),
     ],
   });
   layers.setWeights(WEIGHT_ORDER.map((name) => model.weights[name]));
-  layers.setUserDefinedMetadata(model.textLength === undefined ? { vocab: model.vocab } : { vocab: model.vocab, textLength: model.textLength });
+  // Written only where there is something to say: a model without features has the files it always had.
+  layers.setUserDefinedMetadata({ vocab: model.vocab, ...(model.textLength === undefined ? {} : { textLength: model.textLength }),
+    ...(features.length ? { features } : {}) });
   return layers;
 }
 
@@ -105,14 +120,15 @@ export async function loadModel(dir: string): Promise<QuineModel> {
   }
   try {
     const { vocab, textLength } = userDefinedMetadata; // textLength: absent in models saved before it was recorded
+    const features = checkFeatures(userDefinedMetadata.features, `The model in ${dir}`); // absent in models without features
     const tensors = layers.getWeights();
     const ranks = [2, 2, 1, 2, 1]; // kernel, recurrent, bias, outKernel, outBias
     const shapesOk = tensors.length === 5 && tensors.every((t, i) => t.rank === ranks[i]) &&
-      tensors[0].shape[0] === vocab.length && tensors[4].shape[0] === vocab.length;
-    if (!shapesOk) throw new Error(`The model in ${dir} is not a neural-quine model: expected an LSTM and a Dense layer over its stored vocabulary.`);
+      tensors[0].shape[0] === vocab.length + featureRows(features, vocab.length) && tensors[4].shape[0] === vocab.length;
+    if (!shapesOk) throw new Error(`The model in ${dir} is not a neural-quine model: expected an LSTM and a Dense layer over its stored vocabulary and features.`);
     const [kernel, recurrent, bias, outKernel, outBias] = tensors.map((t) => tf.clone(t));
     const weights = { kernel: kernel as tf.Tensor2D, recurrent: recurrent as tf.Tensor2D, bias: bias as tf.Tensor1D, outKernel: outKernel as tf.Tensor2D, outBias: outBias as tf.Tensor1D };
-    return textLength === undefined ? { vocab, weights } : { vocab, weights, textLength };
+    return { vocab, weights, ...(features.length ? { features } : {}), ...(textLength === undefined ? {} : { textLength }) };
   } finally {
     layers.dispose();
   }

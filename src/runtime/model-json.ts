@@ -1,5 +1,6 @@
 // model.json as neural-quine writes it, described once: an LSTM and a Dense layer (tf.layers), one
-// weights file of five float32 tensors, the vocabulary and the trained text's length. loadModel
+// weights file of five float32 tensors, the vocabulary, the trained text's length and the input's
+// features. loadModel
 // checks a file against it before TensorFlow.js sees it, and the parent's decoder checks a published
 // model against it (src/runtime/decoder.ts). The objects are loose: TensorFlow.js reads the rest of
 // the topology. Loaded only when a model is read: a program that merely trains need not load zod.
@@ -36,5 +37,6 @@ export const ModelJsonSchema = z.looseObject({
   userDefinedMetadata: z.looseObject({
     vocab: z.array(z.string()).min(2),
     textLength: z.number().int().nonnegative().optional(), // the text it was trained on, in characters (absent in older models)
+    features: z.unknown().optional(), // what the input reads besides the symbol (absent: nothing); checked by ./features.ts checkFeatures
   }),
 });

@@ -1,5 +1,6 @@
 // Decoding one stream a symbol at a time: the stepper and the greedy choice.
 import * as tf from "@tensorflow/tfjs-core";
+import { featureRows, inputReader } from "./features";
 import { countWork, matMul, values } from "./kernel";
 import { step, zeroState, type LstmWeights } from "./lstm";
 
@@ -16,18 +17,23 @@ export function greedyChoice(logits: ArrayLike<number>): { best: number; margin:
   return { best, margin: logits[best] - second };
 }
 
-/** Decodes one stream a token at a time: `next(token)` returns the logits [V] of the token after it. */
+/** Decodes one stream a token at a time: `next(token)` returns the logits [V] of the token after it (the first token is the boundary, 0). */
 export interface LstmStepper {
   next(token: number): Float32Array;
   dispose(): void;
 }
 
 /**
- * A stepper for one stream, for decoding. One backend matMul per step, h @ [recurrent | outKernel],
- * gives both this step's logits and the next step's recurrent input.
+ * A stepper for one stream, for decoding, of a model with these features (./features.ts: computed
+ * here from the tokens it is given, as in training). One backend matMul per step, h @ [recurrent |
+ * outKernel], gives both this step's logits and the next step's recurrent input.
  */
-export function lstmStepper(weights: LstmWeights): LstmStepper {
+export function lstmStepper(weights: LstmWeights, features: string[] = []): LstmStepper {
   const H = weights.recurrent.shape[0];
+  const V = weights.outBias.shape[0];
+  const rows = V + featureRows(features, V);
+  if (weights.kernel.shape[0] !== rows) throw new Error(`lstmStepper: the kernel has ${weights.kernel.shape[0]} rows where ${V} symbols and the features [${features.join(", ")}] need ${rows}.`);
+  const input = inputReader(features, V);
   const K = values(weights.kernel);
   const bias = values(weights.bias);
   const outBias = values(weights.outBias);
@@ -39,8 +45,8 @@ export function lstmStepper(weights: LstmWeights): LstmStepper {
   let z = new Float32Array(4 * H);
   return {
     next(token: number): Float32Array {
-      countWork(1, H * (4 * H + logitsLength) + 4 * H);
-      step([token], z, K, bias, state, gates, tanhC);
+      countWork(1, H * (4 * H + logitsLength) + 4 * H * input.width);
+      step(input.next(token), input.width, z, K, bias, state, gates, tanhC);
       const out = matMul(state.h, 1, joint);
       z = out.slice(0, 4 * H);
       const logits = out.slice(4 * H);

@@ -15,8 +15,8 @@ export interface WindowLoss {
 }
 
 /**
- * The trainer's loss over one window, fused: the LSTM over B streams (`tokens` [B,T], b-major;
- * `state` advanced as by lstmSequence), the output layer, and the sum of -log p(target) (`targets`
+ * The trainer's loss over one window, fused: the LSTM over B streams (`tokens` [B,T,K], b-major, K
+ * kernel rows a step as in lstmSequence, K = tokens.length / targets.length; `state` advanced as by lstmSequence), the output layer, and the sum of -log p(target) (`targets`
  * [B,T]) over the positions where `mask` [B,T] is 1, over their count. Each position weighs 1, or
  * `focus.settled` once its target's logit leads the best other one by twice `focus.margin`: the
  * last few wrong positions are not drowned out by thousands of right ones. The loss is
@@ -26,14 +26,18 @@ export interface WindowLoss {
  */
 export function windowLoss(w: LstmWeights, tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array,
   mask: Float32Array, focus: Focus): WindowLoss {
-  const [V, H] = [w.kernel.shape[0], w.recurrent.shape[0]];
+  const [R, V, H] = [w.kernel.shape[0], w.outBias.shape[0], w.recurrent.shape[0]];
   // Checked because the wasm kernel would read whatever lies in its memory (see lstmSequence).
-  const shapes = [[w.kernel, [V, 4 * H]], [w.recurrent, [H, 4 * H]], [w.bias, [4 * H]], [w.outKernel, [H, V]], [w.outBias, [V]]] as const;
+  // The kernel has at least the symbols' rows (more with features).
+  const shapes = [[w.kernel, [Math.max(R, V), 4 * H]], [w.recurrent, [H, 4 * H]], [w.bias, [4 * H]], [w.outKernel, [H, V]], [w.outBias, [V]]] as const;
   for (const [weight, shape] of shapes) {
     if (weight.shape.join() !== shape.join()) throw new Error(`windowLoss: a weight of shape [${weight.shape}] where [${shape}] belongs.`);
   }
-  checkWindow("windowLoss", tokens, streams, state, V, H);
-  if (targets.length !== tokens.length || mask.length !== tokens.length) throw new Error(`windowLoss: ${tokens.length} tokens need as many targets and mask values.`);
+  const width = tokens.length / targets.length;
+  if (!(targets.length > 0 && Number.isInteger(width)) || mask.length !== targets.length) {
+    throw new Error(`windowLoss: ${tokens.length} tokens need as many targets and mask values (or K times as many tokens as both, K kernel rows a step).`);
+  }
+  checkWindow("windowLoss", tokens, streams, width, state, R, H);
   for (const target of targets) if (!(target >= 0 && target < V)) throw new Error(`windowLoss: target ${target} is outside the ${V} symbols.`);
   for (const m of mask) if (m !== 0 && m !== 1) throw new Error(`windowLoss: a mask value of ${m}: each position counts (1) or not (0).`);
   const wasm = kernelName() === "wasm" && H % 4 === 0 ? wasmKernel() : null;
@@ -43,8 +47,10 @@ export function windowLoss(w: LstmWeights, tokens: Int32Array, streams: number, 
 /** windowLoss on the wasm kernel: the whole step, gradients included, in the forward call; the gradient function only scales them. */
 function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: WindowData,
   streams: number, state: LstmState, focus: Focus): WindowLoss {
-  const shape = { T: data.tokens.length / streams, B: streams, H: w.recurrent.shape[0], V: w.kernel.shape[0] };
-  countWork(data.tokens.length, data.tokens.length * (4 * shape.H * (shape.H + 1) + shape.H * shape.V)); // as lstmSequence and linear count them
+  const K = data.tokens.length / data.targets.length;
+  const shape = { T: data.targets.length / streams, B: streams, H: w.recurrent.shape[0], V: w.outBias.shape[0], R: w.kernel.shape[0], K };
+  const positions = data.targets.length;
+  countWork(positions, positions * (4 * shape.H * (shape.H + K) + shape.H * shape.V)); // as lstmSequence and linear count them
   const stats = { exact: 0, minMargin: Infinity };
   const run = tf.customGrad(() => {
     const weights = { kernel: values(w.kernel), recurrent: values(w.recurrent), bias: values(w.bias), outKernel: values(w.outKernel),
@@ -67,7 +73,8 @@ function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: WindowData,
 /** windowLoss from lstmSequence, linear and TensorFlow.js ops: the reference and the fallback. */
 function jsWindowLoss(w: LstmWeights, tokens: Int32Array, targets: Int32Array, mask: Float32Array, streams: number,
   state: LstmState, focus: Focus): WindowLoss {
-  const z = linear(lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias), w.outKernel, w.outBias); // [B*T,V]
+  const width = tokens.length / targets.length;
+  const z = linear(lstmSequence(tokens, streams, state, w.kernel, w.recurrent, w.bias, width), w.outKernel, w.outBias); // [B*T,V]
   const logits = values(z);
   const V = z.shape[1];
   const weight = new Float32Array(mask.length);

@@ -2,8 +2,9 @@
 // the forward recurrence with its recurrent matrix product and gates, and the analytic backward
 // pass (BPTT), one call each per window; the output layer; Adam; and the trainer's whole step over
 // a window in one call (windowStep, at the end). The same arithmetic as the JavaScript kernel in ../lstm.ts
-// (gate order i, f, c, o; kernel [V,4H], recurrent [H,4H], bias [4H]; the same rational tanh), in
-// float32 and in a fixed order, so one input gives the same bits on every machine.
+// (gate order i, f, c, o; kernel [R,4H], recurrent [H,4H], bias [4H]; the same rational tanh), in
+// float32 and in a fixed order, so one input gives the same bits on every machine. Each step reads
+// K rows of the kernel (the symbol's, then its features': see ../features.ts), summed in order.
 //
 // Built by `npm run build:kernel` (scripts/build-kernel.ts) into ./binary.ts. This file is not part
 // of the TypeScript build (tsconfig excludes *.as.ts): v128, f32 and friends are AssemblyScript's.
@@ -157,12 +158,13 @@ function matMulAddRow32(pa: usize, stepA: usize, K: i32, pw: usize, rowW: usize,
 }
 
 /**
- * The forward pass over T steps of streams b0..b1 of B. tokens [T,B] (int32, step-major); hAll and
+ * The forward pass over T steps of streams b0..b1 of B. tokens [T,B,K] (int32, step-major: the K
+ * kernel rows each step reads, whose sum is its input part, in ascending k); hAll and
  * cAll [T+1,B,H] hold the initial state in row block 0 and receive the state after step t in block
  * t+1; gates [T,B,4H] receives the activations i, f, g, o and tanhC [T,B,H] tanh(c), both for the
  * backward pass; hs [B*T,H] receives the outputs, row b*T+t.
  */
-export function forward(T: i32, B: i32, H: i32, b0: i32, b1: i32, kernel: usize, recurrent: usize, bias: usize, tokens: usize,
+export function forward(T: i32, B: i32, H: i32, K: i32, b0: i32, b1: i32, kernel: usize, recurrent: usize, bias: usize, tokens: usize,
   hAll: usize, cAll: usize, gates: usize, tanhC: usize, hs: usize): void {
   const G = 4 * H;
   const rowG = <usize>G << 2;
@@ -173,9 +175,14 @@ export function forward(T: i32, B: i32, H: i32, b0: i32, b1: i32, kernel: usize,
     const hPrev = hAll + <usize>t * blockH;
     const cPrev = cAll + <usize>t * blockH;
     for (let b = b0; b < b1; b++) {
-      const x = kernel + <usize>load<i32>(tokens + ((<usize>(t * B + b)) << 2)) * rowG;
+      const rows = tokens + ((<usize>((t * B + b) * K)) << 2);
+      const x = kernel + <usize>load<i32>(rows) * rowG;
       const zb = z + <usize>b * rowG;
-      for (let n: usize = 0; n < rowG; n += 16) v128.store(zb + n, f32x4.add(v128.load(x + n), v128.load(bias + n)));
+      for (let n: usize = 0; n < rowG; n += 16) {
+        let sum = v128.load(x + n);
+        for (let k = 1; k < K; k++) sum = f32x4.add(sum, v128.load(kernel + <usize>load<i32>(rows + (<usize>k << 2)) * rowG + n));
+        v128.store(zb + n, f32x4.add(sum, v128.load(bias + n)));
+      }
     }
     matMulAdd(hPrev + <usize>b0 * rowH, H, 1, b1 - b0, H, recurrent, G, G, z + <usize>b0 * rowG, G);
     for (let b = b0; b < b1; b++) {
@@ -253,26 +260,25 @@ export function backwardSteps(T: i32, B: i32, H: i32, b0: i32, b1: i32, recurren
 
 /**
  * The weight gradients from dz (in gates, after backwardSteps for every stream), columns n0..n1
- * (multiples of 4) of each: dKernel [V,4H], dRecurrent [H,4H], dBias [4H], overwritten.
+ * (multiples of 4) of each: dKernel [R,4H], dRecurrent [H,4H], dBias [4H], overwritten.
  */
-export function backwardWeights(T: i32, B: i32, H: i32, V: i32, n0: i32, n1: i32, tokens: usize, hAll: usize, gates: usize,
+export function backwardWeights(T: i32, B: i32, H: i32, R: i32, K: i32, n0: i32, n1: i32, tokens: usize, hAll: usize, gates: usize,
   dKernel: usize, dRecurrent: usize, dBias: usize): void {
   const G = 4 * H;
   const rowG = <usize>G << 2;
   const from = <usize>n0 << 2;
   const to = <usize>n1 << 2;
-  for (let v = 0; v < V; v++) zero(dKernel + <usize>v * rowG + from, to - from);
+  for (let v = 0; v < R; v++) zero(dKernel + <usize>v * rowG + from, to - from);
   for (let k = 0; k < H; k++) zero(dRecurrent + <usize>k * rowG + from, to - from);
   zero(dBias + from, to - from);
-  // The input part of each step is row x of the kernel: its gradient is a scatter-add of dz.
+  // The input part of each step is the sum of its K kernel rows: their gradient is a scatter-add of dz.
   for (let row = 0; row < T * B; row++) {
-    const x = dKernel + <usize>load<i32>(tokens + (<usize>row << 2)) * rowG;
     const r = gates + <usize>row * rowG;
-    for (let n = from; n < to; n += 16) {
-      const d = v128.load(r + n);
-      v128.store(x + n, f32x4.add(v128.load(x + n), d));
-      v128.store(dBias + n, f32x4.add(v128.load(dBias + n), d));
+    for (let k = 0; k < K; k++) {
+      const x = dKernel + <usize>load<i32>(tokens + (<usize>(row * K + k) << 2)) * rowG;
+      for (let n = from; n < to; n += 16) v128.store(x + n, f32x4.add(v128.load(x + n), v128.load(r + n)));
     }
+    for (let n = from; n < to; n += 16) v128.store(dBias + n, f32x4.add(v128.load(dBias + n), v128.load(r + n)));
   }
   // dRecurrent = sum over steps of h_{t-1}^T dz_t: A = hAll's first T blocks read transposed.
   matMulAdd(hAll, 1, H, H, T * B, gates + from, G, n1 - n0, dRecurrent + from, G);
@@ -422,29 +428,30 @@ export function addTo(n: i32, a: usize, b: usize): void {
 
 /** The k-th pointer of a part's table (see windowStep). */
 @inline function pointer(table: usize, k: i32): usize {
-  return <usize>load<i32>(table + (<usize>(5 + k) << 2));
+  return <usize>load<i32>(table + (<usize>(7 + k) << 2));
 }
 
 /**
  * One part's training step over a window: the part's table holds (i32) T, B (its streams), H, V,
- * P (V padded to whole v128s), then the pointers kernel, recurrent, recurrentT, bias, outKernel
- * [H,P], outKernelT [P,H], outBias [P], params (shared by the parts), and the part's own tokens
- * [T,B], targets and mask [B*T] (row b*T+t), hAll, cAll, gates, tanhC (as in forward), hs, logits,
+ * P (V padded to whole v128s), R (the kernel's rows), K (rows per step), then the pointers kernel,
+ * recurrent, recurrentT, bias, outKernel [H,P], outKernelT [P,H], outBias [P], params (shared by the
+ * parts), and the part's own tokens [T,B,K], targets and mask [B*T] (row b*T+t), hAll, cAll, gates, tanhC (as in forward), hs, logits,
  * dhs, dh, dc, grads (dKernel, dRecurrent, dBias, dOutKernel [H,P], dOutBias [P], end to end) and stats.
  */
 export function windowStep(table: usize): void {
   const T = load<i32>(table), B = load<i32>(table, 4), H = load<i32>(table, 8), V = load<i32>(table, 12), P = load<i32>(table, 16);
+  const R = load<i32>(table, 20), K = load<i32>(table, 24);
   const kernel = pointer(table, 0), recurrent = pointer(table, 1), recurrentT = pointer(table, 2), bias = pointer(table, 3), outKernel = pointer(table, 4), outKernelT = pointer(table, 5), outBias = pointer(table, 6);
   const params = pointer(table, 7), tokens = pointer(table, 8), targets = pointer(table, 9), mask = pointer(table, 10), hAll = pointer(table, 11), cAll = pointer(table, 12), gates = pointer(table, 13);
   const tanhC = pointer(table, 14), hs = pointer(table, 15), logits = pointer(table, 16), dhs = pointer(table, 17), dh = pointer(table, 18), dc = pointer(table, 19), grads = pointer(table, 20), stats = pointer(table, 21);
   const G = 4 * H;
   const M = B * T;
-  const dKernel = grads, dRecurrent = dKernel + (<usize>(V * G) << 2), dBias = dRecurrent + (<usize>(H * G) << 2);
+  const dKernel = grads, dRecurrent = dKernel + (<usize>(R * G) << 2), dBias = dRecurrent + (<usize>(H * G) << 2);
   const dOutKernel = dBias + (<usize>G << 2), dOutBias = dOutKernel + (<usize>(H * P) << 2);
-  forward(T, B, H, 0, B, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs);
+  forward(T, B, H, K, 0, B, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs);
   linearForward(M, H, P, 0, M, hs, outKernel, outBias, logits);
   focusedLoss(M, V, P, logits, targets, mask, params, stats);
   linearBackward(M, H, P, 0, M, 0, P, hs, logits, outKernelT, dhs, dOutKernel, dOutBias);
   backwardSteps(T, B, H, 0, B, recurrentT, cAll, gates, tanhC, dhs, dh, dc);
-  backwardWeights(T, B, H, V, 0, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
+  backwardWeights(T, B, H, R, K, 0, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
 }
