@@ -82,7 +82,7 @@ var settings = {
   run: 1,
   // 1: the input names how often its symbol has repeated (a feature, from the runtime)
   match: 1,
-  // 1: and what followed the last time the context occurred, and how long ago that match began
+  // 1: and what followed the last occurrence of its context, and how long that match is
   seed: 1,
   maxEpochs: 3e3,
   maxSeconds: 1800

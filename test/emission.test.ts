@@ -68,7 +68,7 @@ test("the parent's decoder gives what the trainer's own greedy decoding gives, a
 
 test("a published model is checked before any arithmetic: each kind of damage is one sentence", async () => {
   const { files } = await trainedFiles("the model files are untrusted input.\n");
-  const json = JSON.parse(files["model.json"]) as { userDefinedMetadata: { vocab: string[] }; weightsManifest: { weights: { shape: number[] }[] }[] };
+  const json = JSON.parse(files["model.json"]) as { userDefinedMetadata: { vocab: string[]; features?: string[] }; weightsManifest: { weights: { shape: number[] }[] }[] };
   const withJson = (edit: (j: typeof json) => void): rt.ModelFiles => {
     const copy = structuredClone(json);
     edit(copy);
@@ -87,7 +87,8 @@ test("a published model is checked before any arithmetic: each kind of damage is
   ];
   for (const [damaged, pattern] of cases) assert.throws(() => checkModelFiles(damaged, LIMITS), pattern);
   const V = json.userDefinedMetadata.vocab.length;
-  const parameters = (4 * 32 * (V + 32 + 1) + 33 * V).toLocaleString("en"); // LSTM kernels and bias, then the output layer
+  const R = V + rt.featureRows(rt.checkFeatures(json.userDefinedMetadata.features), V); // the kernel's rows: the symbols', then the features'
+  const parameters = (4 * 32 * (R + 32 + 1) + 33 * V).toLocaleString("en"); // LSTM kernels and bias, then the output layer
   assert.throws(() => checkModelFiles(files, { maxParameters: 100 }), new RegExp(`has ${parameters} parameters, more than the 100 a publication may have`));
   assert.equal(checkModelFiles(files, LIMITS).vocab.length, V, "the undamaged files pass");
 });

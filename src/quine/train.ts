@@ -24,7 +24,7 @@ export const settings = {
   margin: 1, // logit lead the right symbol must have everywhere
   final: 8, // wrong positions at most for the final phase: one stream, the decoding trajectory
   run: 1, // 1: the input names how often its symbol has repeated (a feature, from the runtime)
-  match: 1, // 1: and what followed the last time the context occurred, and how long ago that match began
+  match: 1, // 1: and what followed the last occurrence of its context, and how long that match is
   seed: 1,
   maxEpochs: 3000,
   maxSeconds: 1800,
