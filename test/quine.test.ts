@@ -100,12 +100,19 @@ test("saved models are standard TensorFlow.js layers models", async () => {
     weightSpecs: json.weightsManifest[0].weights,
     weightData: new Uint8Array(readFileSync(join(dir, "weights.bin"))).buffer,
   }));
-  // tf.layers' own LSTM, fed the boundary and the text, predicts every next character.
+  // tf.layers' own LSTM, fed the boundary and the text (multi-hot: each symbol's row and its
+  // features' rows, as the runtime computes them), predicts every next character.
   const vocab: string[] = json.userDefinedMetadata.vocab;
+  const features = rt.checkFeatures(json.userDefinedMetadata.features);
+  assert.deepEqual(features, ["run/1", "match/1"]);
+  const R = vocab.length + rt.featureRows(features, vocab.length);
   const ids = [0, ...[...TEXT].map((ch) => vocab.indexOf(ch))];
+  const reader = rt.inputReader(features, vocab.length);
+  const multiHot = new Float32Array(ids.length * R);
+  ids.forEach((id, p) => reader.next(id).forEach((row) => (multiHot[p * R + row] += 1)));
   const predicted = tf.tidy(() => {
-    const oneHot = tf.expandDims(tf.cast(tf.oneHot(ids, vocab.length), "float32"), 0); // [1, N+1, V]
-    return tf.argMax(layers.predict(oneHot) as tf.Tensor, -1).dataSync();
+    const input = tf.tensor3d(multiHot, [1, ids.length, R]); // [1, N+1, R]
+    return tf.argMax(layers.predict(input) as tf.Tensor, -1).dataSync();
   });
   assert.equal([...predicted].map((id) => vocab[id]).join(""), TEXT);
   layers.dispose();
