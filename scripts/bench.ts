@@ -29,6 +29,7 @@ import { DEFAULT_LIMITS, runInSandbox } from "../src/sandbox";
 import * as rt from "../src/runtime";
 import { EpochSchema, TrainingRecordSchema, type Epoch } from "../src/runtime/epoch";
 import { writeReadmeSection } from "./readme-section";
+import { readArguments } from "./arguments";
 
 const BASELINE_STEPS = 8; // timed model.fit steps, after one untimed warm-up step
 const MAX_SECONDS = 900; // training budget per text: a run that needs more is reported as not exact
@@ -388,11 +389,17 @@ async function main(): Promise<void> {
   process.stdout.write(page);
 }
 
-const [mode, ...args] = process.argv.slice(2);
-const job = mode === "--train" ? trainChild(args[0]) : mode === "--decode" ? decodeChild(args[0], args[1])
-  : mode === "--kernels" ? compareKernels().then((kernels) => void process.stdout.write(kernelMarkdown(kernels)))
-    : mode === "--sandbox" ? compareSandbox().then((sandbox) => void process.stdout.write(sandboxMarkdown(sandbox))) : main();
-job.catch((error: Error) => {
+async function run(argv: string[]): Promise<void> {
+  if (!readArguments(__filename, argv, ["--train", "--decode", "--kernels", "--sandbox"])) return;
+  const [mode, ...args] = argv;
+  if (mode === "--train") await trainChild(args[0]);
+  else if (mode === "--decode") await decodeChild(args[0], args[1]);
+  else if (mode === "--kernels") process.stdout.write(kernelMarkdown(await compareKernels()));
+  else if (mode === "--sandbox") process.stdout.write(sandboxMarkdown(await compareSandbox()));
+  else await main();
+}
+
+run(process.argv.slice(2)).catch((error: Error) => {
   process.stderr.write(`bench: ${error.message}\n`);
   process.exit(1);
 });

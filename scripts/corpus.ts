@@ -27,6 +27,7 @@ import { readTextFile } from "../src/memorize";
 import { settings, trainUntilExact, type Settings } from "../src/quine/train";
 import * as rt from "../src/runtime";
 import { writeReadmeSection } from "./readme-section";
+import { readArguments } from "./arguments";
 
 const MANIFEST = join(ROOT, "bench", "corpus.json");
 const NODE_MODULES = join(ROOT, "node_modules");
@@ -345,6 +346,8 @@ function option(args: string[], name: string): string | undefined {
 }
 
 async function main(args: string[]): Promise<void> {
+  const known = ["--budget", "--cap", "--compare", "--fresh", "--large", "--large-manifest", "--manifest", "--only", "--out", "--pick", "--quick", "--readme", "--render", "--resume", "--seeds", "--set", "--verbose"];
+  if (!readArguments(__filename, args, known)) return;
   const manifestPath = option(args, "--manifest") ?? MANIFEST;
   if (args.includes("--pick")) {
     const largePath = option(args, "--large-manifest") ?? LARGE_MANIFEST;

@@ -15,6 +15,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileSafely } from "../src/files/write";
 import { QUINE_PATH, ROOT } from "../src/paths";
+import { readArguments } from "./arguments";
 
 interface Edit {
   what: string;
@@ -148,16 +149,21 @@ function merge(files: string[]): void {
   process.stdout.write(`${JSON.stringify(s)}\n`);
 }
 
-// --dry: only list the edits.
-if (process.argv.includes("--dry")) {
-  const random = generator(option(process.argv, "--seed", 1));
-  const source = readFileSync(QUINE_PATH, "utf8");
-  for (let i = 0; i < option(process.argv, "--count", 20); i++) process.stdout.write(`${edit(source, random).what}\n`);
-} else if (process.argv.includes("--merge")) {
-  merge(process.argv.slice(process.argv.indexOf("--merge") + 1));
-} else {
-  main(process.argv.slice(2)).catch((error: Error) => {
-    process.stderr.write(`edits: ${error.message}\n`);
-    process.exit(1);
-  });
+async function run(argv: string[]): Promise<void> {
+  if (!readArguments(__filename, argv, ["--count", "--seed", "--max-seconds", "--jobs", "--from", "--out", "--dry", "--merge"])) return;
+  if (argv.includes("--dry")) {
+    // Only list the edits.
+    const random = generator(option(argv, "--seed", 1));
+    const source = readFileSync(QUINE_PATH, "utf8");
+    for (let i = 0; i < option(argv, "--count", 20); i++) process.stdout.write(`${edit(source, random).what}\n`);
+  } else if (argv.includes("--merge")) {
+    merge(argv.slice(argv.indexOf("--merge") + 1));
+  } else {
+    await main(argv);
+  }
 }
+
+run(process.argv.slice(2)).catch((error: Error) => {
+  process.stderr.write(`edits: ${error.message}\n`);
+  process.exit(1);
+});

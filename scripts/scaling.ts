@@ -16,6 +16,7 @@ import { renderLineChart } from "../src/plot/chart";
 import { settings, type Settings } from "../src/quine/train";
 import * as rt from "../src/runtime";
 import { fmt, runChild, type ChildResult, type Entry } from "./corpus";
+import { readArguments } from "./arguments";
 
 /** The file sliced: ordinary JavaScript source, ASCII only (a slice ends on a character), over 32 kB. */
 export const FILE = { package: "js-yaml@4.3.2", path: "lib/loader.js", sha256: "88a97ccd655f8eb9d81af9b51ab9ddafbab9dc545337e772ba922ab062f8b72d" };
@@ -77,6 +78,7 @@ export function chart(results: SliceResult[], title: string): Buffer {
 }
 
 async function main(args: string[]): Promise<void> {
+  if (!readArguments(__filename, args, ["--out", "--image", "--seed", "--set", "--verbose"])) return;
   const out = resolve(option(args, "--out") ?? join(ROOT, "docs", "scaling"));
   const image = resolve(option(args, "--image") ?? join(ROOT, "docs", "images", "scaling.png"));
   const seed = Number(option(args, "--seed") ?? settings.seed);

@@ -12,6 +12,7 @@ import { robustnessTable, type Robustness } from "../src/weights/robustness";
 import { errorMessage } from "../src/format";
 import { renderLineChart } from "../src/plot/chart";
 import { writeReadmeSection } from "./readme-section";
+import { readArguments } from "./arguments";
 
 const DOC = "docs/weights.md";
 const IMAGES = "docs/images";
@@ -68,6 +69,7 @@ const TABLE_HEAD = [
 ];
 
 async function main(): Promise<void> {
+  if (!readArguments(__filename, process.argv.slice(2), [])) return;
   const started = performance.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nq-weights-table-"));
   fs.mkdirSync(IMAGES, { recursive: true });
