@@ -12,7 +12,7 @@ import { sha256 } from "../files/hash";
 import { acquireLock } from "../files/lock";
 import type { CheckedModel } from "../runtime/decoder";
 import {
-  openStore, readPopulation, readProgram, readRunRecord, writeGeneration, writeRunRecord, type Generation, type Individual, type StoredProgram,
+  openStore, readPopulation, removeStoreLeftovers, readProgram, readRunRecord, writeGeneration, writeRunRecord, type Generation, type Individual, type StoredProgram,
 } from "./population-store";
 import { childLimits, loadModel, localReproducer, readStoredProgram, type Reproducer } from "./reproduce";
 import { select } from "./select";
@@ -51,11 +51,11 @@ export async function evolve(settings: EvolveSettings, onEvent: (event: EvolveEv
   let stoppedByTime = false;
   if (!existsSync(settings.from) || statSync(settings.from).isDirectory()) throw new Error(`The ancestor ${settings.from} is not a file.`);
   const ancestor = readFileSync(settings.from, "utf8");
-  const leftovers = openStore(dir);
+  openStore(dir);
   const lock = acquireLock(dir);
   try {
     if (lock.note) onEvent({ type: "note", message: lock.note });
-    for (const name of leftovers) onEvent({ type: "note", message: `removed ${name}, left half-written by an interrupted run` });
+    for (const name of removeStoreLeftovers(dir)) onEvent({ type: "note", message: `removed ${name}, left half-written by an interrupted run` });
     const record = runRecord(settings, sha256(ancestor));
     const recorded = readRunRecord(dir);
     if (recorded && JSON.stringify(recorded) !== JSON.stringify(record)) {

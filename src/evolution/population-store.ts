@@ -99,10 +99,14 @@ function readJson<T>(path: string, schema: z.ZodType<T>, name: string): T | stri
 const programsDir = (dir: string): string => join(dir, "programs");
 export const programPath = (dir: string, hash: string): string => join(programsDir(dir), hash);
 
-/** Prepares `dir` for a run: the folders, and what an interrupted run left half-written (named, for a note). */
-export function openStore(dir: string): string[] {
+/** Prepares `dir` for a run: its folders. */
+export function openStore(dir: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory.`);
   mkdirSync(programsDir(dir), { recursive: true });
+}
+
+/** Removes what an interrupted run left half-written (named, for a note); only under the store's lock. */
+export function removeStoreLeftovers(dir: string): string[] {
   return [...removeLeftovers(dir), ...removeLeftovers(programsDir(dir)).map((name) => `programs/${name}`)];
 }
 

@@ -2,7 +2,7 @@
 // the parent checks and decodes the publication (the sandbox's publication check), stores the
 // run in the training cache, and makes children from the model (./variation). A program is run at
 // most once per store: training is deterministic on the pinned backend.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sentence } from "../format";
 import type { ModelFiles } from "../runtime";
@@ -42,7 +42,7 @@ function stageProgram(dir: string, program: string): string {
   const staging = programStaging(dir, sha256(program));
   mkdirSync(staging, { recursive: true });
   const path = join(staging, "program.js");
-  writeFileSync(path, program);
+  writeFileSafely(path, program);
   return path;
 }
 

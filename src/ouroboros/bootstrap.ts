@@ -144,14 +144,15 @@ async function runStaged(
     progress.push(epoch);
     emit({ type: "progress", generation, epoch, positions, seconds: seconds() });
   };
+  let verdict: Verdict;
   try {
-    const verdict = await runAndCheck(programPath, program, options.limits, options.publication, { onLog, onProgress });
-    writeFileSafely(join(staging, "log.txt"), verdict.stderr);
-    return { verdict, progress };
+    verdict = await runAndCheck(programPath, program, options.limits, options.publication, { onLog, onProgress });
   } catch (error) {
     // The sandbox itself failing is the harness's problem, not the program's: stop, store nothing.
     throw new Error(`The sandbox failed while running ${generationName(generation)}: ${errorMessage(error)}`);
   }
+  writeFileSafely(join(staging, "log.txt"), verdict.stderr); // outside the try: a full disk is said as such
+  return { verdict, progress };
 }
 
 /** What a finished generation adds to the store, at most: its texts, their diff, the model and the log. */
