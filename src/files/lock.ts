@@ -49,6 +49,7 @@ export function processStart(pid: number): string | "gone" | null {
   }
   // The command name (field 2) is in parentheses and may hold spaces: count fields after its last ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[3 - 3] === "Z" || fields[3 - 3] === "X") return "gone"; // state: dead, not yet reaped by its parent
   return fields[22 - 3] ?? null;
 }
 
