@@ -1,10 +1,10 @@
 // The report's HTML, rendered at report time: the overview table, one section per generation
 // (program with syntax highlighting, diffs rendered by diff2html, training curve, metrics, the
 // decode-live button) and the weight-quine runs. Every value from the store is escaped.
-import { createTwoFilesPatch } from "diff";
 import { html as diffToHtml } from "diff2html";
 import hljs from "highlight.js/lib/core";
 import javascript from "highlight.js/lib/languages/javascript";
+import { boundedPatch, diffTooLarge } from "../diff";
 import { formatSeconds, plural, yesNo as yesNoOr } from "../format";
 import type { Epoch } from "../runtime";
 import { claimText, decodeText, wallsText } from "../sandbox"; // the same words as the terminal's
@@ -57,8 +57,9 @@ export function diffBlock(title: string, oldName: string, oldText: string | unde
   if (oldText === undefined || newText === undefined) body = `<p class="note">Not available: ${escapeHtml(oldText === undefined ? oldName : newName)} is missing.</p>`;
   else if (oldText === newText) body = `<p class="note identical">Identical: ${escapeHtml(newName)} equals ${escapeHtml(oldName)} byte for byte.</p>`;
   else {
-    const patch = createTwoFilesPatch(oldName, newName, oldText, newText, "", "", { context: 3 });
-    body = diffToHtml(patch, { drawFileList: false, outputFormat: "line-by-line", matching: "lines", diffStyle: "char" });
+    const patch = boundedPatch(oldText, newText, oldName, newName); // null: too large to compute (src/diff.ts)
+    body = patch === null ? `<p class="note">${escapeHtml(diffTooLarge(oldText, newText))}.</p>`
+      : diffToHtml(patch, { drawFileList: false, outputFormat: "line-by-line", matching: "lines", diffStyle: "char" });
   }
   return `<details class="diff" open><summary>${escapeHtml(title)}</summary>${body}</details>`;
 }
