@@ -52,3 +52,53 @@ export function ranges(values: number[]): string {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+// ---- text from programs, models, logs and the queue ------------------------------------------------
+
+// Characters a terminal may act on rather than show: C0 controls but newline and tab, DEL, the C1
+// controls U+0080-U+009F (U+009B is a CSI on its own), the bidi controls (which reorder what is
+// shown: U+061C, U+200E/F, U+202A-E, U+2066-9) and the line and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE_IN_LINE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** A character's escape as a person reads it in a terminal: \x1b, \x9b, \u202e. */
+function visible(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * Text that came from a program, a model, a log or the queue, made safe to print to a terminal:
+ * every character a terminal could act on (an escape sequence, a carriage return, a bidi override)
+ * is shown as its escape instead. Newlines and tabs stay.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, visible);
+}
+
+/** As printable, for text inside one line (a reason, a name): newlines and tabs are shown as \x0a, \x09 too, so that it cannot forge a line. */
+export function printableLine(text: string): string {
+  return text.replace(UNPRINTABLE_IN_LINE, visible);
+}
+
+/** JSON for a terminal: JSON.stringify escapes C0 controls; DEL, C1, bidi controls and separators are escaped here too (still valid JSON). */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(UNPRINTABLE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * Whether a model may hold a character: train refuses the other control characters in its input as
+ * binary data (all C0 but tab, newline, carriage return and form feed; and DEL), and a published
+ * model's vocabulary may hold no more than train accepts (src/sandbox/publication.ts).
+ */
+export function isTextCharacter(ch: string): boolean {
+  const code = ch.codePointAt(0) ?? 0;
+  return (code >= 32 && code !== 127) || "\t\n\r\f".includes(ch);
+}
+
+/** A character as U+001B. */
+export function codePointName(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+}

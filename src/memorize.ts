@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { describeIssue } from "./files/json";
 import { writeFileSafely } from "./files/write";
+import { codePointName, isTextCharacter } from "./format";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import * as rt from "./runtime";
@@ -63,11 +64,10 @@ export function readTextFile(path: string): string {
   let line = 1;
   let column = 1;
   for (const ch of text) {
-    const code = ch.codePointAt(0) ?? 0;
     const where = `line ${line}, column ${column}`;
-    const name = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+    const name = codePointName(ch);
     // Control characters other than tab, newline, carriage return and form feed mark binary data.
-    if ((code < 32 && !"\t\n\r\f".includes(ch)) || code === 127) {
+    if (!isTextCharacter(ch)) {
       throw new Error(`${path} has a control character the model does not represent, ${name} at ${where}: is it binary?`);
     }
     seen.add(ch);

@@ -51,7 +51,7 @@ before(() => {
   const dead: GenerationMetrics = {
     generation: 2, status: "dead", reason: DEAD_REASON, parent: 1, bytes: Buffer.byteLength(program), epochs: 0, wallSeconds: 0.1,
     charsPerSecond: 0, backend: null, seed: null, programHash: sha256(program), emittedHash: null, weightsHash: null,
-    parentWeightsHash: null, textFixpoint: false, weightsFixpoint: null, changedLines: 0, history: [],
+    parentWeightsHash: null, textFixpoint: false, weightsFixpoint: null, changedLines: 0, history: [], historyDropped: 0,
     walls: null, claim: null, decode: null, parameters: null, kernel: null, work: null,
   };
   writeGeneration(mixed, { metrics: dead, program, emitted: null, model: null });

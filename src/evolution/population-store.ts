@@ -19,6 +19,7 @@ import type { ModelFiles } from "../runtime";
 import { renameSafely, writeFileSafely } from "../files/write";
 import { generationName, listGenerations, removeLeftovers, stagingName } from "../files/generations";
 import { sha256 } from "../files/hash";
+import { TrainingCountsSchema } from "../runtime/epoch";
 import { KernelWorkSchema } from "../sandbox";
 import { RunRecordSchema, type RunRecord } from "./settings";
 import { StatisticsSchema } from "./statistics";
@@ -32,7 +33,7 @@ const ProgramRunSchema = z.object({
   reason: z.string().nullable(), // why it died, one sentence
   backend: z.string(), // the pinned backend it ran on
   seconds: z.number().nonnegative(), // wall time of the run: reported, never selected on
-  epochs: z.number().nullable(), // the program's word: reported, never selected on
+  epochs: TrainingCountsSchema.shape.epochs.nullable(), // the program's word (checked as a count on arrival): reported, never selected on
   emittedHash: z.string().nullable(), // its model decoded greedily by the parent
   distanceToSelf: z.number().int().nonnegative().nullable(), // Levenshtein(greedy decoding, program): 0 = an exact copier
   minMargin: z.number().nullable(), // the greedy decoding's smallest logit lead

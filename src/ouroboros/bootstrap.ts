@@ -129,7 +129,7 @@ function startingProgram(from: string | undefined): { path: string; text: string
 async function runStaged(
   dir: string, generation: number, program: string, options: Pick<BootstrapOptions, "limits" | "publication">,
   emit: (event: BootstrapEvent) => void,
-): Promise<{ verdict: Verdict; progress: Epoch[] }> {
+): Promise<{ verdict: Verdict; progress: KeptRecords }> {
   const staging = stagingPath(dir, generation);
   mkdirSync(staging, { recursive: true });
   const programPath = join(staging, "program.js");
@@ -138,10 +138,10 @@ async function runStaged(
   const started = Date.now();
   const seconds = (): number => (Date.now() - started) / 1000;
   const positions = [...program].length + 1; // what the program trains on: its text and the boundary
-  const progress: Epoch[] = [];
+  const progress = lastRecords(options.publication.historyKept);
   const onLog = (line: string): void => emit({ type: "log", generation, line, seconds: seconds() });
   const onProgress = (epoch: Epoch): void => {
-    progress.push(epoch);
+    progress.add(epoch);
     emit({ type: "progress", generation, epoch, positions, seconds: seconds() });
   };
   let verdict: Verdict;
@@ -155,10 +155,44 @@ async function runStaged(
   return { verdict, progress };
 }
 
-/** What a finished generation adds to the store, at most: its texts, their diff, the model and the log. */
-function storedBytes(program: string, result: Extract<Verdict, { status: "alive" }>): number {
+/** A training history as kept: its last records, and how many earlier ones were dropped. */
+interface KeptRecords {
+  add(epoch: Epoch): void;
+  records(): { history: Epoch[]; dropped: number };
+}
+
+/** Keeps the last `limit` records of a stream of them (a program may report a pass as often as the rate limit lets it: an hour is millions). */
+function lastRecords(limit: number): KeptRecords {
+  let kept: Epoch[] = [];
+  let dropped = 0;
+  return {
+    add(epoch) {
+      kept.push(epoch);
+      if (kept.length >= 2 * limit) { // trimmed now and then, not at every record
+        dropped += kept.length - limit;
+        kept = kept.slice(-limit);
+      }
+    },
+    records() {
+      const extra = Math.max(0, kept.length - limit);
+      return { history: kept.slice(extra), dropped: dropped + extra };
+    },
+  };
+}
+
+/** The history a generation keeps: the one the program published, if it checks, else the passes it reported as it went; the last `limit` records of either. */
+function keptHistory(published: unknown[], progress: KeptRecords, limit: number): { history: Epoch[]; dropped: number } {
+  const last = published.slice(-limit); // before each record is checked: a publication may hold millions
+  const checked = check(EpochSchema.array(), last);
+  if (checked.error !== undefined || checked.data.length === 0) return progress.records();
+  return { history: checked.data, dropped: published.length - last.length };
+}
+
+/** What a finished generation adds to the store, at most: its texts, their diff, the model, the log and the metrics with their history. */
+function storedBytes(program: string, result: Extract<Verdict, { status: "alive" }>, history: Epoch[]): number {
   const texts = Buffer.byteLength(program) + Buffer.byteLength(result.emitted);
-  return 2 * texts + Buffer.byteLength(result.files["model.json"]) + result.files["weights.bin"].byteLength + Buffer.byteLength(result.stderr);
+  const metrics = Buffer.byteLength(JSON.stringify(history, null, 6)) + 4096; // as metrics.json indents it, and its other fields
+  return 2 * texts + Buffer.byteLength(result.files["model.json"]) + result.files["weights.bin"].byteLength + Buffer.byteLength(result.stderr) + metrics;
 }
 
 /** Runs one generation's program in the sandbox, decodes what it published, and stores the outcome. */
@@ -180,7 +214,7 @@ async function runGeneration(
     const metrics: GenerationMetrics = {
       ...base, wallSeconds: round((Date.now() - started) / 1000, 3), status: "dead", reason: sentence(reason), epochs: 0,
       charsPerSecond: 0, backend: null, seed: null, emittedHash: null, weightsHash: null, textFixpoint: false, weightsFixpoint: null,
-      changedLines: 0, history: [], claim: null, decode: null, parameters: null, kernel: null, work: null,
+      changedLines: 0, history: [], historyDropped: 0, claim: null, decode: null, parameters: null, kernel: null, work: null,
     };
     writeGeneration(dir, { metrics, program, emitted: null, model: null });
     return metrics;
@@ -188,13 +222,11 @@ async function runGeneration(
   if (result.status === "dead") return dead(result.reason);
   // The child is what the published model decodes to here, not what the program says it emitted.
   const { emitted, decode, claim, parameters } = result;
-  const overflow = storeOverflow(storedBytes(program, result), options.publication);
+  const { history, dropped } = keptHistory(result.history, progress, options.publication.historyKept);
+  const overflow = storeOverflow(storedBytes(program, result, history), options.publication);
   if (overflow) return dead(overflow);
   const wallSeconds = round((Date.now() - started) / 1000, 3);
   const weightsHash = sha256(result.files["weights.bin"]); // the float32 weights in saved order, as rt.weightsHash
-  // The history the program published; if it published none that checks, the passes it reported as it went.
-  const published = check(EpochSchema.array(), result.history);
-  const history = published.error === undefined && published.data.length > 0 ? published.data : progress;
   const trainSeconds = history.at(-1)?.seconds ?? 0;
   const charsSeconds = trainSeconds > 0 ? trainSeconds : wallSeconds;
   const metrics: GenerationMetrics = {
@@ -212,6 +244,7 @@ async function runGeneration(
     weightsFixpoint: parent?.weightsHash ? weightsHash === parent.weightsHash : null,
     changedLines: countChangedLines(program, emitted),
     history,
+    historyDropped: dropped,
     claim,
     decode,
     parameters,

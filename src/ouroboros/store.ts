@@ -18,7 +18,7 @@ import { sha256 } from "../files/hash";
 import { NOT_JSON, parseJson } from "../files/json";
 import { renameSafely, writeFileSafely } from "../files/write";
 import type { ModelFiles } from "../runtime";
-import { EpochSchema } from "../runtime/epoch";
+import { EpochSchema, TrainingCountsSchema } from "../runtime/epoch";
 import { ClaimSchema, DecodeRecordSchema, KernelRecordSchema, KernelWorkSchema, WallsSchema } from "../sandbox";
 
 const STATUSES = ["exact", "mutated", "dead"] as const;
@@ -33,11 +33,11 @@ const GenerationMetricsSchema = z.object({
   reason: z.string().nullable(), // why a dead generation died, in one sentence
   parent: Count.nullable(),
   bytes: Count, // of the program
-  epochs: Count,
+  epochs: TrainingCountsSchema.shape.epochs, // what the program published, checked as a count on arrival (src/sandbox/messages)
   wallSeconds: z.number().nonnegative(),
   charsPerSecond: z.number().nonnegative(),
   backend: z.string().nullable(),
-  seed: z.number().nullable(),
+  seed: TrainingCountsSchema.shape.seed.nullable(),
   programHash: Sha256,
   emittedHash: Sha256.nullable(),
   weightsHash: Sha256.nullable(),
@@ -45,7 +45,8 @@ const GenerationMetricsSchema = z.object({
   textFixpoint: z.boolean(), // emitted text == program
   weightsFixpoint: z.boolean().nullable(), // weights == parent's weights; null without a parent to compare with
   changedLines: Count, // lines added plus lines removed, emitted against program
-  history: z.array(EpochSchema),
+  history: z.array(EpochSchema), // its last records (publicationLimits.historyKept)
+  historyDropped: Count.default(0), // the earlier records not kept
   // null when dead; absent (read as null) in stores written before they were recorded
   walls: WallsSchema.nullable().default(null), // which sandbox walls stood
   claim: ClaimSchema.nullable().default(null),

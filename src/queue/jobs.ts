@@ -12,6 +12,7 @@ import { wasmKernel } from "../runtime/lstm-wasm";
 import { evolvePublication } from "../evolution/settings";
 import type { RunOutcome, RunSettings } from "../evolution/reproduce";
 import { sha256 } from "../files/hash";
+import { TrainingCountsSchema } from "../runtime/epoch";
 import { KernelWorkSchema, LINE_MAX } from "../sandbox";
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in hex");
@@ -57,7 +58,7 @@ export const JobResultSchema = z.discriminatedUnion("status", [
     text: z.string().max(TEXT_MAX),
     modelJson: z.string().max(MODEL_JSON_MAX),
     weightsBase64: z.base64().max(WEIGHTS_BASE64_MAX),
-    epochs: z.number(),
+    epochs: TrainingCountsSchema.shape.epochs, // as the sandbox's message and the store check it
     work: KernelWorkSchema.shape.multiplyAdds, // counted by the worker's sandbox: the coordinator cannot check it
     seconds: z.number().nonnegative(),
     worker: Worker,

@@ -13,10 +13,19 @@ export const EpochSchema = z.object({
 });
 export type Epoch = z.infer<typeof EpochSchema>;
 
+/**
+ * The numbers a program publishes about its training, as what they mean (zod's numbers are finite):
+ * one schema for the sandbox's message, a generation's metrics, a program's run in a population and
+ * a queue's result, so that what one accepts the others can read back.
+ */
+export const TrainingCountsSchema = z.object({
+  epochs: z.number().int().nonnegative(),
+  seed: z.number().int(),
+});
+
 /** training.json, which the runtime's publish writes beside the model in NQ_MODEL_DIR (npm run bench reads it). */
 export const TrainingRecordSchema = z.object({
-  epochs: z.number().int().nonnegative(),
-  seed: z.number(),
+  ...TrainingCountsSchema.shape,
   exact: z.boolean(),
   backend: z.string(),
   history: z.array(EpochSchema),

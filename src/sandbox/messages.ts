@@ -7,7 +7,7 @@
 //   { type: "dead", reason }    the program broke a rule, threw, did not parse or ended without a result
 // A new kind of message is one more member of the union.
 import { z } from "zod";
-import { EpochSchema } from "../runtime/epoch";
+import { EpochSchema, TrainingCountsSchema } from "../runtime/epoch";
 
 /** Lines and reasons are one sentence: the child caps them at 300 characters, the parent refuses more than this. */
 export const LINE_MAX = 1000;
@@ -28,12 +28,11 @@ export const KernelWorkSchema = z.object({ chars: z.number().int().nonnegative()
 
 const ResultMessage = z.object({
   type: z.literal("result"),
-  text: z.string(),
+  text: z.string(), // its length is checked by the publication check before anything else (./publication)
   files: z.object({ "model.json": z.string(), "weights.bin": z.custom<Uint8Array>((value) => value instanceof Uint8Array, "weights.bin must be bytes") }),
-  epochs: z.number(),
-  seed: z.number(),
+  ...TrainingCountsSchema.shape, // epochs a count, seed an integer
   exact: z.boolean(),
-  history: z.array(z.unknown()),
+  history: z.array(z.unknown()), // checked record by record, and only its last records kept, by the parent (src/ouroboros/bootstrap)
   backend: z.string().max(LINE_MAX),
   kernel: KernelRecordSchema,
   work: KernelWorkSchema,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { checkModelFiles, decodeLimit, decodeModel, TooManyParametersError, type CheckedModel, type Decoded } from "../runtime/decoder";
 import type { ModelFiles } from "../runtime";
 import { sha256 } from "../files/hash";
-import { errorMessage } from "../format";
+import { codePointName, errorMessage, isTextCharacter } from "../format";
 
 /** What the program said it emitted, against what its model decodes to in the parent (kept in a generation's metrics). */
 export const ClaimSchema = z.object({
@@ -38,6 +38,7 @@ export const publicationLimits = {
   maxText: 1_000_000,
   maxStoreMb: 64,
   decodeSeconds: 60, // decoding stops after this long
+  historyKept: 10_000, // a generation keeps the last this many training records (the bundle trains at most 3,000 epochs)
 } satisfies z.infer<typeof PublicationOptionsSchema> & Record<string, number>;
 
 export type PublicationLimits = typeof publicationLimits;
@@ -51,10 +52,12 @@ export type CheckedPublication =
  * A publication past the limits, or a model that is not one, is refused with one sentence.
  */
 export function checkPublication(program: string, claimed: string, files: ModelFiles, limits: PublicationLimits): CheckedPublication {
-  const claimedChars = [...claimed].length;
-  if (claimedChars > limits.maxText) {
-    return { ok: false, reason: `published a text of ${claimedChars.toLocaleString("en")} characters, more than the ${limits.maxText.toLocaleString("en")} a publication may have (--max-text).` };
-  }
+  // The length in UTF-16 units first, before anything is copied: a character is one or two of them.
+  const tooLong = (chars: string): CheckedPublication =>
+    ({ ok: false, reason: `published a text of ${chars} characters, more than the ${limits.maxText.toLocaleString("en")} a publication may have (--max-text).` });
+  if (claimed.length > 2 * limits.maxText) return tooLong(`at least ${Math.ceil(claimed.length / 2).toLocaleString("en")}`);
+  const claimedChars = characterCount(claimed);
+  if (claimedChars > limits.maxText) return tooLong(claimedChars.toLocaleString("en"));
   let model;
   try {
     model = checkModelFiles(files, limits);
@@ -63,9 +66,29 @@ export function checkPublication(program: string, claimed: string, files: ModelF
     const hint = error instanceof TooManyParametersError ? " (--max-parameters)" : "";
     return { ok: false, reason: `its published model was refused: ${message.replace(/\.$/, "").replace(/^The /, "the ")}${hint}.` };
   }
+  // What train would refuse in its input, a model may not hold: its text would reach a terminal.
+  const control = model.vocab.slice(1).find((symbol) => !isTextCharacter(symbol));
+  if (control !== undefined) {
+    return { ok: false, reason: `its published model was refused: its vocabulary holds the control character ${codePointName(control)}, which train does not accept in a text.` };
+  }
   const { text: emitted, ...decode } = decodeModel(model, decodeLimits(program, limits));
+  // A model of the boundary symbol alone has no runner-up: its margin is infinite, which no record can hold.
+  if (!Number.isFinite(decode.minMargin)) return { ok: false, reason: "its published model was refused: its decoding has no finite margin (a vocabulary of the boundary symbol alone)." };
   const claim = { matches: claimed === emitted, chars: claimedChars, hash: sha256(claimed) };
   return { ok: true, emitted, decode, claim, parameters: model.parameters };
+}
+
+/** Characters (code points) in a text, as [...text].length counts them, without copying it. */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++, count++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  return count;
 }
 
 /** How far the parent decodes a program's model: twice the program's length plus 1,000 characters at most, and not past the limits. */

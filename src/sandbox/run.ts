@@ -253,6 +253,13 @@ function tailKeeper(limit: number): { add(chunk: Buffer): void; text(): string }
   };
 }
 
+/** A refused message's first issue, in a phrase: where in the message, and what is wrong ("epochs: Invalid input: expected int, received number"). */
+function malformed(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "not a message";
+  return `${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`.slice(0, 200);
+}
+
 /** What a caller hears of a run as it goes, and (tests only) which walls it has. */
 export interface SandboxListeners {
   onLog?: (line: string) => void; // the program's lines of text
@@ -296,7 +303,7 @@ export function runInSandbox(programPath: string, limits: SandboxLimits, { onLog
       if (Date.now() - windowStart > 1000) [windowStart, messagesInWindow] = [Date.now(), 0];
       if (++messagesInWindow > MESSAGES_PER_SECOND) return stop(FLOOD_REASON);
       const message = ChildMessage.safeParse(raw);
-      if (!message.success) return stop(`broke a rule: sent a malformed message (${message.error.issues[0]?.message ?? "not a message"}).`);
+      if (!message.success) return stop(`broke a rule: sent a malformed message (${malformed(message.error)}).`);
       if (verdict || killedFor) return;
       if (message.data.type === "log") return onLog?.(message.data.line);
       if (message.data.type === "progress") return onProgress?.(message.data.epoch);
