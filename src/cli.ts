@@ -25,7 +25,7 @@ import { readLineage } from "./ouroboros/store";
 import { DECODE_LIMIT_RULE } from "./runtime/decoder";
 import { settings } from "./quine/train";
 import { parseBackend, type BackendName } from "./runtime";
-import { errorMessage } from "./format";
+import { errorMessage, printable, printableJson } from "./format";
 
 const program = new Command("neural-quine")
   .description("Neural networks that reproduce themselves: an LSTM that prints its own trainer, generations of it, and weight quines.")
@@ -39,7 +39,7 @@ function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args
     try {
       await body(...args);
     } catch (error) {
-      const message = errorMessage(error);
+      const message = printable(errorMessage(error)); // it may quote a reason, a name or a path from a program or the queue
       process.stderr.write(`neural-quine: ${message}\n`);
       if (process.env.NQ_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
       process.exitCode = 1;
@@ -95,7 +95,7 @@ backendOption(program.command("emit <gen-or-model-dir>")
       return;
     }
     const { text, minMargin, backend, stopped } = await emitModel(target.modelDir, opts.backend, opts.maxChars);
-    process.stdout.write(text);
+    process.stdout.write(process.stdout.isTTY ? printable(text) : text); // byte for byte into a file or a pipe
     if (stopped) throw new Error(stopped);
     process.stderr.write(`backend: ${backend}; ${text.length} characters; smallest margin ${minMargin.toFixed(2)}\n`);
   }));
@@ -118,7 +118,7 @@ dirOption(backendOption(addOptions(program.command("bootstrap")
       publication: publicationLimitsOf(settings),
       onEvent: progressPrinter(process.stderr),
     });
-    if (opts.json) process.stdout.write(`${JSON.stringify({ generations: generationsRecords(result.lineage), stopped: result.stopped }, null, 2)}\n`);
+    if (opts.json) process.stdout.write(`${printableJson({ generations: generationsRecords(result.lineage), stopped: result.stopped })}\n`);
     else process.stdout.write(bootstrapSummary(result, opts.dir, (Date.now() - started) / 1000));
   }));
 
@@ -128,7 +128,7 @@ dirOption(program.command("generations")
   .action(run(async (opts: { dir: string; json?: boolean }) => {
     requireStore(opts.dir);
     const lineage = readLineage(opts.dir);
-    if (opts.json) process.stdout.write(`${JSON.stringify(generationsRecords(lineage), null, 2)}\n`);
+    if (opts.json) process.stdout.write(`${printableJson(generationsRecords(lineage))}\n`);
     else process.stdout.write(lineage.length ? generationsTable(lineage) : `No generations in ${opts.dir} yet.\n`);
     const damaged = lineage.filter((g) => g.damage).length;
     if (damaged) process.stderr.write(`neural-quine: ${damaged} damaged generation folder${damaged === 1 ? "" : "s"} in ${opts.dir} (see the table).\n`);
@@ -140,7 +140,7 @@ dirOption(program.command("show <gen>")
   .action(run(async (gen: string, opts: { dir: string; json?: boolean }) => {
     const stored = findGeneration(opts.dir, gen);
     requireIntact(stored);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ metrics: stored.metrics, program: stored.program }, null, 2)}\n`);
+    if (opts.json) process.stdout.write(`${printableJson({ metrics: stored.metrics, program: stored.program })}\n`);
     else process.stdout.write(showGeneration(stored));
   }));
 
@@ -187,7 +187,7 @@ QueueConnectionSchema), WorkerSettingsSchema, workerSettings)
     const settings = readOptions(WorkerSettingsSchema, opts);
     const { runWorker, workerProgressLine } = require("./queue/worker") as typeof import("./queue/worker"); // loaded only for this command
     const { returned } = await runWorker(url, settings, (event) => {
-      if (settings.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+      if (settings.json) process.stdout.write(`${printableJson(event, 0)}\n`);
       else process.stderr.write(workerProgressLine(event));
     });
     if (returned > 0) process.exit(); // the handed-back jobs' sandboxes end with this process
@@ -200,7 +200,7 @@ program.command("population [what] [id]")
   .option("--png <file>", "with `tree`: also draw the tree as a PNG into this file")
   .action(run(async (what: string | undefined, id: string | undefined, opts: { dir: string; json?: boolean; png?: string }) => {
     if (what === undefined) {
-      if (opts.json) process.stdout.write(`${JSON.stringify(populationStatistics(opts.dir), null, 2)}\n`);
+      if (opts.json) process.stdout.write(`${printableJson(populationStatistics(opts.dir))}\n`);
       else process.stdout.write(populationTable(opts.dir));
       return;
     }
@@ -217,7 +217,7 @@ program.command("population [what] [id]")
       return;
     }
     const found = findIndividual(opts.dir, id);
-    process.stdout.write(opts.json ? `${JSON.stringify({ individual: found.individual, run: found.stored.run, program: found.stored.program }, null, 2)}\n` : showIndividual(found));
+    process.stdout.write(opts.json ? `${printableJson({ individual: found.individual, run: found.stored.run, program: found.stored.program })}\n` : showIndividual(found));
   }));
 
 program.command("build")
@@ -259,7 +259,7 @@ dirOption(program.command("report")
   }));
 
 program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`neural-quine: ${errorMessage(error)}\n`);
+  process.stderr.write(`neural-quine: ${printable(errorMessage(error))}\n`);
   process.exitCode = 1;
 });
 

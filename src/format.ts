@@ -84,8 +84,8 @@ export function printableLine(text: string): string {
 }
 
 /** JSON for a terminal: JSON.stringify escapes C0 controls; DEL, C1, bidi controls and separators are escaped here too (still valid JSON). */
-export function printableJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(UNPRINTABLE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export function printableJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent).replace(UNPRINTABLE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**

@@ -91,7 +91,7 @@ describe("statistics", () => {
 function run(hash: string, fields: Partial<ProgramRun>): ProgramRun {
   return {
     programHash: hash, chars: 100, bytes: 100, status: "alive", reason: null, backend: "wasm", seconds: 1, epochs: 1, emittedHash: hash,
-    distanceToSelf: 0, minMargin: 1, parameters: 10, claimMatches: true, weightsHash: hash, work: 1000, ...fields,
+    distanceToSelf: 0, minMargin: 1, parameters: 10, claimMatches: true, weightsHash: hash, work: 1000, worker: null, ...fields,
   };
 }
 

@@ -43,6 +43,9 @@ const ProgramRunSchema = z.object({
   // the kernel's forward multiply-adds while it ran, counted by the sandbox's runtime (not the program's
   // word); null when dead, and in stores written before it was counted
   work: KernelWorkSchema.shape.multiplyAdds.nullable().default(null),
+  // where it ran: a queued run's worker (host:pid, its word), whose sandbox counted the work and the
+  // epochs; null on this machine (and in stores from before it was recorded)
+  worker: z.string().max(200).nullable().default(null),
 });
 export type ProgramRun = z.infer<typeof ProgramRunSchema>;
 

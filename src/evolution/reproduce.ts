@@ -16,7 +16,7 @@ import { levenshtein } from "./statistics";
 
 /** What a program's run gave, before the parent's checks: its publication (untrusted), or why it died. */
 export type RunOutcome = ({ status: "published"; text: string; files: ModelFiles; epochs: number; work: number } | { status: "dead"; reason: string })
-  & { log: string }; // what the program wrote: its log and progress lines, the last MiB (unchecked)
+  & { log: string; worker?: string }; // log: what the program wrote, its log and progress lines, the last MiB (unchecked); worker: who ran it, for a queued run
 
 /** The knobs a run depends on: the pinned backend and the limits (the same wherever the program runs). */
 export type RunSettings = Pick<EvolveSettings, "backend" | "timeout" | "maxMemory">;
@@ -59,7 +59,7 @@ export function recordRun(dir: string, program: string, outcome: RunOutcome, bac
   const base: ProgramRun = {
     programHash: hash, chars: [...program].length, bytes: Buffer.byteLength(program), status: "dead", reason: null,
     backend, seconds: 0, epochs: null, emittedHash: null, distanceToSelf: null, minMargin: null,
-    parameters: null, claimMatches: null, weightsHash: null, work: null,
+    parameters: null, claimMatches: null, weightsHash: null, work: null, worker: outcome.worker ?? null,
   };
   const seconds = (): number => Number((runSeconds + (Date.now() - started) / 1000).toFixed(3));
   const dead = (reason: string): StoredProgram => {

@@ -15,7 +15,8 @@ import { recordRun, type Reproducer, type RunSettings } from "../evolution/repro
 import { jobData, jobId, JobResultSchema, resultOutcome, type JobData } from "./jobs";
 import { connectionOptions, reachQueue, redact, redactUrl } from "./connection";
 import { QUEUE_NAME } from "./settings";
-import { errorMessage } from "../format";
+import { errorMessage, printableLine } from "../format";
+import { LINE_MAX } from "../sandbox";
 
 const POLL_MS = 250;
 /** Tries of a job before it counts as failed: a worker that cannot run it fails it, another may take it. */
@@ -70,7 +71,8 @@ export async function openQueueReproducer(url: string, settings: { dir: string }
           const id = jobId(jobs[i]);
           if (state === "failed") {
             const job = await queue.getJob(id);
-            throw new CoordinatorStop(`No worker could run program ${jobs[i].programHash.slice(0, 12)} (${ATTEMPTS} tries; the last said: ${job?.failedReason ?? "nothing"}); start a worker that can and run evolve again.`);
+            const said = printableLine((job?.failedReason ?? "nothing").slice(0, LINE_MAX)); // a worker's words: untrusted
+            throw new CoordinatorStop(`No worker could run program ${jobs[i].programHash.slice(0, 12)} (${ATTEMPTS} tries; the last said: ${said}); start a worker that can and run evolve again.`);
           }
           if (state === "unknown") {
             await addJobs(queue, [jobs[i]]); // removed by someone else: queued again
@@ -90,7 +92,8 @@ export async function openQueueReproducer(url: string, settings: { dir: string }
             await addJobs(queue, [jobs[i]]);
             continue;
           }
-          if (result.data.missingWalls.length > 0) onNote(`program ${jobs[i].programHash.slice(0, 12)} ran on ${result.data.worker} without every sandbox wall: ${result.data.missingWalls.join(" ")}`);
+          // A worker's name and words are untrusted: shown printable, whoever prints the note.
+          if (result.data.missingWalls.length > 0) onNote(printableLine(`program ${jobs[i].programHash.slice(0, 12)} ran on ${result.data.worker} without every sandbox wall: ${result.data.missingWalls.join(" ")}`));
           // The parent's side, exactly as a local run: check, decode, store.
           results[i] = recordRun(settings.dir, programs[i], resultOutcome(result.data), settings.backend, result.data.seconds);
           onRun(results[i]);

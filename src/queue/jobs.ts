@@ -107,7 +107,7 @@ export function jobResult(data: JobData, outcome: RunOutcome, seconds: number, w
 
 /** A checked result as the outcome the parent records (recordRun checks and decodes the model itself). */
 export function resultOutcome(result: JobResult): RunOutcome {
-  if (result.status === "dead") return { status: "dead", reason: result.reason, log: result.log };
+  if (result.status === "dead") return { status: "dead", reason: result.reason, log: result.log, worker: result.worker };
   const weights = new Uint8Array(Buffer.from(result.weightsBase64, "base64")); // a copy of its own
-  return { status: "published", text: result.text, epochs: result.epochs, work: result.work, files: { "model.json": result.modelJson, "weights.bin": weights }, log: result.log };
+  return { status: "published", text: result.text, epochs: result.epochs, work: result.work, files: { "model.json": result.modelJson, "weights.bin": weights }, log: result.log, worker: result.worker };
 }

@@ -3,10 +3,13 @@
 // It decides nothing about the program: the coordinator checks and decodes every result itself.
 //
 // A worker runs untrusted programs, so it refuses to start when this machine's sandbox has no network
-// wall, unless told otherwise. A program that dies is a result; a job fails only when this worker
-// cannot run it (no sandbox here, another runtime), and then the worker stops, so that other workers
-// take its jobs. SIGTERM (or Ctrl-C) stops taking jobs and finishes the running ones; a second one
-// returns them to the queue at once and stops.
+// wall, unless told otherwise. A program that dies is a result. A job is untrusted too (anyone who
+// can reach Redis can add one): what a job says (another runtime, more time or memory than this
+// worker allows, a malformed job) fails that job with its reason, and the worker goes on with the
+// next; a job cannot stop a worker. A worker stops only for its own reasons: its signals, or its own
+// sandbox failing to start (then others take its jobs). SIGTERM (or Ctrl-C) stops taking jobs and
+// finishes the running ones; a second one returns them to the queue at once and stops. What it
+// prints that came from a job or a program goes through printableLine (src/format.ts).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,8 +17,8 @@ import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { z } from "zod";
 import { runOutcome } from "../evolution/reproduce";
 import { sha256 } from "../files/hash";
-import { probeWalls } from "../sandbox";
-import { errorMessage, formatSeconds } from "../format";
+import { LINE_MAX, probeWalls } from "../sandbox";
+import { errorMessage, formatSeconds, printableLine } from "../format";
 import { jobResult, JobDataSchema, runtimeIdentity, type JobResult } from "./jobs";
 import { connectionOptions, reachQueue, redact, redactUrl } from "./connection";
 import { QUEUE_NAME, type WorkerSettings } from "./settings";
@@ -23,7 +26,7 @@ import { QUEUE_NAME, type WorkerSettings } from "./settings";
 const Counts = z.object({
   done: z.number().int().nonnegative(), // jobs this worker finished (the program lived or died)
   running: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(), // jobs this worker could not run (handed back for others)
+  failed: z.number().int().nonnegative(), // jobs this worker refused or could not run (BullMQ tries them again, perhaps elsewhere)
 });
 
 /** What a worker reports as it goes: a record (printed as a line, or as JSON with --json). */
@@ -37,7 +40,7 @@ export const WorkerEventSchema = z.discriminatedUnion("type", [
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
 
-/** A job this worker cannot run, through no fault of the program: it fails (BullMQ tries it again, elsewhere). */
+/** This worker's own sandbox cannot run (not the job's doing): the job fails, and the worker stops so that others take its jobs. */
 class CannotRun extends Error {}
 
 /**
@@ -64,7 +67,8 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
     if (!parsed.success) throw new UnrecoverableError(`the job is not a reproduction (${parsed.error.issues[0]?.message ?? "malformed"}).`);
     const data = parsed.data;
     if (sha256(data.program) !== data.programHash) throw new UnrecoverableError("the job's program does not match its hash.");
-    if (data.runtime !== runtime) throw new CannotRun(`worker ${name} runs ${runtime}, and the job needs ${data.runtime}.`);
+    // Another runtime's job fails here (BullMQ tries it again, perhaps on a worker that has it), and this one goes on.
+    if (data.runtime !== runtime) throw new Error(`worker ${name} runs ${runtime}, and the job needs ${data.runtime}.`);
     // A job that asks for more than this worker allows fails here (another worker may take it), and this one goes on.
     if (data.timeout > settings.maxJobSeconds || data.maxMemory > settings.maxJobMemory) {
       throw new Error(`the job asks for ${data.timeout} s and ${data.maxMemory} MB, and worker ${name} allows at most ${settings.maxJobSeconds} s and ${settings.maxJobMemory} MB (--max-job-seconds, --max-job-memory).`);
@@ -164,7 +168,7 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
     }, 200);
     worker.on("failed", (job, error) => {
       counts.failed++;
-      emit({ type: "failed", jobId: job?.id ?? "?", reason: redact(error.message, url), counts });
+      emit({ type: "failed", jobId: String(job?.id ?? "?").slice(0, 200), reason: redact(error.message, url).slice(0, LINE_MAX), counts });
     });
     worker.waitUntilReady().then(() => {
       emit({ type: "ready", worker: name, queue: redactUrl(url), concurrency: settings.concurrency, missingWalls: walls.missing, counts });
@@ -178,15 +182,15 @@ export async function runWorker(url: string, settings: WorkerSettings, onEvent: 
   });
 }
 
-/** One line of a worker's progress for the terminal. */
+/** One line of a worker's progress for the terminal; what came from a job or a program is shown printable. */
 export function workerProgressLine(event: WorkerEvent): string {
   const { done, running, failed } = event.counts;
   const tally = `[${done} done, ${running} running, ${failed} failed]`;
   switch (event.type) {
-    case "ready": return `worker ${event.worker} on ${event.queue}, ${event.concurrency} at a time${event.missingWalls.length ? `; walls missing: ${event.missingWalls.join(" ")}` : ""}\n`;
-    case "started": return `${tally} started ${event.programHash.slice(0, 12)}\n`;
-    case "finished": return `${tally} ${event.programHash.slice(0, 12)} ran ${formatSeconds(event.seconds)}: ${event.status === "dead" ? `dead: ${event.reason}` : "published"}\n`;
-    case "failed": return `${tally} could not run job ${event.jobId.slice(0, 16)}: ${event.reason}\n`;
+    case "ready": return `worker ${printableLine(event.worker)} on ${printableLine(event.queue)}, ${event.concurrency} at a time${event.missingWalls.length ? `; walls missing: ${event.missingWalls.join(" ")}` : ""}\n`;
+    case "started": return `${tally} started ${printableLine(event.programHash.slice(0, 12))}\n`;
+    case "finished": return `${tally} ${printableLine(event.programHash.slice(0, 12))} ran ${formatSeconds(event.seconds)}: ${event.status === "dead" ? `dead: ${printableLine(event.reason ?? "")}` : "published"}\n`;
+    case "failed": return `${tally} could not run job ${printableLine(event.jobId.slice(0, 16))}: ${printableLine(event.reason)}\n`;
     case "stopping": return `${tally} stopping (${event.why})\n`;
     case "stopped": return `${tally} stopped${event.returned ? `, ${event.returned} job(s) handed back to the queue` : ""}\n`;
   }

@@ -1,8 +1,10 @@
 // Looking at a store: finding generations by number, the generations table, show, coloured diffs,
-// the emit check, and the progress lines bootstrap prints while it works.
+// the emit check, and the progress lines bootstrap prints while it works. What a program, its model
+// or its log said (a reason, a backend's name, a text, a log line) is printed through printable:
+// a terminal sees no control character from them, only its escape.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { formatSeconds, formatWork, plural, ranges, yesNo } from "../format";
+import { formatSeconds, formatWork, plural, printable, printableLine, ranges, yesNo } from "../format";
 import type { BootstrapEvent, BootstrapResult } from "../ouroboros/bootstrap";
 import { unifiedDiff } from "../diff";
 import { generationName, listGenerations } from "../files/generations";
@@ -57,11 +59,11 @@ export function generationsRecords(lineage: StoredGeneration[]): (LineageEntry &
 export function generationsTable(lineage: StoredGeneration[]): string {
   const header = ["gen", "status", "bytes", "epochs", "time", "text fixpoint", "weights fixpoint", "changed lines"];
   const rows = generationsRecords(lineage).map((e) => e.damage
-    ? [String(e.generation), "damaged", "", "", "", "", "", "", e.damage]
+    ? [String(e.generation), "damaged", "", "", "", "", "", "", printableLine(e.damage)]
     : [String(e.generation), e.status, String(e.bytes), String(e.epochs), formatSeconds(e.wallSeconds ?? 0), yesNo(e.textFixpoint), yesNo(e.weightsFixpoint), String(e.changedLines)]);
   const widths = header.map((title, c) => Math.max(title.length, ...rows.map((row) => row[c].length)));
   const line = (cells: string[]): string => cells.map((cell, c) => (c < widths.length ? (c >= 2 && c !== 5 && c !== 6 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])) : cell)).join("  ").trimEnd();
-  const notes = lineage.filter((g) => g.metrics?.status === "dead" && !g.damage).map((g) => `${generationName(g.generation)} died: ${g.metrics?.reason}`);
+  const notes = lineage.filter((g) => g.metrics?.status === "dead" && !g.damage).map((g) => `${generationName(g.generation)} died: ${printableLine(g.metrics?.reason ?? "")}`);
   return [line(header), ...rows.map(line), ...(notes.length ? ["", ...notes] : [])].join("\n") + "\n";
 }
 
@@ -88,9 +90,10 @@ export function showGeneration(stored: StoredGeneration): string {
     ["walls", wallsText(m.walls)],
   ];
   const width = Math.max(...fields.map(([name]) => name.length));
-  const head = fields.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join("\n");
+  const head = fields.map(([name, value]) => `${name.padEnd(width)}  ${printableLine(value)}`).join("\n");
   const rule = `---- ${generationName(m.generation)}/program.js ${"-".repeat(40)}`;
-  return `${generationName(m.generation)} (${stored.path})\n${head}\n\n${rule}\n${stored.program}${stored.program?.endsWith("\n") ? "" : "\n"}`;
+  const program = stored.program ?? "";
+  return `${generationName(m.generation)} (${printableLine(stored.path)})\n${head}\n\n${rule}\n${printable(program)}${program.endsWith("\n") ? "" : "\n"}`;
 }
 
 // ---- diffs --------------------------------------------------------------------------------------
@@ -114,18 +117,18 @@ function textOf(stored: StoredGeneration, which: "program" | "emitted"): string 
   return text;
 }
 
-/** diff <gen>: what it emitted against its program. diff <gen> <other>: the two programs. */
+/** diff <gen>: what it emitted against its program. diff <gen> <other>: the two programs. Printable: the texts came from models. */
 export function generationDiff(stored: StoredGeneration, other?: StoredGeneration): string {
   const a = generationName(stored.generation);
-  if (!other) return unifiedDiff(textOf(stored, "program"), textOf(stored, "emitted"), `${a}/program.js`, `${a}/emitted.js`);
+  if (!other) return printable(unifiedDiff(textOf(stored, "program"), textOf(stored, "emitted"), `${a}/program.js`, `${a}/emitted.js`));
   const b = generationName(other.generation);
-  return unifiedDiff(textOf(stored, "program"), textOf(other, "program"), `${a}/program.js`, `${b}/program.js`);
+  return printable(unifiedDiff(textOf(stored, "program"), textOf(other, "program"), `${a}/program.js`, `${b}/program.js`));
 }
 
 /** diff <gen> --original: the bundle against the generation's program. */
 export function originalDiff(stored: StoredGeneration, bundlePath: string): string {
   if (!existsSync(bundlePath)) throw new Error(`${bundlePath} is missing: run npm run build.`);
-  return unifiedDiff(readFileSync(bundlePath, "utf8"), textOf(stored, "program"), "quine/quine.js", `${generationName(stored.generation)}/program.js`);
+  return printable(unifiedDiff(readFileSync(bundlePath, "utf8"), textOf(stored, "program"), "quine/quine.js", `${generationName(stored.generation)}/program.js`));
 }
 
 // ---- emit -----------------------------------------------------------------------------------------
@@ -173,8 +176,7 @@ export function emitCheck(target: EmitTarget, decode: (modelDir: string) => stri
 
 /** A program's log line made safe to print: no control characters, not too long. */
 function clean(line: string): string {
-  // eslint-disable-next-line no-control-regex
-  const plain = line.replace(/[\x00-\x1f\x7f]/g, " ");
+  const plain = printableLine(line);
   return plain.length > 160 ? `${plain.slice(0, 157)}...` : plain;
 }
 
@@ -182,11 +184,11 @@ function clean(line: string): string {
 function describeDone(event: Extract<BootstrapEvent, { type: "done" }>): string {
   const m = event.metrics;
   const name = generationName(event.generation);
-  if (m.status === "dead") return `${name} dead after ${formatSeconds(m.wallSeconds)}: ${m.reason}`;
+  if (m.status === "dead") return `${name} dead after ${formatSeconds(m.wallSeconds)}: ${printableLine(m.reason ?? "")}`;
   const weights = m.weightsFixpoint === null ? "" : `, weights fixpoint ${yesNo(m.weightsFixpoint)}`;
   const changed = m.status === "mutated" ? ` (${m.changedLines} lines changed)` : "";
   const claim = m.claim && !m.claim.matches ? "; the program's claimed text DIFFERS from what its model decodes to" : "";
-  return `${name} ${m.status}${changed} in ${formatSeconds(m.wallSeconds)}: ${m.epochs} epochs, ${m.bytes} bytes, ${m.charsPerSecond} chars/s on ${m.backend}; text fixpoint ${yesNo(m.textFixpoint)}${weights}${claim}`;
+  return `${name} ${m.status}${changed} in ${formatSeconds(m.wallSeconds)}: ${m.epochs} epochs, ${m.bytes} bytes, ${m.charsPerSecond} chars/s on ${printableLine(m.backend ?? "–")}; text fixpoint ${yesNo(m.textFixpoint)}${weights}${claim}`;
 }
 
 /**
@@ -204,7 +206,7 @@ export function progressPrinter(stream: NodeJS.WriteStream, everySeconds = 10): 
   return (event) => {
     if (event.type === "note") {
       clearStatus();
-      stream.write(`note: ${event.message}\n`);
+      stream.write(`note: ${printableLine(event.message)}\n`);
     } else if (event.type === "start") {
       clearStatus();
       lastPrinted = -Infinity;
@@ -230,6 +232,6 @@ export function progressPrinter(stream: NodeJS.WriteStream, everySeconds = 10): 
 /** The closing lines of a bootstrap run. */
 export function bootstrapSummary(result: BootstrapResult, dir: string, seconds: number): string {
   const lines = [`${result.ran.length === 0 ? "no new generations" : `${plural(result.ran.length, "generation")} run`} in ${formatSeconds(seconds)}; ${dir} holds ${result.lineage.length}:`, "", generationsTable(result.lineage).trimEnd()];
-  if (result.stopped) lines.push("", `The lineage cannot go on: ${result.stopped}`);
+  if (result.stopped) lines.push("", `The lineage cannot go on: ${printableLine(result.stopped)}`);
   return `${lines.join("\n")}\n`;
 }

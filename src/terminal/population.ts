@@ -1,7 +1,7 @@
 // What `neural-quine evolve` and `neural-quine population` print: evolve's progress lines, the
 // statistics table, one individual, an individual's diff, the tree.
 import { existsSync } from "node:fs";
-import { formatWork, ranges } from "../format";
+import { formatWork, printable, printableLine, ranges } from "../format";
 import { unifiedDiff } from "../diff";
 import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
 import { statisticsTable, type Statistics } from "../evolution/statistics";
@@ -21,7 +21,7 @@ export function populationStatistics(dir: string): { statistics: Statistics[]; d
 export function populationTable(dir: string): string {
   const { statistics, damaged } = populationStatistics(dir);
   const table = statistics.length ? statisticsTable(statistics) : `No generations in ${dir} yet.\n`;
-  return table + damaged.map((line) => `damaged: ${line}\n`).join("");
+  return table + damaged.map((line) => `damaged: ${printableLine(line)}\n`).join("");
 }
 
 /** An individual by id ("<generation>.<index>"), with its program's run; one sentence if there is none. */
@@ -41,18 +41,19 @@ export function showIndividual(found: { individual: Individual; stored: StoredPr
   const { individual: i, stored } = found;
   const run = stored.run;
   const lines = [
-    `individual ${i.id}: ${i.status}${i.reason ? ` (${i.reason})` : ""}`,
+    `individual ${i.id}: ${i.status}${i.reason ? ` (${printableLine(i.reason)})` : ""}`,
     `  parent            ${i.parent ?? "none (a copy of the ancestor)"}${i.seed === null ? "" : `, copied with seed ${i.seed}`}`,
     `  program           ${i.bytes} bytes, sha256 ${i.programHash.slice(0, 16)}…, ${i.mutations} point mutation(s)`,
     `  distance          ${i.distanceToParent ?? "-"} to its parent, ${i.distanceToAncestor} to the ancestor${i.exactCopy ? " (an exact copy)" : ""}`,
-    `  run               ${run.status}, ${run.seconds.toFixed(1)} s on ${run.backend}${i.cached ? " (cached: its program had run before)" : ""}`,
+    `  run               ${run.status}, ${run.seconds.toFixed(1)} s on ${printableLine(run.backend)}${i.cached ? " (cached: its program had run before)" : ""}`,
     ...(run.status === "alive"
       ? [`  copies itself     greedy decoding at distance ${run.distanceToSelf} from its program, smallest margin ${run.minMargin?.toFixed(3)}`,
-        `  training work     ${formatWork(run.work)} through the kernel, counted by the sandbox`,
+        run.worker === null ? `  training work     ${formatWork(run.work)} through the kernel, counted by the sandbox`
+          : `  training work     ${formatWork(run.work)} through the kernel, as worker ${printableLine(run.worker)}'s sandbox counted it: not verified here (the coordinator decodes the model itself, so the text is checked; the training work and epochs are the worker's word)`,
         `  model             ${run.parameters} parameters, programs/${run.programHash}/model`]
       : []),
     "",
-    stored.program,
+    printable(stored.program),
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -62,7 +63,7 @@ export function individualDiff(dir: string, id: string): string {
   const { individual, stored } = findIndividual(dir, id);
   if (individual.parent === null) return "";
   const parent = findIndividual(dir, individual.parent);
-  return unifiedDiff(parent.stored.program, stored.program, `${individual.parent}/program.js`, `${id}/program.js`);
+  return printable(unifiedDiff(parent.stored.program, stored.program, `${individual.parent}/program.js`, `${id}/program.js`));
 }
 
 /** The phylogeny by genotype (../evolution/phylogeny), one line per genotype ever kept. */
@@ -82,9 +83,9 @@ export function populationTree(dir: string): string {
 
 /** One line of progress for the terminal. */
 export function evolveProgressLine(event: EvolveEvent): string {
-  if (event.type === "note") return `note: ${event.message}\n`;
+  if (event.type === "note") return `note: ${printableLine(event.message)}\n`;
   if (event.type === "run") {
-    const what = event.status === "alive" ? "alive" : `dead: ${event.reason}`;
+    const what = event.status === "alive" ? "alive" : `dead: ${printableLine(event.reason ?? "")}`;
     return `  gen ${event.generation}  ran ${event.programHash.slice(0, 12)}  ${event.seconds.toFixed(1)} s  ${what}\n`;
   }
   const s = event.statistics;
