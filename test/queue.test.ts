@@ -25,6 +25,7 @@ import { connectionOptions, queueUrl, redact, redactUrl } from "../src/queue/con
 import { jobData, jobId, type JobResult } from "../src/queue/jobs";
 import { QUEUE_NAME } from "../src/queue/settings";
 import { WorkerEventSchema, type WorkerEvent } from "../src/queue/worker";
+import { showIndividual } from "../src/terminal/population";
 import { ageLock, assertCleanError, cli, CLI, tempDir } from "./helpers";
 
 const hasRedis = spawnSync("redis-server", ["--version"]).status === 0;
@@ -225,9 +226,9 @@ describe("evolve on a job queue", { skip }, () => {
     const liar = `${STAND_IN}// a mutant whose worker lies\n`;
     const bogus = `${STAND_IN}// a mutant whose worker breaks the protocol\n`;
     const model = join(local, "programs", sha256(STAND_IN), "model");
+    const common = { seconds: 1, worker: "a hostile\x1b]52;c;ZXZpbA==\x07 worker\u202e", missingWalls: ["network wall: down\r\x1b[2K."], log: "" };
     const fake = new Worker(QUEUE_NAME, async (job): Promise<JobResult> => {
       const data = job.data as { program: string; programHash: string };
-      const common = { seconds: 1, worker: "a hostile worker", missingWalls: [], log: "" };
       if (data.program === bogus) return { status: "dead", programHash: sha256(liar), reason: "made up.", ...common }; // another program's
       // It claims the program copied itself, and hands over the stand-in's model instead.
       return { status: "published", programHash: data.programHash, text: data.program, modelJson: readFileSync(join(model, "model.json"), "utf8"),
@@ -241,6 +242,14 @@ describe("evolve on a job queue", { skip }, () => {
       assert.equal(stored.emitted, STAND_IN, "the coordinator's own decoding, not the worker's word");
       assert.equal(stored.run.claimMatches, false);
       assert.ok((stored.run.distanceToSelf ?? 0) > 0);
+      // The forged name and words come through shown, not acted on; the run records where it ran, and population show says what is not verified.
+      assert.ok(notes.some((note) => note.includes("a hostile\\x1b]52;c;ZXZpbA==\\x07 worker\\u202e") && note.includes("down\\x0d\\x1b[2K")), notes.join("\n"));
+      // eslint-disable-next-line no-control-regex
+      assert.ok(!notes.some((note) => /[\x00-\x1f\x7f-\x9f\u202e]/.test(note)));
+      assert.equal(stored.run.worker, common.worker);
+      const shown = showIndividual({ individual: { id: "1.0", generation: 1, index: 0, parent: "0.0", seed: 1, programHash: stored.run.programHash, bytes: 1, mutations: 0,
+        exactCopy: false, distanceToParent: 1, distanceToAncestor: 1, cached: false, status: "kept", reason: null }, stored });
+      assert.match(shown, /training work .* as worker a hostile\\x1b.* sandbox counted it: not verified here \(the coordinator decodes the model itself, so the text is checked; the training work and epochs are the worker's word\)/);
       await assert.rejects(reproducer.reproduce([bogus], () => {}), /^Error: Workers returned a malformed result for program [0-9a-f]{12} 3 times \(it is the result of another program\)/);
       assert.equal(notes.filter((note) => /malformed result/.test(note)).length, 2);
     } finally {
@@ -249,18 +258,24 @@ describe("evolve on a job queue", { skip }, () => {
     }
   });
 
-  test("a worker that cannot run a job (another runtime) fails it with the reason and stops; the job waits for another worker", { timeout: 60_000 }, async () => {
+  test("a job for another runtime is failed with its reason, and the worker goes on with the next job: a job cannot stop a worker", { timeout: 120_000 }, async () => {
     const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(redis.url) });
     try {
-      const data = { ...jobData(STAND_IN, { backend: "wasm", timeout: 60, maxMemory: 1024 }), runtime: "neural-quine 0.0.0-elsewhere" };
-      await queue.add("reproduce", data, { jobId: jobId(data), attempts: 5, backoff: { type: "fixed", delay: 60_000 } });
-      const worker = start(["worker", "--json"], { NQ_QUEUE_URL: redis.url });
+      const foreign = { ...jobData(STAND_IN, { backend: "wasm", timeout: 60, maxMemory: 1024 }), runtime: "neural-quine 0.0.0-elsewhere\x1b]52;c;ZXZpbA==\x07" };
+      await queue.add("reproduce", foreign, { jobId: jobId(foreign), attempts: 5, backoff: { type: "fixed", delay: 60_000 } });
+      const next = jobData(`${STAND_IN}// the next job\n`, { backend: "wasm", timeout: 60, maxMemory: 1024 });
+      await queue.add("reproduce", next, { jobId: jobId(next) });
+      const worker = start(["worker"], { NQ_QUEUE_URL: redis.url });
       workers.push(worker.child);
-      assert.equal(await worker.exited, 1);
-      assert.match(worker.err(), /^neural-quine: worker \S+ runs neural-quine \S+, @tensorflow\/tfjs-core \S+, wasm kernel, and the job needs neural-quine 0\.0\.0-elsewhere; this worker stopped, so that others take its jobs\.\n$/);
-      assert.ok(worker.events.some((e) => e.type === "failed"));
-      assert.ok(!worker.events.some((e) => e.type === "finished"), "the program is not marked dead");
-      assert.equal(await queue.getJobState(jobId(data)), "delayed", "it will be tried again");
+      await until("the next job", () => /published|dead: /.test(worker.err()));
+      assert.match(worker.err(), /could not run job \S+: worker \S+ runs neural-quine \S+, @tensorflow\/tfjs-core \S+, wasm kernel, and the job needs neural-quine 0\.0\.0-elsewhere\\x1b\]52;c;ZXZpbA==\\x07\.\n/);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(worker.err(), /[\x00-\x08\x0b-\x1f\x7f-\x9f]/, "nothing raw from the job on the terminal");
+      assert.equal(await queue.getJobState(jobId(foreign)), "delayed", "it will be tried again, perhaps by a worker of its runtime");
+      assert.equal(await queue.getJobState(jobId(next)), "completed");
+      assert.equal(worker.child.exitCode, null, "the worker is still running");
+      worker.child.kill("SIGTERM");
+      assert.equal(await worker.exited, 0, worker.err());
     } finally {
       await queue.obliterate({ force: true });
       await queue.close();

@@ -24,7 +24,8 @@ const CHROMIUM = process.env.NQ_CHROMIUM ?? "/usr/bin/chromium";
 const NO_BROWSER = !existsSync(CHROMIUM) && !process.env.CI
   ? `${CHROMIUM} is not installed (apt-get install chromium); CI installs it and runs this test`
   : false;
-const DEAD_REASON = "SyntaxError: Unexpected token '}' (line 3).";
+// A reason as a hostile program may word it: HTML for the page, and a terminal escape.
+const DEAD_REASON = "SyntaxError: Unexpected token '}' (line 3) <script>alert(1)</script>\x1b]52;c;ZXZpbA==\x07.";
 
 
 let bootstrapped: string; // a lineage of two generations of the tiny quine, from the real bootstrap
@@ -102,7 +103,8 @@ test("report shows a dead and a damaged generation with their reasons", () => {
   assert.match(html, /<section class="generation damaged" id="gen-0001"/);
   assert.match(html, /emitted\.js does not match the hash in metrics\.json/);
   assert.match(html, /<section class="generation dead" id="gen-0002"/);
-  assert.ok(html.includes("SyntaxError: Unexpected token &#39;}&#39; (line 3)."), "the dead generation's reason, escaped");
+  assert.ok(html.includes("SyntaxError: Unexpected token &#39;}&#39; (line 3) &#60;script&#62;alert(1)&#60;/script&#62;"), "the dead generation's reason, escaped");
+  assert.ok(!html.includes("<script>alert(1)"), "no markup from a reason");
   // Only models that load get a decode button, and only theirs are copied.
   assert.ok(existsSync(join(out, "gen-0000", "model", "weights.bin")));
   assert.ok(!existsSync(join(out, "gen-0001", "model")));
