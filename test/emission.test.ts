@@ -115,12 +115,12 @@ test("a program that claims its own text beside an untrained model is recorded b
 test("a publication past the limits is refused with its reason, and nothing of it is stored", () => {
   const refused: [string, string[], RegExp][] = [
     ["many-weights.js", ["--max-parameters", "1000"], /its published model was refused: the model has [\d,]+ parameters, more than the 1,000 .*\(--max-parameters\)\.$/],
-    ["long-text.js", ["--max-text", "1000"], /published a text of 5,000 characters, more than the 1,000 .*\(--max-text\)\.$/],
+    ["long-text.js", ["--max-text", "1000"], /published a text of 1,500 characters, more than the 1,000 .*\(--max-text\)\.$/],
     ["fills-store.js", ["--max-store-mb", "0.001"], /would add [\d.]+ MB to the store, more than the 0\.001 MB .*\(--max-store-mb\)\.$/],
   ];
   for (const [name, flags, reason] of refused) {
     const dir = join(scratch, `${name}.generations`);
-    const program = cheat(name, name === "long-text.js" ? '"x".repeat(5000)' : "t", name === "many-weights.js" ? 64 : 4);
+    const program = cheat(name, name === "long-text.js" ? '"x".repeat(1500)' : "t", name === "many-weights.js" ? 64 : 4);
     const run = cli("bootstrap", "--from", program, "--dir", dir, "--generations", "2", ...flags);
     assert.equal(run.status, 0, run.stderr);
     const gen0 = metrics(dir, 0);
