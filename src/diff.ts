@@ -27,14 +27,14 @@ export function diffTooLarge(before: string, after: string): string {
 }
 
 /** Unified diff of `after` against `before`; null when it would change more than MAX_DIFF_EDITS lines. */
-export function boundedPatch(before: string, after: string, from: string, to: string, header = ""): string | null {
+export function boundedPatch(before: string, after: string, from: string, to: string, header?: string): string | null {
   if (before === after) return "";
   return createTwoFilesPatch(from, to, before, after, header, header, { context: 3, maxEditLength: MAX_DIFF_EDITS }) ?? null;
 }
 
 /** Unified diff of `emitted` against `program` ("" when equal); past the bound, the fallback's sentence as one line. */
 export function unifiedDiff(program: string, emitted: string, from = "program.js", to = "emitted.js"): string {
-  return boundedPatch(program, emitted, from, to, undefined) ?? `${diffTooLarge(program, emitted)}\n`;
+  return boundedPatch(program, emitted, from, to) ?? `${diffTooLarge(program, emitted)}\n`;
 }
 
 /** Lines added plus lines removed between two texts; past the bound, the lines that differ at least (linesDifferAtLeast). */

@@ -57,7 +57,7 @@ export function diffBlock(title: string, oldName: string, oldText: string | unde
   if (oldText === undefined || newText === undefined) body = `<p class="note">Not available: ${escapeHtml(oldText === undefined ? oldName : newName)} is missing.</p>`;
   else if (oldText === newText) body = `<p class="note identical">Identical: ${escapeHtml(newName)} equals ${escapeHtml(oldName)} byte for byte.</p>`;
   else {
-    const patch = boundedPatch(oldText, newText, oldName, newName); // null: too large to compute (src/diff.ts)
+    const patch = boundedPatch(oldText, newText, oldName, newName, ""); // null: too large to compute (src/diff.ts)
     body = patch === null ? `<p class="note">${escapeHtml(diffTooLarge(oldText, newText))}.</p>`
       : diffToHtml(patch, { drawFileList: false, outputFormat: "line-by-line", matching: "lines", diffStyle: "char" });
   }
