@@ -12,7 +12,7 @@ import type { GenerationMetrics } from "../src/ouroboros/store";
 import { decodeGreedy } from "../src/quine/sample";
 import { trainUntilExact } from "../src/quine/train";
 import * as rt from "../src/runtime";
-import { checkModelFiles, decodeModel } from "../src/runtime/decoder";
+import { checkModelFiles, decodeModel, decodeModelInSlices, SLICE_CHARS, type CheckedModel } from "../src/runtime/decoder";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");
 const scratch = mkdtempSync(join(tmpdir(), "nq-emission-"));
@@ -128,4 +128,27 @@ test("a publication past the limits is refused with its reason, and nothing of i
     assert.match(gen0.reason ?? "", reason);
     assert.ok(!existsSync(join(dir, "gen-0000", "model")) && !existsSync(join(dir, "gen-0000", "emitted.js")), `${name}: nothing published is stored`);
   }
+});
+
+test("the parent's decoding lets the event loop run between slices, and gives the same text as in one go", async () => {
+  // A model that always emits "a" and never the boundary: H = 1, every weight zero but the output bias.
+  const model: CheckedModel = {
+    vocab: ["\n", "a"], hidden: 1, parameters: 16,
+    kernel: new Float64Array(2 * 4), recurrent: new Float64Array(4), bias: new Float64Array(4),
+    outKernel: new Float64Array(2), outBias: Float64Array.from([0, 1]),
+  };
+  const limits = { maxChars: 10 * SLICE_CHARS, maxSeconds: 600 };
+  // Another task of the parent (a signal's handler, the lock's refresh) asks for a turn on every pass of the loop.
+  let [turns, done] = [0, false];
+  const otherTask = (): void => {
+    turns++;
+    if (!done) setImmediate(otherTask);
+  };
+  setImmediate(otherTask);
+  const sliced = await decodeModelInSlices(model, limits);
+  done = true;
+  assert.ok(turns >= 9, `another task ran ${turns} times during a decoding of ten slices`);
+  const whole = decodeModel(model, limits);
+  assert.deepEqual([sliced.text, sliced.stopped, sliced.minMargin], [whole.text, whole.stopped, whole.minMargin]);
+  assert.equal(whole.text, "a".repeat(10 * SLICE_CHARS));
 });

@@ -89,7 +89,7 @@ test("a malformed or unknown feature list is refused with a reason: checked alon
   for (const [features, reason] of [[["run/1", "peephole/1"], /does not know/], [{ run: 1 }, /malformed/], [["run/1"], /weight 0 has shape/], [undefined, /weight 0 has shape/]] as const) {
     const bad = withFeatures(features);
     assert.throws(() => checkModelFiles(bad, LIMITS), reason);
-    const checked = checkPublication("x", "x", bad, publicationLimits);
+    const checked = await checkPublication("x", "x", bad, publicationLimits);
     assert.equal(checked.ok, false);
     assert.match(checked.ok ? "" : checked.reason, /^its published model was refused: /);
     const dir = tempDir();

@@ -114,9 +114,9 @@ describe("no unbounded work in the parent: a diff bomb", () => {
 });
 
 describe("a publication is bounded before it is touched", () => {
-  test("a claimed text of 120 million characters is refused by its length before it is counted or copied", () => {
+  test("a claimed text of 120 million characters is refused by its length before it is counted or copied", async () => {
     const files = { "model.json": "{}", "weights.bin": new Uint8Array(0) };
-    const checked = checkPublication("a", "a".repeat(120_000_000), files, publicationLimits);
+    const checked = await checkPublication("a", "a".repeat(120_000_000), files, publicationLimits);
     assert.equal(checked.ok, false);
     if (!checked.ok) assert.equal(checked.reason, "published a text of at least 60,000,000 characters, more than the 1,000,000 a publication may have (--max-text).");
   });

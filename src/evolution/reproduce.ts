@@ -26,7 +26,7 @@ async function runProgram(dir: string, program: string, settings: RunSettings): 
   const path = stageProgram(dir, program);
   const started = Date.now();
   const outcome = await runOutcome(path, settings);
-  return recordRun(dir, program, outcome, settings.backend, (Date.now() - started) / 1000);
+  return await recordRun(dir, program, outcome, settings.backend, (Date.now() - started) / 1000);
 }
 
 /** Runs a program file in the sandbox, as every reproduction runs: what it published, or why it died. */
@@ -51,7 +51,7 @@ function stageProgram(dir: string, program: string): string {
  * (untrusted: src/sandbox/publication), and writes the run into the store. `runSeconds` is the
  * run's wall time so far (reported only); the decoding's time is added.
  */
-export function recordRun(dir: string, program: string, outcome: RunOutcome, backend: RunSettings["backend"], runSeconds: number): StoredProgram {
+export async function recordRun(dir: string, program: string, outcome: RunOutcome, backend: RunSettings["backend"], runSeconds: number): Promise<StoredProgram> {
   const hash = sha256(program);
   if (!existsSync(join(programStaging(dir, hash), "program.js"))) stageProgram(dir, program);
   writeFileSafely(join(programStaging(dir, hash), "log.txt"), outcome.log);
@@ -68,7 +68,7 @@ export function recordRun(dir: string, program: string, outcome: RunOutcome, bac
     return { run, program, emitted: null, modelDir: null, log: outcome.log };
   };
   if (outcome.status === "dead") return dead(outcome.reason);
-  const checked = checkPublication(program, outcome.text, outcome.files, evolvePublication);
+  const checked = await checkPublication(program, outcome.text, outcome.files, evolvePublication);
   if (!checked.ok) return dead(checked.reason);
   const run: ProgramRun = {
     ...base, status: "alive", seconds: seconds(), epochs: outcome.epochs, emittedHash: sha256(checked.emitted),

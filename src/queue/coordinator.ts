@@ -95,7 +95,7 @@ export async function openQueueReproducer(url: string, settings: { dir: string }
           // A worker's name and words are untrusted: shown printable, whoever prints the note.
           if (result.data.missingWalls.length > 0) onNote(printableLine(`program ${jobs[i].programHash.slice(0, 12)} ran on ${result.data.worker} without every sandbox wall: ${result.data.missingWalls.join(" ")}`));
           // The parent's side, exactly as a local run: check, decode, store.
-          results[i] = recordRun(settings.dir, programs[i], resultOutcome(result.data), settings.backend, result.data.seconds);
+          results[i] = await recordRun(settings.dir, programs[i], resultOutcome(result.data), settings.backend, result.data.seconds);
           onRun(results[i]);
           pending.delete(i);
           await job?.remove(); // only now that the store holds it: a kill before this re-adds, and finds it finished

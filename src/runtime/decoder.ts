@@ -97,6 +97,33 @@ export function checkModelFiles(files: ModelFiles, limits: Pick<DecodeLimits, "m
  */
 export function decodeModel(model: CheckedModel, limits: Pick<DecodeLimits, "maxChars" | "maxSeconds">,
   sample?: (logits: Float64Array) => number): Decoded {
+  const steps = decodeSteps(model, limits, sample);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * decodeModel in slices of SLICE_CHARS characters, the event loop getting its turn between them:
+ * the parent decodes untrusted models for up to a minute, and meanwhile its signals, its lock's
+ * refresh and its progress must still run. The text and margins are the same bits.
+ */
+export async function decodeModelInSlices(model: CheckedModel, limits: Pick<DecodeLimits, "maxChars" | "maxSeconds">): Promise<Decoded> {
+  const steps = decodeSteps(model, limits);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Characters decoded between two turns of the event loop (a fraction of a second for the bundle's model). */
+export const SLICE_CHARS = 1024;
+
+/** The decoding itself, pausing (yield) every SLICE_CHARS characters. */
+function* decodeSteps(model: CheckedModel, limits: Pick<DecodeLimits, "maxChars" | "maxSeconds">,
+  sample?: (logits: Float64Array) => number): Generator<void, Decoded> {
   const { vocab, features, hidden: H, kernel, recurrent, bias, outKernel, outBias } = model;
   const V = vocab.length;
   const input = inputReader(features ?? [], V);
@@ -113,6 +140,7 @@ export function decodeModel(model: CheckedModel, limits: Pick<DecodeLimits, "max
       stopped = "time";
       break;
     }
+    if (chars.length > 0 && chars.length % SLICE_CHARS === 0) yield;
     // z [4H] = x @ kernel + h @ recurrent + bias, with x multi-hot: the sum of the kernel's rows
     // the position reads (the symbol's, then its features'; the symbol's alone without features).
     const rows = input.next(token);

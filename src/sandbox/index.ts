@@ -28,7 +28,7 @@ export async function runAndCheck(
 ): Promise<Verdict> {
   const result = await runInSandbox(path, limits, listeners);
   if (result.status === "dead") return result;
-  const checked = checkPublication(program, result.text, result.files, publication);
+  const checked = await checkPublication(program, result.text, result.files, publication);
   if (!checked.ok) return { status: "dead", reason: checked.reason, stderr: result.stderr, walls: result.walls };
   const { status: _ran, ...published } = result;
   const { ok: _ok, ...decoded } = checked;

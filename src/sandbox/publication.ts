@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { join } from "node:path";
-import { checkModelFiles, decodeLimit, decodeModel, TooManyParametersError, type CheckedModel, type Decoded } from "../runtime/decoder";
+import { checkModelFiles, decodeLimit, decodeModel, decodeModelInSlices, TooManyParametersError, type CheckedModel, type Decoded } from "../runtime/decoder";
 import type { ModelFiles } from "../runtime";
 import { sha256 } from "../files/hash";
 import { codePointName, errorMessage, isTextCharacter } from "../format";
@@ -51,7 +51,7 @@ export type CheckedPublication =
  * Checks a publication (model files and claimed text, both untrusted) and decodes the model greedily.
  * A publication past the limits, or a model that is not one, is refused with one sentence.
  */
-export function checkPublication(program: string, claimed: string, files: ModelFiles, limits: PublicationLimits): CheckedPublication {
+export async function checkPublication(program: string, claimed: string, files: ModelFiles, limits: PublicationLimits): Promise<CheckedPublication> {
   // The length in UTF-16 units first, before anything is copied: a character is one or two of them.
   const tooLong = (chars: string): CheckedPublication =>
     ({ ok: false, reason: `published a text of ${chars} characters, more than the ${limits.maxText.toLocaleString("en")} a publication may have (--max-text).` });
@@ -71,7 +71,7 @@ export function checkPublication(program: string, claimed: string, files: ModelF
   if (control !== undefined) {
     return { ok: false, reason: `its published model was refused: its vocabulary holds the control character ${codePointName(control)}, which train does not accept in a text.` };
   }
-  const { text: emitted, ...decode } = decodeModel(model, decodeLimits(program, limits));
+  const { text: emitted, ...decode } = await decodeModelInSlices(model, decodeLimits(program, limits));
   // A model of the boundary symbol alone has no runner-up: its margin is infinite, which no record can hold.
   if (!Number.isFinite(decode.minMargin)) return { ok: false, reason: "its published model was refused: its decoding has no finite margin (a vocabulary of the boundary symbol alone)." };
   const claim = { matches: claimed === emitted, chars: claimedChars, hash: sha256(claimed) };
