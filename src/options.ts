@@ -50,8 +50,10 @@ export function readOptions<S extends z.ZodObject<Shape>>(schema: S, options: Re
   const values = Object.fromEntries(Object.keys(schema.shape).filter((name) => options[name] !== undefined).map((name) => [name, options[name]]));
   const result = schema.safeParse(values);
   if (result.success) return result.data;
-  const name = String(result.error.issues[0].path[0]);
+  const issue = result.error.issues[0];
+  const name = String(issue.path[0]);
   const field = schema.shape[name];
-  if (!field) throw new Error(`${result.error.issues[0].message}.`);
+  if (!field) throw new Error(`${issue.message}.`);
+  if (issue.code === "custom") throw new Error(`--${kebab(name)}: ${issue.message}.`); // a field's own check says what is wrong
   throw new Error(`--${kebab(name)} must be ${expectation(field)}, not ${JSON.stringify(options[name]) ?? "missing"}.`);
 }

@@ -14,7 +14,10 @@ import { readPopulation, type Generation, type ProgramRun } from "../src/evoluti
 import { compareFitness, select } from "../src/evolution/select";
 import { evolveSettings, type EvolveSettings } from "../src/evolution/settings";
 import { byteEntropy, generationStatistics, highOrderEntropy, levenshtein, shannonDiversity } from "../src/evolution/statistics";
-import { expNonPositive, makeChild, mutate, sampleAtTemperature, seededRandom, seedFor } from "../src/evolution/variation";
+import {
+  applyOperators, expNonPositive, makeChild, mutate, mutateLines, mutateNumbers, mutateTokens, nudge, sampleAtTemperature, seededRandom, seedFor, type Edit,
+} from "../src/evolution/variation";
+import { parseMutations, runRecord } from "../src/evolution/settings";
 import { sha256 } from "../src/files/hash";
 import { decodeModel, type CheckedModel } from "../src/runtime/decoder";
 import { ageLock } from "./helpers";
@@ -176,6 +179,86 @@ describe("copying errors", () => {
   });
 });
 
+// ---- mutation operators ------------------------------------------------------------------------------
+
+const neverDrawn = (): number => assert.fail("a rate of 0 draws nothing");
+
+describe("mutation operators", () => {
+  test("a number is nudged by +1, −1, ×2 or ÷2, whole numbers staying whole, decimals in their last place", () => {
+    assert.deepEqual([0, 1, 2, 3].map((kind) => nudge("150", kind).text), ["151", "149", "300", "75"]);
+    assert.deepEqual([0, 1, 2, 3].map((kind) => nudge("0.02", kind).text), ["0.03", "0.01", "0.04", "0.01"]);
+    assert.deepEqual([0, 1, 2, 3].map((kind) => nudge("0.1", kind).text), ["0.2", "0", "0.2", "0.05"]);
+    assert.equal(nudge("1", 3).text, "0");
+  });
+
+  test("number literals are the operator's sites, not digits inside names", () => {
+    const program = "const H = 64, epochs = 150, x1 = a.b2, rate = 0.02;\n";
+    const edits: Edit[] = [];
+    const child = mutateNumbers(program, 1, seededRandom(5), edits);
+    assert.deepEqual(edits.map((e) => e.description.split(" → ")[0]), ["64", "150", "0.02"]);
+    assert.ok(edits.every((e) => e.operator === "number" && e.line === 1));
+    const expected = edits.reduce((text, e) => text.replace(new RegExp(`= ${e.description.split(" → ")[0].replace(".", "\\.")}\\b`), `= ${/→ (\S+)/.exec(e.description)?.[1]}`), program);
+    assert.equal(child, expected);
+    assert.match(child, /x1 = a\.b2/);
+    assert.equal(mutateNumbers(program, 0, neverDrawn), program);
+  });
+
+  test("a token is duplicated or dropped; a line is duplicated or dropped; each edit is described", () => {
+    const edits: Edit[] = [];
+    const tokens = mutateTokens("f(x);", 1, seededRandom(1), edits);
+    // Every token is edited: each appears twice or not at all, in order.
+    assert.equal(tokens, edits.map((e) => (/duplicated$/.test(e.description) ? JSON.parse(/"(.*)"/.exec(e.description)?.[0] ?? "").repeat(2) : "")).join(""));
+    assert.deepEqual(edits.map((e) => JSON.parse(/"(.*)"/.exec(e.description)?.[0] ?? "")), ["f", "(", "x", ")", ";"]);
+    const lineEdits: Edit[] = [];
+    const lines = mutateLines("a\nb\nc", 1, seededRandom(2), lineEdits);
+    assert.deepEqual(lineEdits.map((e) => e.line), [1, 2, 3]);
+    assert.equal(lines, ["a", "b", "c"].flatMap((line, i) => (/duplicated/.test(lineEdits[i].description) ? [line, line] : [])).join("\n"));
+    assert.equal(mutateTokens("f(x);", 0, neverDrawn), "f(x);");
+    assert.equal(mutateLines("a\nb", 0, neverDrawn), "a\nb");
+  });
+
+  test("program text in a description is quoted, escaped and cut short", () => {
+    const edits: Edit[] = [];
+    mutateLines(`\u001b[2J${"x".repeat(500)}`, 1, seededRandom(1), edits);
+    assert.equal(edits.length, 1);
+    assert.ok(!edits[0].description.includes("\u001b"), edits[0].description);
+    assert.ok(edits[0].description.length < 80, edits[0].description);
+  });
+
+  test("operators are seeded: the same seed, the same child; all rates 0 change nothing", () => {
+    const program = "const H = 64, epochs = 150;\nrun(H, epochs);\n";
+    const rates = { number: 0.5, token: 0.2, line: 0.3 };
+    const once = applyOperators(program, rates, seededRandom(9));
+    assert.deepEqual(applyOperators(program, rates, seededRandom(9)), once);
+    assert.notEqual(once.text, program);
+    assert.deepEqual(applyOperators(program, { number: 0, token: 0, line: 0 }, neverDrawn), { text: program, edits: [] });
+  });
+
+  test("a child records what changed it", () => {
+    const limits = { maxChars: 100, maxSeconds: 10 };
+    const model = handModel(40); // decodes "ab" exactly
+    assert.deepEqual(makeChild("ab", model, 1, 0, 0, limits).changedBy, []);
+    assert.deepEqual(makeChild("ab", model, 1, 0, 0, limits, { number: 0, token: 1, line: 0 }).changedBy, ["token"]);
+    assert.deepEqual(makeChild("abc", model, 1, 0, 0, limits).changedBy, ["sampling"], "the model decodes another text than the parent's");
+  });
+
+  test("--mutations is parsed into rates; a bad spec is one sentence", () => {
+    assert.deepEqual(parseMutations("point=0.001, number=0.05,line=0.01"), { point: 0.001, number: 0.05, token: 0, line: 0.01 });
+    assert.deepEqual(parseMutations(""), { number: 0, token: 0, line: 0 });
+    assert.match(parseMutations("size=0.1") as string, /"size" is not an operator: use point, number, token, line/);
+    assert.match(parseMutations("number=2") as string, /number=2 is not a rate between 0 and 1/);
+    assert.match(parseMutations("number") as string, /is not name=rate/);
+    assert.match(parseMutations("line=0.1,line=0.2") as string, /line is given twice/);
+    const bad = cli("evolve", "--mutations", "number=lots", "--dir", join(scratch, "never"));
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr, "neural-quine: --mutations: number=lots is not a rate between 0 and 1.\n");
+    assert.equal(existsSync(join(scratch, "never")), false);
+    // Without operators the run's record is as before operators existed, so older stores still resume.
+    assert.equal("operators" in runRecord(evolveSettings, "h"), false);
+    assert.equal(runRecord({ ...evolveSettings, mutations: { point: 0.002, number: 0, token: 0, line: 0 } }, "h").mutationRate, 0.002);
+  });
+});
+
 // ---- whole runs ------------------------------------------------------------------------------------------
 
 // evolution/stand-in.js reads its own file and builds an LSTM that decodes to it exactly (a position
@@ -184,12 +267,15 @@ const STAND_IN = readFileSync(join(ROOT, "evolution", "stand-in.js"), "utf8");
 const standIn = join(scratch, "stand-in.js");
 writeFileSync(standIn, STAND_IN);
 
-const RUN = { population: 3, children: 2, generations: 4, temperature: 0.5, mutationRate: 0.001, seed: 2 };
+// With the mutation operators too: they draw from the same seeded generator, so workers and a kill -9 change nothing.
+const OPERATOR_RATES = { number: 0.05, token: 0.002, line: 0.02 };
+const RUN = { population: 3, children: 2, generations: 4, temperature: 0.5, mutationRate: 0.001, seed: 2, mutations: OPERATOR_RATES };
 const runArgs = (dir: string, workers: number, change: Partial<typeof RUN> = {}): string[] => {
   const knobs = { ...RUN, ...change };
   return [
     "evolve", "--from", standIn, "--dir", dir, "--workers", String(workers), "--population", String(knobs.population), "--children", String(knobs.children),
     "--generations", String(knobs.generations), "--temperature", String(knobs.temperature), "--mutation-rate", String(knobs.mutationRate), "--seed", String(knobs.seed),
+    "--mutations", Object.entries(knobs.mutations).map(([name, rate]) => `${name}=${rate}`).join(","),
   ];
 };
 
@@ -213,6 +299,9 @@ describe("a population of stand-in replicators", () => {
     assert.ok(children.some((i) => i.exactCopy), "exact copies");
     assert.ok(children.some((i) => !i.exactCopy), "mutants");
     assert.ok(children.some((i) => i.status === "dead"), "deaths");
+    assert.ok(children.some((i) => i.changedBy.includes("number")), "number literals nudged");
+    assert.ok(children.some((i) => i.changedBy.includes("sampling") || i.changedBy.includes("point")), "copying errors as before");
+    assert.ok(children.every((i) => i.edits.every((e) => i.changedBy.includes(e.operator))));
     assert.equal(result.statistics[0].trainings, 1, "the ancestor's K copies are run once");
     assert.equal(result.statistics[0].cacheHits, RUN.population - 1);
     for (const g of generations) assert.ok(g.individuals.filter((i) => i.status === "kept").length <= RUN.population);

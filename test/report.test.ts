@@ -170,6 +170,8 @@ test("report on a population store: the statistics as plots, the tree, a page pe
   assert.match(page, /class="d2h-file-wrapper"/);
   assert.match(page, new RegExp(`by <strong>sampling</strong> its parent's model at temperature 0\\.5, with the seed <code>${mutant.seed}</code>`));
   assert.match(page, /data-model="\.\.\/programs\/[0-9a-f]{64}\/model\.json"/);
+  assert.match(page, new RegExp(`<strong>Changed by:</strong> ${mutant.changedBy.join(", ")}</p>`));
+  assert.ok(mutant.changedBy.length > 0, "a mutant says what changed it");
   // Only living programs have a model to copy; a dead one's page says why it died.
   const dead = individuals.find((i) => i.status === "dead") as Individual;
   assert.ok(!existsSync(join(out, "programs", dead.programHash, "model.json")));
@@ -190,7 +192,7 @@ test("population tree --png draws the tree as a PNG beside the text", () => {
 test("the tree marks a branch with no living descendant as dead", () => {
   const individual = (id: string, parent: string | null, programHash: string, status: Individual["status"]): Individual => ({
     id, generation: Number(id.split(".")[0]), index: Number(id.split(".")[1]), parent, seed: parent ? 1 : null, programHash, bytes: 10,
-    mutations: 0, exactCopy: null, distanceToParent: parent ? 1 : null, distanceToAncestor: 0, cached: false, status, reason: status === "dead" ? "threw" : null,
+    mutations: 0, changedBy: parent ? ["sampling"] : [], edits: [], exactCopy: null, distanceToParent: parent ? 1 : null, distanceToAncestor: 0, cached: false, status, reason: status === "dead" ? "threw" : null,
   });
   // a (ancestor) → b, kept in 1 only, and c, kept in 1-2, whose child dies.
   const generations: Pick<Generation, "generation" | "individuals">[] = [

@@ -16,9 +16,9 @@ import {
 } from "./population-store";
 import { childLimits, loadModel, localReproducer, readStoredProgram, type Reproducer } from "./reproduce";
 import { select } from "./select";
-import { runRecord, type EvolveSettings } from "./settings";
+import { runRecord, variationRates, type EvolveSettings } from "./settings";
 import { generationStatistics, levenshtein, type Statistics } from "./statistics";
-import { makeChild, seedFor } from "./variation";
+import { makeChild, MAX_EDITS, seedFor, type Change, type Edit } from "./variation";
 
 export type EvolveEvent =
   | { type: "note"; message: string }
@@ -38,6 +38,8 @@ interface Newborn {
   seed: number | null;
   program: string;
   mutations: number;
+  changedBy: Change[];
+  edits: Edit[];
 }
 
 /**
@@ -97,13 +99,14 @@ export async function evolve(settings: EvolveSettings, onEvent: (event: EvolveEv
 
 /** Generation 0: K copies of the ancestor. */
 function founders(ancestor: string, count: number): Newborn[] {
-  return Array.from({ length: count }, (_, index) => ({ index, parent: null, seed: null, program: ancestor, mutations: 0 }));
+  return Array.from({ length: count }, (_, index) => ({ index, parent: null, seed: null, program: ancestor, mutations: 0, changedBy: [], edits: [] }));
 }
 
 /** The children of a generation's kept individuals, C each, drawn from seeds that depend only on the run seed and the child's place. */
 function breed(population: Generation, settings: EvolveSettings, programs: Map<string, StoredProgram>, models: Map<string, CheckedModel>, dir: string): Newborn[] {
   const generation = population.generation + 1;
   const parents = population.individuals.filter((i) => i.status === "kept").sort((a, b) => a.index - b.index);
+  const { mutationRate, operators } = variationRates(settings);
   return parents.flatMap((parent, p) => {
     const stored = programs.get(parent.programHash) ?? readStoredProgram(dir, parent.programHash);
     programs.set(parent.programHash, stored);
@@ -112,8 +115,8 @@ function breed(population: Generation, settings: EvolveSettings, programs: Map<s
     return Array.from({ length: settings.children }, (_, c) => {
       const index = p * settings.children + c;
       const seed = seedFor(settings.seed, generation, index);
-      const child = makeChild(stored.program, model, seed, settings.temperature, settings.mutationRate, childLimits(stored.program));
-      return { index, parent, seed, program: child.text, mutations: child.mutations };
+      const child = makeChild(stored.program, model, seed, settings.temperature, mutationRate, childLimits(stored.program), operators);
+      return { index, parent, seed, program: child.text, mutations: child.mutations, changedBy: child.changedBy, edits: child.edits.slice(0, MAX_EDITS) };
     });
   });
 }
@@ -151,7 +154,7 @@ async function judge(generation: number, newborns: Newborn[], ancestor: string, 
     seen.add(run.programHash);
     return {
       id: `${generation}.${n.index}`, generation, index: n.index, parent: n.parent?.id ?? null, seed: n.seed,
-      programHash: run.programHash, bytes: run.bytes, mutations: n.mutations,
+      programHash: run.programHash, bytes: run.bytes, mutations: n.mutations, changedBy: n.changedBy, edits: n.edits,
       exactCopy: parentProgram === null ? null : parentProgram === n.program,
       distanceToParent: parentProgram === null ? null : levenshtein(n.program, parentProgram),
       distanceToAncestor: levenshtein(n.program, ancestor),

@@ -1,6 +1,7 @@
 // The phylogeny by genotype: every program ever kept, under the genotype it first came from, with
 // its dead and culled offspring counted. `population tree` prints it; the report draws it.
 import type { Generation, Individual } from "./population-store";
+import type { Change } from "./variation";
 
 export interface Genotype {
   hash: string;
@@ -9,6 +10,7 @@ export interface Genotype {
   firstId: string; // the first individual with this program
   born: number; // that individual's generation
   distance: number | null; // to the parent genotype's program
+  changedBy: Change[]; // what made its first individual differ from its parent (sampling, point, operators)
   keptIn: number[]; // generations in which it was kept
   living: boolean; // kept in the last generation
   livingBranch: boolean; // it or a descendant is living; false: a dead branch
@@ -29,7 +31,7 @@ export function phylogeny(generations: Pick<Generation, "generation" | "individu
     if (!genotype) {
       genotype = {
         hash: individual.programHash, bytes: individual.bytes, parent: parentHash, firstId: individual.id, born: individual.generation,
-        distance: individual.distanceToParent, keptIn: [], living: false, livingBranch: false, alive: individual.status !== "dead",
+        distance: individual.distanceToParent, changedBy: individual.changedBy, keptIn: [], living: false, livingBranch: false, alive: individual.status !== "dead",
         deadChildren: 0, culledChildren: 0, children: [],
       };
       genotypes.set(individual.programHash, genotype);

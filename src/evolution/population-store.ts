@@ -23,6 +23,7 @@ import { TrainingCountsSchema } from "../runtime/epoch";
 import { KernelWorkSchema } from "../sandbox";
 import { RunRecordSchema, type RunRecord } from "./settings";
 import { StatisticsSchema } from "./statistics";
+import { MAX_EDITS, OPERATORS } from "./variation";
 
 /** What running one program in the sandbox gave, checked and decoded by the parent. */
 const ProgramRunSchema = z.object({
@@ -58,6 +59,11 @@ const IndividualSchema = z.object({
   programHash: z.string(),
   bytes: z.number().int().nonnegative(),
   mutations: z.number().int().nonnegative(), // point mutations applied after decoding
+  // what made it differ from its parent, in the order applied: its parent's model decoded to another text
+  // (sampling), point mutations, the operators (./variation); empty for an exact copy and in stores from before
+  changedBy: z.array(z.enum(["sampling", "point", ...OPERATORS])).default([]),
+  // the operators' edits in order, the first MAX_EDITS, each with a short description (program text quoted and cut short)
+  edits: z.array(z.object({ operator: z.enum(OPERATORS), line: z.number().int().positive(), description: z.string().max(200) })).max(MAX_EDITS).default([]),
   exactCopy: z.boolean().nullable(), // program == parent's program
   distanceToParent: z.number().int().nonnegative().nullable(),
   distanceToAncestor: z.number().int().nonnegative(),

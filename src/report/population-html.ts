@@ -82,7 +82,7 @@ export function treeSvg(roots: Genotype[], lastGeneration: number): string {
     const endMark = g.living ? `<circle class="living" cx="${x(end).toFixed(1)}" cy="${y(g.hash)}" r="3.5"/>`
       : `<text class="cross" x="${x(end).toFixed(1)}" y="${(y(g.hash) + 4).toFixed(1)}" text-anchor="middle">✕</text>`;
     const origin = g.parent === null ? "the ancestor" : `${g.distance} edit(s) from its parent`;
-    const label = `${g.hash.slice(0, 8)}  ${g.bytes} B  kept ${ranges(g.keptIn)}  ${g.deadChildren} dead, ${g.culledChildren} culled offspring${g.living ? "  ← living" : ""}`;
+    const label = `${g.hash.slice(0, 8)}  ${g.bytes} B  kept ${ranges(g.keptIn)}  ${g.deadChildren} dead, ${g.culledChildren} culled offspring${g.living ? "  ← living" : ""}${g.changedBy.length ? `  by ${g.changedBy.join("+")}` : ""}`;
     return `${link}<a href="individuals/${escapeHtml(g.firstId)}.html" class="genotype ${cls}"><title>${escapeHtml(`${g.hash.slice(0, 12)}: first ${g.firstId}, ${origin}; kept in ${ranges(g.keptIn)}`)}</title>
       <line class="${cls}" x1="${x(g.born).toFixed(1)}" y1="${y(g.hash)}" x2="${x(end).toFixed(1)}" y2="${y(g.hash)}"/>
       <circle class="birth" cx="${x(g.born).toFixed(1)}" cy="${y(g.hash)}" r="2.5"/>${endMark}
@@ -121,7 +121,8 @@ function page(title: string, root: string, header: string, main: string): string
 
 function settingsLine(report: PopulationReport): string {
   const r = report.record;
-  return `K = ${r.population} kept, C = ${r.children} children each, temperature ${r.temperature}, mutation rate ${r.mutationRate}, seed ${r.seed}, ${r.backend} backend, ` +
+  const operators = r.operators ? `, operators number ${r.operators.number}, token ${r.operators.token}, line ${r.operators.line}` : "";
+  return `K = ${r.population} kept, C = ${r.children} children each, temperature ${r.temperature}, mutation rate ${r.mutationRate}${operators}, seed ${r.seed}, ${r.backend} backend, ` +
     `time limit ${formatSeconds(r.timeout)}, ancestor ${r.ancestorHash.slice(0, 12)}`;
 }
 
@@ -152,7 +153,14 @@ function origin(report: PopulationReport, individual: Individual): string {
   const mutations = `then ${plural(individual.mutations, "point mutation")} at rate ${mutationRate} per character`;
   const replay = temperature === 0 ? "" : ` The page does not replay the sampling: a browser's float arithmetic may not give the same draws from the same seed.
     Decode live decodes this individual's <em>own</em> model greedily, as the parent judged it.`;
-  return `<p class="origin">Copied from ${parent} by ${how}, with the seed <code>${individual.seed}</code>, ${mutations}.${replay}</p>`;
+  const operators = report.record.operators;
+  const withOperators = operators && Object.values(operators).some((r) => r > 0)
+    ? `, then the mutation operators (number ${operators.number}, token ${operators.token}, line ${operators.line} per site)` : "";
+  const changed = `<p class="changed-by"><strong>Changed by:</strong> ${individual.changedBy.length ? escapeHtml(individual.changedBy.join(", ")) : "nothing (an exact copy)"}</p>`;
+  const edits = individual.edits.length
+    ? `<table class="metrics edits"><tr><th>operator</th><th>line</th><th>edit</th></tr>${individual.edits.map((edit) =>
+      `<tr><td>${escapeHtml(edit.operator)}</td><td class="num">${edit.line}</td><td><code>${escapeHtml(edit.description)}</code></td></tr>`).join("")}</table>` : "";
+  return `<p class="origin">Copied from ${parent} by ${how}, with the seed <code>${individual.seed}</code>, ${mutations}${withOperators}.${replay}</p>${changed}${edits}`;
 }
 
 function facts(individual: Individual, program: ReportProgram | undefined): string {

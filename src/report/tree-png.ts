@@ -15,7 +15,7 @@ const MARGIN = 16;
 
 /** The label of a genotype's row: its hash, size, when it was kept, its dead offspring. */
 const label = (g: Genotype): string =>
-  `${g.hash.slice(0, 8)} ${g.bytes} B kept ${ranges(g.keptIn)}, ${g.deadChildren} dead offspring${g.living ? ", living" : ""}`;
+  `${g.hash.slice(0, 8)} ${g.bytes} B kept ${ranges(g.keptIn)}, ${g.deadChildren} dead offspring${g.living ? ", living" : ""}${g.changedBy.length ? `, by ${g.changedBy.join("+")}` : ""}`;
 
 function treePng(roots: Genotype[], lastGeneration: number, title: string): Buffer {
   const rows = flatten(roots);

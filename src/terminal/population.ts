@@ -8,6 +8,15 @@ import { statisticsTable, type Statistics } from "../evolution/statistics";
 import type { EvolveEvent } from "../evolution/evolve";
 import { phylogeny, type Genotype } from "../evolution/phylogeny";
 
+/** Text from a store for the terminal: control characters escaped, so a damaged record cannot drive the terminal. */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** "sampling, number" or "nothing (an exact copy)". */
+export const changedByText = (changedBy: string[]): string => (changedBy.length ? changedBy.join(", ") : "nothing (an exact copy)");
+
 /** The statistics of every readable generation, and the damaged ones as sentences. */
 export function populationStatistics(dir: string): { statistics: Statistics[]; damaged: string[] } {
   if (!existsSync(dir)) throw new Error(`${dir} does not exist: run \`neural-quine evolve --dir ${dir}\` first.`);
@@ -44,6 +53,8 @@ export function showIndividual(found: { individual: Individual; stored: StoredPr
     `individual ${i.id}: ${i.status}${i.reason ? ` (${printableLine(i.reason)})` : ""}`,
     `  parent            ${i.parent ?? "none (a copy of the ancestor)"}${i.seed === null ? "" : `, copied with seed ${i.seed}`}`,
     `  program           ${i.bytes} bytes, sha256 ${i.programHash.slice(0, 16)}…, ${i.mutations} point mutation(s)`,
+    ...(i.parent === null ? [] : [`  changed by        ${changedByText(i.changedBy)}${i.edits.length ? ":" : ""}`,
+      ...i.edits.map((edit) => `    ${edit.operator.padEnd(6)} line ${edit.line}: ${terminalSafe(edit.description)}`)]),
     `  distance          ${i.distanceToParent ?? "-"} to its parent, ${i.distanceToAncestor} to the ancestor${i.exactCopy ? " (an exact copy)" : ""}`,
     `  run               ${run.status}, ${run.seconds.toFixed(1)} s on ${printableLine(run.backend)}${i.cached ? " (cached: its program had run before)" : ""}`,
     ...(run.status === "alive"
@@ -71,7 +82,7 @@ export function populationTree(dir: string): string {
   const generations = readPopulation(dir).filter((g): g is Generation => typeof g !== "string");
   const lines: string[] = [];
   const walk = (genotype: Genotype, prefix: string, branch: string): void => {
-    const origin = genotype.parent === null ? "the ancestor" : `from ${genotype.firstId}, ${genotype.distance} edit(s)`;
+    const origin = genotype.parent === null ? "the ancestor" : `from ${genotype.firstId}, ${genotype.distance} edit(s) by ${changedByText(genotype.changedBy)}`;
     lines.push(`${prefix}${branch}${genotype.hash.slice(0, 8)}  ${genotype.bytes} B  ${origin}; kept in ${ranges(genotype.keptIn)}; ` +
       `${genotype.deadChildren} dead, ${genotype.culledChildren} culled offspring${genotype.living ? "  ← living" : ""}`);
     const childPrefix = prefix + (branch === "" ? "" : branch === "└─ " ? "   " : "│  ");
