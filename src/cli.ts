@@ -15,7 +15,9 @@ import {
 import { evolve, type EvolveEvent } from "./evolution/evolve";
 import { QUEUE_URL_VARIABLE, queueUrl } from "./queue/connection";
 import { QueueConnectionSchema, WorkerSettingsSchema, workerSettings } from "./queue/settings";
-import { evolveProgressLine, findIndividual, individualDiff, populationStatistics, populationTable, populationTree, showIndividual } from "./terminal/population";
+import {
+  evolveProgressLine, findIndividual, individualDiff, populationLineage, populationStatistics, populationTable, populationTree, showIndividual,
+} from "./terminal/population";
 import { statisticsTable } from "./evolution/statistics";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { populationTreePng } from "./report/tree-png";
@@ -194,7 +196,7 @@ QueueConnectionSchema), WorkerSettingsSchema, workerSettings)
   }));
 
 program.command("population [what] [id]")
-  .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's")
+  .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's; `population lineage [id]` the edits on its line of descent (default: the fittest of the last generation)")
   .option("--dir <dir>", "the population store", evolveSettings.dir)
   .option("--json", "print JSON")
   .option("--png <file>", "with `tree`: also draw the tree as a PNG into this file")
@@ -209,7 +211,11 @@ program.command("population [what] [id]")
       if (opts.png) writeFileSync(opts.png, populationTreePng(opts.dir));
       return;
     }
-    if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population tree`, `population show <id>` or `population diff <id>` (an id is <generation>.<index>).");
+    if (what === "lineage") {
+      process.stdout.write(populationLineage(opts.dir, id));
+      return;
+    }
+    if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population tree`, `population show <id>`, `population diff <id>` or `population lineage [id]` (an id is <generation>.<index>).");
     if (what === "diff") {
       const patch = individualDiff(opts.dir, id);
       if (!patch) process.stderr.write("no differences\n");

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ROOT } from "../src/paths";
 import { evolve } from "../src/evolution/evolve";
-import { readPopulation, type Generation, type ProgramRun } from "../src/evolution/population-store";
+import { readPopulation, type Generation, type Individual, type ProgramRun } from "../src/evolution/population-store";
+import { describeChange, lineOfDescent } from "../src/evolution/lineage";
 import { compareFitness, select } from "../src/evolution/select";
 import { evolveSettings, type EvolveSettings } from "../src/evolution/settings";
 import { byteEntropy, generationStatistics, highOrderEntropy, levenshtein, shannonDiversity } from "../src/evolution/statistics";
@@ -259,6 +260,27 @@ describe("mutation operators", () => {
   });
 });
 
+describe("line of descent", () => {
+  test("back to the ancestor's copy, parent before child; a missing step is named", () => {
+    const person = (id: string, parent: string | null): Individual => ({
+      id, generation: Number(id.split(".")[0]), index: Number(id.split(".")[1]), parent, seed: null, programHash: id, bytes: 1, mutations: 0,
+      changedBy: [], edits: [], exactCopy: null, distanceToParent: null, distanceToAncestor: 0, cached: false, status: "kept", reason: null,
+    });
+    const generations = [{ individuals: [person("0.0", null), person("0.1", null)] }, { individuals: [person("1.0", "0.1")] }, { individuals: [person("2.3", "1.0")] }];
+    assert.deepEqual((lineOfDescent(generations, "2.3") as Individual[]).map((i) => i.id), ["0.1", "1.0", "2.3"]);
+    assert.equal(lineOfDescent([generations[0], generations[2]], "2.3"), "1.0, an ancestor of 2.3, is not in a readable generation");
+    assert.equal(lineOfDescent(generations, "5.0"), "there is no individual 5.0");
+  });
+
+  test("a change is described in one line: where, and what, quoted and cut short", () => {
+    assert.equal(describeChange("a\nconst H = 64;\nb", "a\nconst H = 32;\nb"), `line 2: "const H = 64;" → "const H = 32;"`);
+    assert.equal(describeChange("a\nb\nc", "a\nc"), `line 2: 1 line(s) → 0 line(s)`);
+    assert.equal(describeChange("x", "x"), "no change (an exact copy)");
+    const long = describeChange(`${"y".repeat(300)}\u001b[2J`, `${"y".repeat(300)}z`);
+    assert.ok(long.length < 120 && !long.includes("\u001b"), long);
+  });
+});
+
 // ---- whole runs ------------------------------------------------------------------------------------------
 
 // evolution/stand-in.js reads its own file and builds an LSTM that decodes to it exactly (a position
@@ -324,6 +346,14 @@ describe("a population of stand-in replicators", () => {
     const lines = tree.stdout.trim().split("\n");
     assert.match(lines[0], new RegExp(`^${sha256(STAND_IN).slice(0, 8)}  ${Buffer.byteLength(STAND_IN)} B  the ancestor; kept in 0`));
     assert.deepEqual(new Set(lines.map((line) => /([0-9a-f]{8}) {2}\d+ B/.exec(line)?.[1])), kept);
+    // The line of descent of the mutant: from the ancestor's copy, one row per change of program, each saying what changed it.
+    const lineage = cli("population", "lineage", mutant.id, "--dir", one);
+    assert.equal(lineage.status, 0, lineage.stderr);
+    const steps = lineage.stdout.trim().split("\n");
+    assert.match(steps[0], new RegExp(`^line of descent of ${mutant.id.replace(".", "\\.")}: ${mutant.generation + 1} generation\\(s\\)`));
+    assert.match(steps[2], /^0 +0\.\d+ +- +- +\d+ .*a copy of the ancestor$/);
+    assert.match(steps.at(-1) ?? "", new RegExp(`^${mutant.generation} +${mutant.id.replace(".", "\\.")} +${mutant.changedBy.join(", ")} +${mutant.distanceToParent} `));
+    assert.match(cli("population", "lineage", "--dir", one).stdout, /^line of descent of \d+\.\d+: /, "the fittest by default");
     const missing = cli("population", "show", "99.0", "--dir", one);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /^neural-quine: Generation 99 cannot be read/);

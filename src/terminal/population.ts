@@ -7,6 +7,7 @@ import { readGeneration, readPopulation, readProgram, type Generation, type Indi
 import { statisticsTable, type Statistics } from "../evolution/statistics";
 import type { EvolveEvent } from "../evolution/evolve";
 import { phylogeny, type Genotype } from "../evolution/phylogeny";
+import { describeChange, fittest, lineOfDescent } from "../evolution/lineage";
 
 /** Text from a store for the terminal: control characters escaped, so a damaged record cannot drive the terminal. */
 export function terminalSafe(text: string): string {
@@ -90,6 +91,51 @@ export function populationTree(dir: string): string {
   };
   for (const root of phylogeny(generations)) walk(root, "", "");
   return lines.length ? `${lines.join("\n")}\n` : `No generations in ${dir} yet.\n`;
+}
+
+const DESCRIPTION = 160; // characters of a step's description in the lineage table
+
+/**
+ * The line of descent of `id` (default: the fittest kept individual of the last readable generation),
+ * from the ancestor's copy down: one row per step that changed the program (and the first and last).
+ */
+export function populationLineage(dir: string, id?: string): string {
+  if (!existsSync(dir)) throw new Error(`${dir} does not exist: run \`neural-quine evolve --dir ${dir}\` first.`);
+  const generations = readPopulation(dir).filter((g): g is Generation => typeof g !== "string");
+  if (generations.length === 0) return `No generations in ${dir} yet.\n`;
+  const programs = new Map<string, StoredProgram | null>();
+  const stored = (hash: string): StoredProgram | null => {
+    if (!programs.has(hash)) {
+      const read = readProgram(dir, hash);
+      programs.set(hash, read === null || typeof read === "string" ? null : read);
+    }
+    return programs.get(hash) ?? null;
+  };
+  const lastKept = [...generations].reverse().find((g) => g.individuals.some((i) => i.status === "kept"));
+  const target = id ?? (lastKept && fittest(lastKept, (hash) => stored(hash)?.run ?? null)?.id);
+  if (!target) throw new Error(`No generation in ${dir} kept an individual: give an id, e.g. \`population lineage 3.5\`.`);
+  if (id !== undefined && !/^\d+\.\d+$/.test(id)) throw new Error(`"${terminalSafe(id.slice(0, 40))}" is not an individual's id: give <generation>.<index>, e.g. 3.5.`);
+  const line = lineOfDescent(generations, target);
+  if (typeof line === "string") throw new Error(`No line of descent for ${target}: ${line}.`);
+  const rows: string[][] = [];
+  line.forEach((individual, step) => {
+    const program = stored(individual.programHash)?.program;
+    const parent = step > 0 ? stored(line[step - 1].programHash)?.program : undefined;
+    const changed = parent !== undefined && program !== undefined && parent !== program;
+    if (step > 0 && step < line.length - 1 && !changed) return;
+    const run = stored(individual.programHash)?.run;
+    const description = step === 0 ? "a copy of the ancestor"
+      : parent === undefined || program === undefined ? "(a program folder is missing or damaged)"
+        : [describeChange(parent, program), ...individual.edits.slice(0, 3).map((e) => `${e.operator}: ${e.description}`)].join("; ");
+    rows.push([String(individual.generation), individual.id, step === 0 ? "-" : changedByText(individual.changedBy).replace(" (an exact copy)", ""),
+      individual.distanceToParent === null ? "-" : String(individual.distanceToParent), String(individual.bytes), formatWork(run?.work ?? null),
+      run?.minMargin === null || run?.minMargin === undefined ? "-" : run.minMargin.toFixed(2), terminalSafe(description).slice(0, DESCRIPTION)]);
+  });
+  const header = ["gen", "id", "changed by", "d(parent)", "bytes", "work", "margin", "edit"];
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  const format = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ").trimEnd();
+  const changes = line.filter((individual, step) => step > 0 && individual.programHash !== line[step - 1].programHash).length;
+  return `line of descent of ${target}: ${line.length} generation(s), ${changes} change(s) of program\n${[format(header), ...rows.map(format)].join("\n")}\n`;
 }
 
 /** One line of progress for the terminal. */
