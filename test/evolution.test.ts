@@ -73,8 +73,11 @@ describe("statistics", () => {
         { program: "abcdef", parentProgram: "abce", alive: true, cached: false }, // 2 away
       ],
       kept: ["abcd", "abce", "abcd"],
+      keptRuns: [{ work: 300, minMargin: 1.5 }, { work: 100, minMargin: 0.5 }, { work: 300, minMargin: 1.5 }],
       trainingSeconds: 1.5,
     });
+    assert.deepEqual(stats.work, { min: 100, mean: 700 / 3, max: 300 });
+    assert.deepEqual(stats.margin, { min: 0.5, mean: 3.5 / 3, max: 1.5 });
     assert.equal(stats.children, 4);
     assert.equal(stats.alive, 3);
     assert.equal(stats.population, 3);

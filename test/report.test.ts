@@ -154,7 +154,9 @@ test("report on a population store: the statistics as plots, the tree, a page pe
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /3 generations, 10 individuals, 7 programs/);
   const html = readFileSync(join(out, "index.html"), "utf8");
-  assert.equal(html.match(/<figure class="chart">/g)?.length, 8, "one plot per statistic group");
+  assert.equal(html.match(/<figure class="chart">/g)?.length, 10, "one plot per statistic group");
+  assert.match(html, /aria-label="Counted training work, multiply-adds \(kept\)"/);
+  assert.match(html, /aria-label="Smallest margin of the greedy decoding \(kept\)"/);
   // The tree: the ancestor, the mutant kept in generation 1, its mutant living now.
   const rows = [...html.matchAll(/<a href="individuals\/([\d.]+)\.html" class="genotype (living|dead-branch)">/g)].map((m) => m[1]);
   assert.deepEqual(rows, ["0.0", "1.2", "2.3"]);

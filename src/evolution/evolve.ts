@@ -168,6 +168,7 @@ async function judge(generation: number, newborns: Newborn[], ancestor: string, 
       alive: runs[i].status === "alive", cached: individuals[i].cached,
     })),
     kept: newborns.filter((n) => kept.has(n.index)).map((n) => n.program),
+    keptRuns: runs.filter((_, i) => kept.has(newborns[i].index)),
     ancestor,
     trainingSeconds: ran.reduce((sum, stored) => sum + stored.run.seconds, 0),
   });

@@ -6,6 +6,7 @@ import { distance } from "fastest-levenshtein";
 import { z } from "zod";
 
 const Spread = z.object({ median: z.number(), mean: z.number() }).nullable();
+const Range = z.object({ min: z.number(), mean: z.number(), max: z.number() });
 
 export const StatisticsSchema = z.object({
   generation: z.number().int().nonnegative(),
@@ -23,6 +24,10 @@ export const StatisticsSchema = z.object({
   cacheHits: z.number().int().nonnegative(), // children whose program had been run already
   trainingSeconds: z.number().nonnegative(), // wall time of those runs, summed (reported, never selected on)
   highOrderEntropy: z.number().nullable(), // of the kept programs concatenated, bits per byte
+  // the kept programs' counted training work (multiply-adds through the kernel) and their greedy decodings' smallest
+  // margins: what selection acts on after exact copying; null when none is known, and in stores from before
+  work: Range.nullable().default(null),
+  margin: Range.nullable().default(null),
 });
 export type Statistics = z.infer<typeof StatisticsSchema>;
 
@@ -36,6 +41,11 @@ export function median(values: number[]): number {
 
 export function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function range(values: (number | null)[]): { min: number; mean: number; max: number } | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length ? { min: Math.min(...known), mean: mean(known), max: Math.max(...known) } : null;
 }
 
 function spread(values: number[]): { median: number; mean: number } | null {
@@ -78,6 +88,7 @@ interface GenerationFacts {
   generation: number;
   children: { program: string; parentProgram: string | null; alive: boolean; cached: boolean }[];
   kept: string[]; // the kept programs
+  keptRuns: { work: number | null; minMargin: number | null }[]; // their runs
   ancestor: string;
   trainingSeconds: number;
 }
@@ -99,19 +110,26 @@ export function generationStatistics(facts: GenerationFacts): Statistics {
     distanceToAncestor: spread(kept.map((program) => levenshtein(program, ancestor))),
     uniqueGenotypes: new Set(kept).size,
     diversity: shannonDiversity(kept),
-    bytes: bytes.length ? { min: Math.min(...bytes), mean: mean(bytes), max: Math.max(...bytes) } : null,
+    bytes: range(bytes),
     trainings: children.filter((child) => !child.cached).length,
     cacheHits: children.filter((child) => child.cached).length,
     trainingSeconds: facts.trainingSeconds,
     highOrderEntropy: highOrderEntropy(kept),
+    work: range(facts.keptRuns.map((run) => run.work)),
+    margin: range(facts.keptRuns.map((run) => run.minMargin)),
   };
 }
 
 const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined ? "-" : x.toFixed(digits));
+/** 12345678 → "12.3M": counted work in a table cell. */
+const compact = (x: number): string => {
+  const [value, unit] = x >= 1e12 ? [x / 1e12, "T"] : x >= 1e9 ? [x / 1e9, "G"] : x >= 1e6 ? [x / 1e6, "M"] : x >= 1e3 ? [x / 1e3, "k"] : [x, ""];
+  return `${Number(value.toPrecision(3))}${unit}`;
+};
 
 /** The statistics as a text table, one row per generation. */
 export function statisticsTable(rows: Statistics[]): string {
-  const header = ["gen", "children", "alive", "kept", "survival", "exact", "d(parent) med/mean", "d(ancestor) med/mean", "genotypes", "diversity", "bytes min/mean/max", "trained", "cached", "train s", "H-order"];
+  const header = ["gen", "children", "alive", "kept", "survival", "exact", "d(parent) med/mean", "d(ancestor) med/mean", "genotypes", "diversity", "bytes min/mean/max", "trained", "cached", "train s", "H-order", "work min/mean", "margin min/mean"];
   const lines = rows.map((s) => [
     String(s.generation), String(s.children), String(s.alive), String(s.population), fixed(s.survivalRate, 2), fixed(s.exactShare, 2),
     s.distanceToParent ? `${fixed(s.distanceToParent.median, 1)}/${fixed(s.distanceToParent.mean, 1)}` : "-",
@@ -119,6 +137,7 @@ export function statisticsTable(rows: Statistics[]): string {
     String(s.uniqueGenotypes), fixed(s.diversity, 3),
     s.bytes ? `${s.bytes.min}/${fixed(s.bytes.mean, 0)}/${s.bytes.max}` : "-",
     String(s.trainings), String(s.cacheHits), fixed(s.trainingSeconds, 1), fixed(s.highOrderEntropy, 3),
+    s.work ? `${compact(s.work.min)}/${compact(s.work.mean)}` : "-", s.margin ? `${fixed(s.margin.min, 2)}/${fixed(s.margin.mean, 2)}` : "-",
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
   const format = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i])).join("  ");

@@ -59,6 +59,8 @@ function statisticsCharts(rows: Statistics[]): string {
     ${chartSvg("Shannon diversity, nats (kept)", [of("diversity", (s) => s.diversity)])}
     ${chartSvg("High-order entropy, bits per byte (kept)", [of("high-order entropy", (s) => s.highOrderEntropy)], false)}
     ${chartSvg("Programs run and cache hits", [of("trained", (s) => s.trainings), of("cached", (s) => s.cacheHits)])}
+    ${chartSvg("Counted training work, multiply-adds (kept)", [of("min", (s) => s.work?.min), of("mean", (s) => s.work?.mean), of("max", (s) => s.work?.max)])}
+    ${chartSvg("Smallest margin of the greedy decoding (kept)", [of("min", (s) => s.margin?.min), of("mean", (s) => s.margin?.mean)])}
     ${chartSvg("Training time, s (reported, not selected on)", [of("summed over the programs run", (s) => s.trainingSeconds)])}
   </div>`;
 }
