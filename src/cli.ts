@@ -49,6 +49,13 @@ function run<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args
   };
 }
 
+/** Commander's parser for a TCP port given on the command line. */
+function servePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number, 0 to 65535.");
+  return n;
+}
+
 /** Commander's parser for a count given on the command line. */
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -160,23 +167,35 @@ dirOption(program.command("diff <gen> [other]")
 // Evolution: populations of self-replicating programs under copying errors and selection (src/evolution/).
 addOptions(addOptions(program.command("evolve")
   .description("run (or resume) a population: each individual trains on itself in the sandbox; the parent samples its children from the model")
-  .option("--json", "print the statistics as JSON on stdout when done"), EvolveSettingsSchema, evolveSettings), QueueConnectionSchema)
-  .action(run(async (opts: { json?: boolean } & Record<string, unknown>) => {
+  .option("--json", "print the statistics as JSON on stdout when done")
+  .option("--serve [port]", "watch the run in a browser: serve its report on 127.0.0.1 (on any free port if none is given), written again after each generation", servePort),
+EvolveSettingsSchema, evolveSettings), QueueConnectionSchema)
+  .action(run(async (opts: { json?: boolean; serve?: number | true } & Record<string, unknown>) => {
     const settings = readOptions(EvolveSettingsSchema, opts);
     const url = queueUrl(readOptions(QueueConnectionSchema, opts));
-    const onEvent = (event: EvolveEvent): void => void process.stderr.write(evolveProgressLine(event));
+    const live = opts.serve === undefined ? undefined : await (require("./report/population-live") as typeof import("./report/population-live")) // loaded only to serve
+      .serveLive(settings.dir, opts.serve === true ? 0 : opts.serve, (message) => process.stderr.write(`note: ${message}\n`));
+    if (live) process.stderr.write(`serving the live report at ${live.url}\n`);
+    const onEvent = (event: EvolveEvent): void => {
+      process.stderr.write(evolveProgressLine(event));
+      if (event.type === "generation") void live?.update();
+    };
     // With a queue, reproductions run on workers anywhere (src/queue/); without one, on the local pool.
     const reproducer = url === null ? undefined : await (require("./queue/coordinator") as typeof import("./queue/coordinator")) // loaded only for a queue
       .openQueueReproducer(url, settings, (message) => onEvent({ type: "note", message }));
     let result;
     try {
       result = await evolve(settings, onEvent, reproducer);
+    } catch (error) {
+      await live?.close();
+      throw error;
     } finally {
       await reproducer?.close();
     }
     if (opts.json) process.stdout.write(`${JSON.stringify(result.statistics, null, 2)}\n`);
     else process.stdout.write(statisticsTable(result.statistics));
     if (result.extinct) process.stderr.write("neural-quine: the population died out.\n");
+    if (live) process.stderr.write(`the run is over; still serving ${live.url} (Ctrl-C stops)\n`);
   }));
 
 // worker: runs reproductions from an evolve --queue coordinator, on any machine (src/queue/).

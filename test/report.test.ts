@@ -4,7 +4,7 @@
 // model live with TensorFlow.js in the browser. The same for a population: a tiny one of the
 // stand-in replicator (evolution/stand-in.js builds its model rather than training it: seconds).
 import assert from "node:assert/strict";
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { before, test } from "node:test";
 import type { Server } from "node:http";
@@ -13,6 +13,7 @@ import { cli, tempDir, TINY_QUINE } from "./helpers";
 import { sha256 } from "../src/files/hash";
 import { readGeneration, writeGeneration, type GenerationMetrics } from "../src/ouroboros/store";
 import { serveSite } from "../src/report/site";
+import { serveLive } from "../src/report/population-live";
 import { WeightQuineMetricsSchema } from "../src/weights/metrics";
 import { readPopulation, type Generation, type Individual } from "../src/evolution/population-store";
 import { phylogeny } from "../src/evolution/phylogeny";
@@ -279,7 +280,7 @@ test("in Chromium: a population's tree, a mutant's diff against its parent, and 
   try {
     assert.ok(await page.locator("figure.tree svg").isVisible());
     assert.equal(await page.locator("figure.tree a.genotype").count(), 3);
-    assert.equal(await page.locator("figure.chart svg").count(), 8);
+    assert.equal(await page.locator("figure.chart svg").count(), 10);
 
     // From the tree to a living mutant's page (its genotype's row), then its diff and decode live.
     const mutant = livingMutant();
@@ -300,5 +301,37 @@ test("in Chromium: a population's tree, a mutant's diff against its parent, and 
   } finally {
     await context.close();
     server.close();
+  }
+});
+
+test("in Chromium: the live view of a running population reloads itself when a generation is written", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
+  // The store as it was before its last generation; the generation then arrives, as evolve writes it.
+  const store = join(tempDir(), "population");
+  cpSync(population, store, { recursive: true });
+  const held = join(tempDir(), "gen-0002");
+  renameSync(join(store, "gen-0002"), held);
+  const live = await serveLive(store);
+  await live.update(); // the one queued at the start, then this one
+  assert.equal(live.version(), 2);
+  const context = await chromium.launchPersistentContext(tempDir(), {
+    executablePath: CHROMIUM, headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(live.url);
+    assert.match(await page.locator("header p.dim").innerText(), /^2 generations, 6 individuals/);
+    renameSync(held, join(store, "gen-0002"));
+    await live.update();
+    await page.waitForFunction(() => /^3 generations/.test(document.querySelector("header p.dim")?.textContent ?? ""), null, { timeout: 60_000 });
+    assert.equal(await page.locator("figure.tree a.genotype").count(), 3);
+    // Outside the site folder nothing is served.
+    assert.equal((await fetch(new URL("/../evolution.json", live.url))).status, 404);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await live.close();
   }
 });

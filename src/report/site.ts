@@ -93,7 +93,7 @@ function reportSummary(lineage: Lineage): string {
   return `${plural(lineage.generations.length, "generation")}${damaged ? ` (${damaged} damaged)` : ""}, ${plural(lineage.weightRuns.length, "weight-quine run")}`;
 }
 
-const TYPES: Record<string, string> = {
+export const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
@@ -102,24 +102,36 @@ const TYPES: Record<string, string> = {
   ".bin": "application/octet-stream",
 };
 
+/** The file a request's URL names inside a site folder; 403 outside it, 404 when there is none. */
+export function siteFile(root: string, url: string | undefined): string | 403 | 404 {
+  const base = resolve(root);
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(url ?? "/", "http://localhost").pathname);
+  } catch {
+    return 404; // a malformed escape
+  }
+  let file = normalize(join(base, path));
+  if (file !== base && !file.startsWith(base + sep)) return 403;
+  if (existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
+  return existsSync(file) ? file : 404;
+}
+
 /** A plain static file server for a report folder on 127.0.0.1 (`port` 0: any free port). */
 export async function serveSite(root: string, port = 0): Promise<{ server: Server; url: string }> {
-  const base = resolve(root);
-  const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname);
-    let file = normalize(join(base, path));
-    if (file !== base && !file.startsWith(base + sep)) {
-      response.writeHead(403).end();
-      return;
-    }
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
-    if (!existsSync(file)) {
-      response.writeHead(404).end("not found");
+  return listen(createServer((request, response) => {
+    const file = siteFile(root, request.url);
+    if (typeof file === "number") {
+      response.writeHead(file).end(file === 404 ? "not found" : undefined);
       return;
     }
     response.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
     response.end(readFileSync(file));
-  });
+  }), port);
+}
+
+/** Starts `server` on 127.0.0.1:`port` (0: any free port); its URL. */
+export async function listen(server: Server, port: number): Promise<{ server: Server; url: string }> {
   await new Promise<void>((ready, fail) => {
     server.once("error", fail);
     server.listen(port, "127.0.0.1", () => ready());
