@@ -31,7 +31,7 @@ export function addOptions(command: Command, schema: z.ZodObject<Shape>, default
     const help = optional.description ?? field.description ?? "";
     const option = field instanceof z.ZodBoolean
       ? new Option(`--${kebab(name)}`, help)
-      : new Option(`--${kebab(name)} <${field instanceof z.ZodNumber ? (field.isInt ? "n" : "x") : "name"}>`, field instanceof z.ZodEnum ? `${help}: ${field.options.join(", ")}` : help);
+      : new Option(`--${kebab(name)} <${field instanceof z.ZodNumber ? (field.isInt ? "n" : "x") : field instanceof z.ZodPipe ? "spec" : "name"}>`, field instanceof z.ZodEnum ? `${help}: ${field.options.join(", ")}` : help);
     if (field instanceof z.ZodNumber) {
       option.argParser((value: string) => {
         const number = Number(value);
@@ -39,7 +39,9 @@ export function addOptions(command: Command, schema: z.ZodObject<Shape>, default
         return number;
       });
     }
-    if (defaults && defaults[name] !== undefined) option.default(defaults[name]);
+    const value = defaults?.[name];
+    // An object default (a parsed spec) is shown as name=value pairs, as it is written.
+    if (value !== undefined) option.default(value, value !== null && typeof value === "object" ? Object.entries(value).map(([k, v]) => `${k}=${String(v)}`).join(",") : undefined);
     command.addOption(option);
   }
   return command;
