@@ -122,7 +122,7 @@ export function generationStatistics(facts: GenerationFacts): Statistics {
 
 const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined ? "-" : x.toFixed(digits));
 /** 12345678 → "12.3M": counted work in a table cell. */
-const compact = (x: number): string => {
+export const compact = (x: number): string => {
   const [value, unit] = x >= 1e12 ? [x / 1e12, "T"] : x >= 1e9 ? [x / 1e9, "G"] : x >= 1e6 ? [x / 1e6, "M"] : x >= 1e3 ? [x / 1e3, "k"] : [x, ""];
   return `${Number(value.toPrecision(3))}${unit}`;
 };

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { formatWork, printable, printableLine, ranges } from "../format";
 import { unifiedDiff } from "../diff";
 import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
-import { statisticsTable, type Statistics } from "../evolution/statistics";
+import { compact, statisticsTable, type Statistics } from "../evolution/statistics";
 import type { EvolveEvent } from "../evolution/evolve";
 import { phylogeny, type Genotype } from "../evolution/phylogeny";
 import { describeChange, fittest, lineOfDescent } from "../evolution/lineage";
@@ -128,10 +128,10 @@ export function populationLineage(dir: string, id?: string): string {
       : parent === undefined || program === undefined ? "(a program folder is missing or damaged)"
         : [describeChange(parent, program), ...individual.edits.slice(0, 3).map((e) => `${e.operator}: ${e.description}`)].join("; ");
     rows.push([String(individual.generation), individual.id, step === 0 ? "-" : changedByText(individual.changedBy).replace(" (an exact copy)", ""),
-      individual.distanceToParent === null ? "-" : String(individual.distanceToParent), String(individual.bytes), formatWork(run?.work ?? null),
+      individual.distanceToParent === null ? "-" : String(individual.distanceToParent), String(individual.bytes), run?.work === null || run?.work === undefined ? "-" : compact(run.work),
       run?.minMargin === null || run?.minMargin === undefined ? "-" : run.minMargin.toFixed(2), terminalSafe(description).slice(0, DESCRIPTION)]);
   });
-  const header = ["gen", "id", "changed by", "d(parent)", "bytes", "work", "margin", "edit"];
+  const header = ["gen", "id", "changed by", "d(parent)", "bytes", "work", "margin", "edit"]; // work: multiply-adds counted by the sandbox
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   const format = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ").trimEnd();
   const changes = line.filter((individual, step) => step > 0 && individual.programHash !== line[step - 1].programHash).length;
