@@ -247,7 +247,7 @@ describe("evolve on a job queue", { skip }, () => {
       // eslint-disable-next-line no-control-regex
       assert.ok(!notes.some((note) => /[\x00-\x1f\x7f-\x9f\u202e]/.test(note)));
       assert.equal(stored.run.worker, common.worker);
-      const shown = showIndividual({ individual: { id: "1.0", generation: 1, index: 0, parent: "0.0", seed: 1, programHash: stored.run.programHash, bytes: 1, mutations: 0,
+      const shown = showIndividual({ individual: { id: "1.0", generation: 1, index: 0, parent: "0.0", seed: 1, programHash: stored.run.programHash, bytes: 1, mutations: 0, changedBy: [], edits: [],
         exactCopy: false, distanceToParent: 1, distanceToAncestor: 1, cached: false, status: "kept", reason: null }, stored });
       assert.match(shown, /training work .* as worker a hostile\\x1b.* sandbox counted it: not verified here \(the coordinator decodes the model itself, so the text is checked; the training work and epochs are the worker's word\)/);
       await assert.rejects(reproducer.reproduce([bogus], () => {}), /^Error: Workers returned a malformed result for program [0-9a-f]{12} 3 times \(it is the result of another program\)/);

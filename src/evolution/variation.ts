@@ -4,6 +4,7 @@
 // nor when. Only plain arithmetic is used (no Math.exp): the same draws on every machine.
 import { decodeModel, type CheckedModel } from "../runtime/decoder";
 import { sha256 } from "../files/hash";
+import { printableJson } from "../format";
 
 /** A 32-bit seed from the run's seed and a child's coordinates. */
 export function seedFor(runSeed: number, ...parts: (number | string)[]): number {
@@ -119,7 +120,7 @@ const QUOTED = 40; // characters of program text quoted in an edit's description
 /** Program text for a description: JSON-quoted (no control characters, no escapes reach a terminal), cut to `QUOTED`. */
 export function quote(text: string): string {
   const cut = [...text].length > QUOTED ? `${[...text].slice(0, QUOTED).join("")}…` : text;
-  return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return printableJson(cut, 0);
 }
 
 const lineAt = (text: string, offset: number): number => text.slice(0, offset).split("\n").length;

@@ -9,11 +9,6 @@ import type { EvolveEvent } from "../evolution/evolve";
 import { phylogeny, type Genotype } from "../evolution/phylogeny";
 import { describeChange, fittest, lineOfDescent } from "../evolution/lineage";
 
-/** Text from a store for the terminal: control characters escaped, so a damaged record cannot drive the terminal. */
-export function terminalSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
 
 /** "sampling, number" or "nothing (an exact copy)". */
 export const changedByText = (changedBy: string[]): string => (changedBy.length ? changedBy.join(", ") : "nothing (an exact copy)");
@@ -55,7 +50,7 @@ export function showIndividual(found: { individual: Individual; stored: StoredPr
     `  parent            ${i.parent ?? "none (a copy of the ancestor)"}${i.seed === null ? "" : `, copied with seed ${i.seed}`}`,
     `  program           ${i.bytes} bytes, sha256 ${i.programHash.slice(0, 16)}…, ${i.mutations} point mutation(s)`,
     ...(i.parent === null ? [] : [`  changed by        ${changedByText(i.changedBy)}${i.edits.length ? ":" : ""}`,
-      ...i.edits.map((edit) => `    ${edit.operator.padEnd(6)} line ${edit.line}: ${terminalSafe(edit.description)}`)]),
+      ...i.edits.map((edit) => `    ${edit.operator.padEnd(6)} line ${edit.line}: ${printableLine(edit.description)}`)]),
     `  distance          ${i.distanceToParent ?? "-"} to its parent, ${i.distanceToAncestor} to the ancestor${i.exactCopy ? " (an exact copy)" : ""}`,
     `  run               ${run.status}, ${run.seconds.toFixed(1)} s on ${printableLine(run.backend)}${i.cached ? " (cached: its program had run before)" : ""}`,
     ...(run.status === "alive"
@@ -114,7 +109,7 @@ export function populationLineage(dir: string, id?: string): string {
   const lastKept = [...generations].reverse().find((g) => g.individuals.some((i) => i.status === "kept"));
   const target = id ?? (lastKept && fittest(lastKept, (hash) => stored(hash)?.run ?? null)?.id);
   if (!target) throw new Error(`No generation in ${dir} kept an individual: give an id, e.g. \`population lineage 3.5\`.`);
-  if (id !== undefined && !/^\d+\.\d+$/.test(id)) throw new Error(`"${terminalSafe(id.slice(0, 40))}" is not an individual's id: give <generation>.<index>, e.g. 3.5.`);
+  if (id !== undefined && !/^\d+\.\d+$/.test(id)) throw new Error(`"${printableLine(id.slice(0, 40))}" is not an individual's id: give <generation>.<index>, e.g. 3.5.`);
   const line = lineOfDescent(generations, target);
   if (typeof line === "string") throw new Error(`No line of descent for ${target}: ${line}.`);
   const rows: string[][] = [];
@@ -129,7 +124,7 @@ export function populationLineage(dir: string, id?: string): string {
         : [describeChange(parent, program), ...individual.edits.slice(0, 3).map((e) => `${e.operator}: ${e.description}`)].join("; ");
     rows.push([String(individual.generation), individual.id, step === 0 ? "-" : changedByText(individual.changedBy).replace(" (an exact copy)", ""),
       individual.distanceToParent === null ? "-" : String(individual.distanceToParent), String(individual.bytes), run?.work === null || run?.work === undefined ? "-" : compact(run.work),
-      run?.minMargin === null || run?.minMargin === undefined ? "-" : run.minMargin.toFixed(2), terminalSafe(description).slice(0, DESCRIPTION)]);
+      run?.minMargin === null || run?.minMargin === undefined ? "-" : run.minMargin.toFixed(2), printableLine(description).slice(0, DESCRIPTION)]);
   });
   const header = ["gen", "id", "changed by", "d(parent)", "bytes", "work", "margin", "edit"]; // work: multiply-adds counted by the sandbox
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
