@@ -203,7 +203,10 @@ async function collect(result: Publication, backend: string): Promise<ChildMessa
     kernel: tensor("kernel", 2) as tf.Tensor2D, recurrent: tensor("recurrent", 2) as tf.Tensor2D, bias: tensor("bias", 1) as tf.Tensor1D,
     outKernel: tensor("outKernel", 2) as tf.Tensor2D, outBias: tensor("outBias", 1) as tf.Tensor1D,
   };
-  const files = await runtime.modelFiles({ vocab, weights });
+  // The features its input reads (runtime/features.ts): named in the model files, checked there and again by the parent.
+  const features: unknown = Reflect.get(model, "features");
+  if (features !== undefined && (!Array.isArray(features) || features.length > 64)) throw new Error("publish: model.features must be a list of feature names.");
+  const files = await runtime.modelFiles({ vocab, weights, ...(features === undefined ? {} : { features: Array.from(features, (name) => String(name)) }) });
   // JSON, not the objects themselves: the history lives in the sandbox's realm and cannot be cloned.
   const plainHistory = Array.isArray(history) ? (JSON.parse(JSON.stringify(history)) as unknown[]) : [];
   const kernel = { name: runtime.kernelName(), threads: runtime.kernelThreads() };
