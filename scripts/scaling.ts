@@ -6,6 +6,7 @@
 //
 //   npm run scaling                                  every slice, seed 1
 //   npm run scaling -- --out docs/scaling-x --image docs/images/scaling-x.png --seed 2 --set hidden=192
+//   npm run scaling -- --render                      the table and chart again from docs/scaling.json
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, relative, resolve } from "node:path";
@@ -78,10 +79,19 @@ export function chart(results: SliceResult[], title: string): Buffer {
 }
 
 async function main(args: string[]): Promise<void> {
-  if (!readArguments(__filename, args, ["--out", "--image", "--seed", "--set", "--verbose"])) return;
+  if (!readArguments(__filename, args, ["--out", "--image", "--render", "--seed", "--set", "--verbose"])) return;
   const out = resolve(option(args, "--out") ?? join(ROOT, "docs", "scaling"));
   const image = resolve(option(args, "--image") ?? join(ROOT, "docs", "images", "scaling.png"));
   const seed = Number(option(args, "--seed") ?? settings.seed);
+  const title = (seedOfRun: number) => `Time and epochs to exact, ${FILE.package.replace(/@[^@]*$/, "")}/${FILE.path} (seed ${seedOfRun})`;
+  if (args.includes("--render")) {
+    // The table and chart again from a run's JSON (e.g. after the chart's format changed), without training.
+    const run = JSON.parse(readFileSync(`${out}.json`, "utf8")) as { seed: number; header: string; results: SliceResult[] };
+    writeFileSafely(`${out}.md`, markdown(run.results, run.header));
+    writeFileSafely(image, chart(run.results, title(run.seed)));
+    process.stdout.write(`wrote ${out}.md and ${image}\n`);
+    return;
+  }
   const overrides = Object.fromEntries((option(args, "--set")?.split(",") ?? []).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)])) as Partial<Settings>;
   const window = overrides.window ?? settings.window;
   const path = join(ROOT, "node_modules", FILE.package.replace(/@[^@]*$/, ""), FILE.path);
@@ -103,7 +113,7 @@ async function main(args: string[]): Promise<void> {
   const save = () => {
     writeFileSafely(`${out}.json`, `${JSON.stringify({ machine, file: FILE, seed, settings: { ...settings, ...overrides, seed }, header, results }, null, 2)}\n`);
     writeFileSafely(`${out}.md`, markdown(results, header));
-    writeFileSafely(image, chart(results, `Time and epochs to exact: slices of ${FILE.package}/${FILE.path} (seed ${seed})`));
+    writeFileSafely(image, chart(results, title(seed)));
   };
   for (const kB of SLICES_KB) {
     const length = Math.min(kB * 1024, bytes.length);
