@@ -13,19 +13,28 @@
 //   npm run corpus -- --render --readme  the tables again from docs/corpus.json (--resume continues a run)
 //   npm run corpus -- --compare before.json after.json   two runs side by side
 //   npm run corpus -- --only dts,css --seeds 1,2,3 --set hidden=192 --out /tmp/x   experiments
+//   npm run corpus -- --keep-models /tmp/m   also keep each run's model (model.json, weights.bin), its text
+//                                        (text.txt) and what the trainer's greedy check decoded (greedy.txt)
 //
 // Each text trains in a fresh child process of this script (`--child`), as a user's `train` would.
+// A model that trains exact is then decoded by the parent's decoder (src/runtime/decoder.ts, plain
+// JavaScript in float64, as bootstrap's parent decodes a publication): each run records whether
+// it gives the text back too.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { deflateRawSync } from "node:zlib";
+import { z } from "zod";
+import { parseJson } from "../src/files/json";
 import { writeFileSafely } from "../src/files/write";
 import { sha256 } from "../src/files/hash";
 import { ROOT } from "../src/paths";
 import { readTextFile } from "../src/memorize";
 import { settings, trainUntilExact, type Settings } from "../src/quine/train";
 import * as rt from "../src/runtime";
+import { checkModelFiles, decodeLimit, decodeModel } from "../src/runtime/decoder";
+import { publicationLimits } from "../src/sandbox/publication";
 import { writeReadmeSection } from "./readme-section";
 import { readArguments } from "./arguments";
 
@@ -71,8 +80,8 @@ export interface Entry {
   sha256: string;
 }
 
-/** One training run of one text. */
-interface Result {
+/** One training run of one text (a row of docs/corpus.json). */
+export interface Result {
   text: string; // package@version/path[@offset]
   kind: Kind;
   bytes: number;
@@ -87,6 +96,8 @@ interface Result {
   bestRight?: number; // most positions right (by the margin) in any pass: how close a failed run came
   positions?: number;
   load?: number; // the 1-minute load average when the run ended (runs before issue 25 lack it)
+  parentExact?: boolean; // exact runs: the parent's decoder gives the text back too (runs before issue 25 lack it)
+  parentSeconds?: number; // how long the parent's decoder took
 }
 
 // ---- picking: the fixed rule ------------------------------------------------------------------
@@ -242,7 +253,7 @@ function pick(previous: { entries: Entry[]; large: Entry[] }): { entries: Entry[
 
 // ---- running ----------------------------------------------------------------------------------
 
-const nameOf = (e: Entry) => `${e.package}/${e.path}${e.offset || e.kind === "lockfile" ? `@${e.offset}` : ""}`;
+export const nameOf = (e: Entry) => `${e.package}/${e.path}${e.offset || e.kind === "lockfile" ? `@${e.offset}` : ""}`;
 
 /** The entry's text cut from node_modules, or why it cannot be had. */
 function cut(e: Entry): { text: string } | { problem: string } {
@@ -253,26 +264,71 @@ function cut(e: Entry): { text: string } | { problem: string } {
   return { text: bytes.toString("utf8") };
 }
 
-/** What a child prints: one training's outcome. */
-export interface ChildResult {
-  exact: boolean;
-  epochs: number;
-  seconds: number;
-  cpuSeconds: number;
-  bestRight: number;
-  positions: number;
+/** What a child prints, as the last line of its stdout: one training's outcome. The parent checks it against this schema. */
+export const ChildResultSchema = z.object({
+  exact: z.boolean(),
+  epochs: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(), // training only; the parent's decoding is not in it
+  cpuSeconds: z.number().nonnegative(), // the child's, the parent's decoding included
+  bestRight: z.number().int().nonnegative(),
+  positions: z.number().int().positive(),
+  parentExact: z.boolean().optional(), // only when exact: the parent's decoder gives the text back too
+  parentSeconds: z.number().nonnegative().optional(),
+});
+export type ChildResult = z.infer<typeof ChildResultSchema>;
+
+/** What a child was asked to do (the JSON after --child). */
+interface ChildSpec {
+  entry: Entry;
+  seed: number;
+  cap: number; // seconds of training
+  overrides: Partial<Settings>;
+  keep?: string; // a folder: keep the model, the text and the trainer's greedy decoding in a subfolder of it
 }
+
+/**
+ * The parent's decoder on a trained model, as bootstrap's parent decodes a publication: the model
+ * serialized to its two files, checked, and decoded in plain JavaScript. Bounded as there: at most
+ * decodeLimit(length) characters and publicationLimits.decodeSeconds; a model stopped by either is not exact.
+ */
+async function decodeAsParent(model: rt.QuineModel, text: string): Promise<{ parentExact: boolean; parentSeconds: number }> {
+  const characters = [...text].length;
+  const files = await rt.modelFiles({ ...model, textLength: characters });
+  try {
+    // Any size: --set may train a model larger than a publication may be, and its training is what is measured.
+    const checked = checkModelFiles(files, { maxParameters: Infinity });
+    const decoded = decodeModel(checked, { maxChars: decodeLimit(characters), maxSeconds: publicationLimits.decodeSeconds });
+    return { parentExact: decoded.stopped === "end" && decoded.text === text, parentSeconds: decoded.seconds };
+  } catch (error) {
+    // A refusal of our own model is a bug to see in the table, not a crash that loses the training's result.
+    rt.log(`the parent's decoder refused the model: ${error instanceof Error ? error.message : String(error)}`);
+    return { parentExact: false, parentSeconds: 0 };
+  }
+}
+
+/** A run's folder name under --keep-models: the text's name and the seed, as a plain file name. */
+export const keptName = (e: Entry, seed: number) => `${nameOf(e).replace(/[^\w.@-]+/g, "_")}-seed${seed}`;
 
 /** Child: trains one text from a cold process, prints its result (a ChildResult) as a JSON line. */
 async function child(spec: string): Promise<void> {
-  const { entry, seed, cap, overrides } = JSON.parse(spec) as { entry: Entry; seed: number; cap: number; overrides: Partial<Settings> };
+  const { entry, seed, cap, overrides, keep } = JSON.parse(spec) as ChildSpec;
   await rt.initBackend(rt.parseBackend(process.env.NQ_BACKEND ?? "auto"));
   const got = cut(entry);
   if ("problem" in got) throw new Error(got.problem);
   const trained = trainUntilExact(got.text, { ...overrides, seed, maxSeconds: cap });
+  // Only an exact model is the parent's to decode: one that is not was never going to give the text back.
+  const parent = trained.exact ? await decodeAsParent(trained.model, got.text) : {};
+  if (keep) {
+    const dir = join(keep, keptName(entry, seed));
+    await rt.saveModel(dir, { ...trained.model, textLength: [...got.text].length });
+    writeFileSafely(join(dir, "text.txt"), got.text);
+    writeFileSafely(join(dir, "greedy.txt"), trained.text);
+  }
   const { user, system } = process.cpuUsage();
   const bestRight = Math.max(0, ...trained.history.map((e) => e.exact));
-  const result: ChildResult = { exact: trained.exact, epochs: trained.epochs, seconds: trained.seconds, cpuSeconds: (user + system) / 1e6, bestRight, positions: [...got.text].length + 1 };
+  const result: ChildResult = {
+    exact: trained.exact, epochs: trained.epochs, seconds: trained.seconds, cpuSeconds: (user + system) / 1e6, bestRight, positions: [...got.text].length + 1, ...parent,
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
@@ -293,6 +349,13 @@ export function runChild(spec: string, killAfterSeconds: number, verbose: boolea
       resolve({ line: out.trim().split("\n").pop()?.startsWith("{") ? out.trim().split("\n").pop() : undefined, tail });
     });
   });
+}
+
+/** A child's result, checked against its schema; else why there is none (the child crashed or printed something else). */
+export function childResult(run: { line?: string; tail: string }): ChildResult | { problem: string } {
+  if (run.line === undefined) return { problem: `crashed: ${run.tail.trim().split("\n").pop() ?? "?"}` };
+  const parsed = parseJson(run.line, ChildResultSchema);
+  return parsed.error === undefined ? parsed.data : { problem: `crashed: its result is not one (${parsed.error})` };
 }
 
 /** The p-th quantile of times to exact, a text that never got there counting as infinitely slow. */
@@ -320,11 +383,14 @@ function summaryOf(results: Result[], cap: number) {
     worstUpTo10kB: worstUpTo(MAX_BYTES),
     cap,
     loads: ran.flatMap((r) => (r.load === undefined ? [] : [r.load])),
+    // Exact runs the parent's decoder checked (runs before issue 25 were not), and how many it gives back.
+    parentChecked: ran.filter((r) => r.exact && r.parentExact !== undefined).length,
+    parentExact: ran.filter((r) => r.exact && r.parentExact === true).length,
   };
 }
 
 function markdown(results: Result[], summary: ReturnType<typeof summaryOf>, header: string): string {
-  const rows = results.map((r) => `| ${r.text} | ${r.kind} | ${r.bytes} | ${r.seed} | ${r.note && !r.note.startsWith("not exact") ? r.note : r.exact ? "yes" : `**no**${r.bestRight ? ` (${r.bestRight}/${r.positions})` : ""}`} | ${r.epochs || "–"} | ${r.seconds ? fmt(r.seconds) : "–"} | ${r.cpuSeconds ? fmt(r.cpuSeconds) : "–"} | ${r.longestContext} | ${r.beyondWindow} |`);
+  const rows = results.map((r) => `| ${r.text} | ${r.kind} | ${r.bytes} | ${r.seed} | ${r.note && !r.note.startsWith("not exact") ? r.note : r.exact ? (r.parentExact === false ? "yes, **not by the parent's decoder**" : "yes") : `**no**${r.bestRight ? ` (${r.bestRight}/${r.positions})` : ""}`} | ${r.epochs || "–"} | ${r.seconds ? fmt(r.seconds) : "–"} | ${r.cpuSeconds ? fmt(r.cpuSeconds) : "–"} | ${r.longestContext} | ${r.beyondWindow} |`);
   const s = summary;
   return [
     header,
@@ -335,7 +401,8 @@ function markdown(results: Result[], summary: ReturnType<typeof summaryOf>, head
     "",
     `**Summary:** ${s.exact}/${s.runs} runs exact within the ${s.cap} s cap (${fmt(100 * s.shareExact, 0)}%)${s.skipped ? `, ${s.skipped} not run` : ""}; time to exact: median ${fmt(s.medianSeconds)} s, 90th percentile ${fmt(s.p90Seconds)} s, worst ${fmt(s.worstSeconds)} s (∞: not exact within the cap).${
       s.worstUpTo10kB > -Infinity ? ` Worst text ≤ 4 kB: ${fmt(s.worstUpTo4kB)} s (target 60 s); worst ≤ 10 kB: ${fmt(s.worstUpTo10kB)} s (target 180 s).` : ` Target: each exact within its ${s.cap} s cap.`}${
-      s.loads.length ? ` Load average (1 min) at the end of each run: ${fmt(Math.min(...s.loads))}–${fmt(Math.max(...s.loads))} on ${cpus().length} cores.` : ""}`,
+      s.loads.length ? ` Load average (1 min) at the end of each run: ${fmt(Math.min(...s.loads))}–${fmt(Math.max(...s.loads))} on ${cpus().length} cores.` : ""}${
+      s.parentChecked ? ` The parent's decoder (src/runtime/decoder.ts) exact on ${s.parentExact} of ${s.parentChecked} exact models.` : ""}`,
     "",
   ].join("\n");
 }
@@ -346,7 +413,7 @@ function option(args: string[], name: string): string | undefined {
 }
 
 async function main(args: string[]): Promise<void> {
-  const known = ["--budget", "--cap", "--compare", "--fresh", "--large", "--large-manifest", "--manifest", "--only", "--out", "--pick", "--quick", "--readme", "--render", "--resume", "--seeds", "--set", "--verbose"];
+  const known = ["--budget", "--cap", "--compare", "--fresh", "--keep-models", "--large", "--large-manifest", "--manifest", "--only", "--out", "--pick", "--quick", "--readme", "--render", "--resume", "--seeds", "--set", "--verbose"];
   if (!readArguments(__filename, args, known)) return;
   const manifestPath = option(args, "--manifest") ?? MANIFEST;
   if (args.includes("--pick")) {
@@ -389,6 +456,8 @@ async function main(args: string[]): Promise<void> {
   const official = !quick && !large && !only && !option(args, "--out") && !option(args, "--set") && manifestPath === MANIFEST;
   const out = option(args, "--out") ?? join(ROOT, "docs", quick ? "corpus-quick" : large ? "corpus-large" : "corpus");
   const verbose = args.includes("--verbose");
+  const keep = option(args, "--keep-models");
+  const keepModels = keep === undefined ? undefined : resolve(keep);
 
   const manifestUsed = large ? (option(args, "--manifest") ?? LARGE_MANIFEST) : manifestPath;
   const manifest = JSON.parse(readFileSync(manifestUsed, "utf8")) as Entry[];
@@ -434,15 +503,17 @@ async function main(args: string[]): Promise<void> {
       else if ("problem" in got) result = { ...base, note: `skipped: ${got.problem}` };
       else if (left < Math.min(cap, 30)) result = { ...base, note: "not run: budget spent" };
       else {
-        const run = await runChild(JSON.stringify({ entry, seed, cap: Math.min(cap, left), overrides }), Math.min(cap, left) + 120, verbose);
-        const r = run.line ? (JSON.parse(run.line) as ChildResult) : undefined;
-        result = r ? { ...base, ...r, note: r.exact ? undefined : "not exact within the cap" } : { ...base, note: `crashed: ${run.tail.trim().split("\n").pop() ?? "?"}` };
+        const spec: ChildSpec = { entry, seed, cap: Math.min(cap, left), overrides, keep: keepModels };
+        // The kill is a backstop: the cap stops the training, and the parent's decoding stops within its own limit.
+        const r = childResult(await runChild(JSON.stringify(spec), Math.min(cap, left) + publicationLimits.decodeSeconds + 120, verbose));
+        result = "problem" in r ? { ...base, note: r.problem } : { ...base, ...r, note: r.exact ? undefined : "not exact within the cap" };
         result.load = Number(loadavg()[0].toFixed(2));
       }
       results.push(result);
       const s = save();
       const elapsed = (Date.now() - started) / 1000;
-      process.stderr.write(`[${i}/${chosen.length * seeds.length}] ${result.kind} ${result.text} (${result.bytes} B, context ${result.longestContext}, seed ${seed}): ${result.note ?? `exact in ${result.epochs} epochs, ${fmt(result.seconds)} s`}; ${s.exact}/${s.runs} exact so far, ${fmt(elapsed, 0)} of ${budget} s spent\n`);
+      const parentSays = result.parentExact === undefined ? "" : result.parentExact ? ", the parent's decoder too" : ", NOT by the parent's decoder";
+      process.stderr.write(`[${i}/${chosen.length * seeds.length}] ${result.kind} ${result.text} (${result.bytes} B, context ${result.longestContext}, seed ${seed}): ${result.note ?? `exact in ${result.epochs} epochs, ${fmt(result.seconds)} s${parentSays}`}; ${s.exact}/${s.runs} exact so far, ${fmt(elapsed, 0)} of ${budget} s spent\n`);
     }
   }
   const summary = save();

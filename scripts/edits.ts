@@ -55,6 +55,24 @@ function edit(source: string, random: (n: number) => number): Edit {
   return { what: `renamed ${name} → ${fresh} (${source.match(pattern)?.length ?? 0} places)`, text: source.replace(pattern, fresh) };
 }
 
+/**
+ * `count` distinct edits of `source`, seeded: a draw that gives the source or a text already in
+ * the list is drawn again (two equal edits would count one text twice). The same list whatever --from says.
+ */
+function drawEdits(source: string, count: number, seed: number): Edit[] {
+  const random = generator(seed);
+  const edits: Edit[] = [];
+  const texts = new Set([source]); // an edit that changes nothing is no edit
+  for (let draws = 0; edits.length < count; draws++) {
+    if (draws > 100 * count) throw new Error(`only ${edits.length} distinct edits in ${draws} draws`);
+    const next = edit(source, random);
+    if (texts.has(next.text)) continue;
+    texts.add(next.text);
+    edits.push(next);
+  }
+  return edits;
+}
+
 function option(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : fallback;
@@ -119,12 +137,10 @@ async function main(args: string[]): Promise<void> {
   const outIndex = args.indexOf("--out");
   const out = outIndex >= 0 ? args[outIndex + 1] : join(ROOT, "docs", "edits");
   const source = readFileSync(QUINE_PATH, "utf8");
-  const random = generator(seed);
   const dir = mkdtempSync(join(tmpdir(), "nq-edits-"));
   const results: EditResult[] = [];
   const machine = `load average ${loadavg()[0].toFixed(1)} at the start, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${jobs > 1 ? `, ${jobs} trainings at once` : ""}`;
-  // The same list whatever --from says: edit i is always the i-th draw.
-  const edits = Array.from({ length: count }, () => edit(source, random));
+  const edits = drawEdits(source, count, seed);
   let next = from - 1;
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
@@ -153,9 +169,8 @@ async function run(argv: string[]): Promise<void> {
   if (!readArguments(__filename, argv, ["--count", "--seed", "--max-seconds", "--jobs", "--from", "--out", "--dry", "--merge"])) return;
   if (argv.includes("--dry")) {
     // Only list the edits.
-    const random = generator(option(argv, "--seed", 1));
     const source = readFileSync(QUINE_PATH, "utf8");
-    for (let i = 0; i < option(argv, "--count", 20); i++) process.stdout.write(`${edit(source, random).what}\n`);
+    for (const { what } of drawEdits(source, option(argv, "--count", 20), option(argv, "--seed", 1))) process.stdout.write(`${what}\n`);
   } else if (argv.includes("--merge")) {
     merge(argv.slice(argv.indexOf("--merge") + 1));
   } else {

@@ -14,9 +14,10 @@ import { writeFileSafely } from "../src/files/write";
 import { sha256 } from "../src/files/hash";
 import { ROOT } from "../src/paths";
 import { renderLineChart } from "../src/plot/chart";
+import { publicationLimits } from "../src/sandbox/publication";
 import { settings, type Settings } from "../src/quine/train";
 import * as rt from "../src/runtime";
-import { fmt, runChild, type ChildResult, type Entry } from "./corpus";
+import { childResult, fmt, runChild, type ChildResult, type Entry } from "./corpus";
 import { readArguments } from "./arguments";
 
 /** The file sliced: ordinary JavaScript source, ASCII only (a slice ends on a character), over 32 kB. */
@@ -121,9 +122,10 @@ async function main(args: string[]): Promise<void> {
     const entry: Entry = { kind: "js", package: FILE.package, path: FILE.path, offset: 0, length, sha256: sha256(slice) };
     const analysis = rt.analyzeText(slice.toString("utf8"), 0);
     const cap = capFor(length);
-    const run = await runChild(JSON.stringify({ entry, seed, cap, overrides }), cap + 120, args.includes("--verbose"));
+    const run = await runChild(JSON.stringify({ entry, seed, cap, overrides }), cap + publicationLimits.decodeSeconds + 120, args.includes("--verbose"));
     const base = { kB, bytes: length, cap, longestContext: analysis.longest, beyondWindow: Array.from(analysis.contexts).filter((k) => k > window).length, load: Number(loadavg()[0].toFixed(2)) };
-    const result: SliceResult = run.line ? { ...base, ...(JSON.parse(run.line) as ChildResult) } : { ...base, note: `crashed: ${run.tail.trim().split("\n").pop() ?? "?"}` };
+    const r = childResult(run);
+    const result: SliceResult = "problem" in r ? { ...base, note: r.problem } : { ...base, ...r };
     results.push(result);
     save();
     process.stderr.write(`${kB} kB (${length} B, context ${result.longestContext}): ${result.note ?? (result.exact ? `exact in ${result.epochs} epochs, ${fmt(result.seconds ?? NaN)} s` : `not exact within ${cap} s (${result.epochs} epochs)`)}\n`);

@@ -4,6 +4,7 @@
 // model live with TensorFlow.js in the browser. The same for a population: a tiny one of the
 // stand-in replicator (evolution/stand-in.js builds its model rather than training it: seconds).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { before, test } from "node:test";
@@ -12,13 +13,16 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { cli, tempDir, TINY_QUINE } from "./helpers";
 import { sha256 } from "../src/files/hash";
 import { readGeneration, writeGeneration, type GenerationMetrics } from "../src/ouroboros/store";
-import { serveSite } from "../src/report/site";
+import { bundleAssets, serveSite } from "../src/report/site";
 import { serveLive } from "../src/report/population-live";
 import { WeightQuineMetricsSchema } from "../src/weights/metrics";
 import { readPopulation, type Generation, type Individual } from "../src/evolution/population-store";
 import { phylogeny } from "../src/evolution/phylogeny";
 import { treeSvg } from "../src/report/population-html";
 import { ROOT } from "../src/paths";
+import { decodeLimit, decodeModel } from "../src/runtime/decoder";
+import { publicationLimits, readStoredModel } from "../src/sandbox/publication";
+import { keptName, nameOf, type Entry, type Result } from "../scripts/corpus";
 
 const CHROMIUM = process.env.NQ_CHROMIUM ?? "/usr/bin/chromium";
 // Without Chromium the browser test is skipped on a developer's machine, never in CI.
@@ -333,5 +337,70 @@ test("in Chromium: the live view of a running population reloads itself when a g
   } finally {
     await context.close();
     await live.close();
+  }
+});
+
+// The corpus's models decoded both ways: by the parent's decoder (plain JavaScript in float64, as
+// bootstrap's parent decodes a publication) and by the report's decode live (TensorFlow.js in
+// Chromium). The smallest real texts of three kinds (the unicode one has characters outside the
+// BMP: surrogate pairs in JavaScript), trained with the features by the corpus script itself, kept
+// with --keep-models. Small (64 units) and capped in epochs, not seconds: whether a text is exact
+// does not depend on the machine's speed, and one that is not must still decode, both ways, to what
+// the trainer's own greedy check decoded.
+test("in Chromium: corpus models decode to the same text by the parent's decoder and by decode live, the text itself when exact", { skip: NO_BROWSER, timeout: 300_000 }, async () => {
+  const dir = tempDir();
+  const manifest = JSON.parse(readFileSync(join(ROOT, "bench", "corpus.json"), "utf8")) as Entry[];
+  const entries = ["js", "dts", "unicode"].map((kind) => manifest.filter((e) => e.kind === kind).sort((a, b) => a.length - b.length)[0]);
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify(entries));
+  const models = join(dir, "models");
+  const run = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "corpus.ts"), "--manifest", join(dir, "manifest.json"), "--out", join(dir, "corpus"),
+    "--set", "hidden=64,maxEpochs=150", "--cap", "3600", "--budget", "36000", "--keep-models", models], { encoding: "utf8", cwd: ROOT });
+  assert.equal(run.status, 0, run.stderr);
+  const { results } = JSON.parse(readFileSync(join(dir, "corpus.json"), "utf8")) as { results: Result[] };
+  const resultOf = (e: Entry) => results.find((r) => r.text === nameOf(e)) as Result;
+  for (const e of entries) assert.ok(resultOf(e) && (resultOf(e).note ?? "not exact").startsWith("not exact"), `${e.path} trained: ${resultOf(e)?.note}`);
+  const exact = entries.filter((e) => resultOf(e).exact).length;
+  if (exact) assert.match(readFileSync(join(dir, "corpus.md"), "utf8"), new RegExp(`The parent's decoder \\(src/runtime/decoder\\.ts\\) exact on ${exact} of ${exact} exact models\\.`));
+
+  // A page with the report's own script and a decode-live section per model, as html.ts writes them.
+  const site = join(dir, "site");
+  bundleAssets(join(site, "assets"));
+  const sections = entries.map((e, i) => {
+    for (const file of ["model.json", "weights.bin", "text.txt"]) cpSync(join(models, keptName(e, 1), file), join(site, `m${i}`, file));
+    return `<section class="generation" id="m${i}" data-model="m${i}/model.json" data-program="m${i}/text.txt"><div class="live"><button class="decode" type="button">Decode live</button> <span class="verdict" data-verdict=""></span><pre class="live-output" hidden></pre></div></section>`;
+  });
+  writeFileSync(join(site, "index.html"), `<!doctype html><html><head><meta charset="utf-8"></head><body>${sections.join("\n")}\n<script src="assets/page.js"></script></body></html>`);
+  const { server, context, page, problems } = await openSite(site);
+  try {
+    for (const [i, e] of entries.entries()) {
+      const kept = join(models, keptName(e, 1));
+      const text = readFileSync(join(kept, "text.txt"), "utf8");
+      const greedy = readFileSync(join(kept, "greedy.txt"), "utf8");
+      const characters = [...text].length;
+      const parent = decodeModel(readStoredModel(kept, publicationLimits), { maxChars: decodeLimit(characters), maxSeconds: publicationLimits.decodeSeconds }).text;
+      await page.click(`#m${i} button.decode`);
+      await page.waitForFunction((id) => !["", "running"].includes(document.querySelector<HTMLElement>(`#${id} .verdict`)?.dataset.verdict ?? ""), `m${i}`, { timeout: 120_000 });
+      const verdict = page.locator(`#m${i} .verdict`);
+      assert.notEqual(await verdict.getAttribute("data-verdict"), "error", await verdict.innerText());
+      const live = (await page.locator(`#m${i} .live-output`).textContent()) ?? "";
+      if (resultOf(e).exact) {
+        assert.equal(resultOf(e).parentExact, true, `${e.path}: the corpus run's record`);
+        assert.equal(parent, text, `${e.path}: the parent's decoder`);
+        assert.equal(live, text, `${e.path}: decode live`);
+        assert.equal(await verdict.getAttribute("data-verdict"), "exact");
+      } else if ([...greedy].length <= characters + 1) {
+        // Not exact, but the trainer's decoding ended (the boundary symbol): both decoders end there too.
+        assert.equal(parent, greedy, `${e.path}: the parent's decoder`);
+        assert.equal(live, greedy, `${e.path}: decode live`);
+      } else {
+        // The trainer's decoding ran to its limit (characters + 2): the others stop at theirs, further on.
+        assert.ok(parent.startsWith(greedy), `${e.path}: the parent's decoder`);
+        assert.ok(live.startsWith(greedy), `${e.path}: decode live`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    server.close();
   }
 });

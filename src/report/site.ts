@@ -18,8 +18,8 @@ import { writePopulationSite } from "./population-html";
 /** Left in every report folder, so a later report may replace it (and nothing else). */
 const MARKER = ".neural-quine-report";
 
-/** Bundles the page's code and stylesheet into `assets`. */
-function bundleAssets(assets: string): void {
+/** Bundles the page's code and stylesheet into `assets` (page.js, style.css). */
+export function bundleAssets(assets: string): void {
   buildSync({
     entryPoints: { page: join(ROOT, "src", "report", "page.ts"), style: join(ROOT, "src", "report", "style.css") },
     absWorkingDir: ROOT,
