@@ -398,6 +398,38 @@ describe("a population of stand-in replicators", () => {
   });
 });
 
+test("population export writes an individual's program; bootstrap --from it gives exact generations", () => {
+  const dir = join(scratch, "export");
+  const made = cli(...runArgs(dir, 1, { population: 2, generations: 1 }));
+  assert.equal(made.status, 0, made.stderr);
+  const file = join(scratch, "exported.js");
+  const exported = cli("population", "export", "0.1", file, "--dir", dir);
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.match(exported.stdout, /^wrote 0\.1's program \(\d+ bytes, kept, an exact copier\) to .*; run it alone: neural-quine bootstrap --from /);
+  assert.equal(readFileSync(file, "utf8"), STAND_IN);
+  // The discovered replicator on its own: generations 0 and 1, each an exact copy of its program.
+  const alone = cli("bootstrap", "--from", file, "--dir", join(scratch, "export-lineage"), "--generations", "2", "--json");
+  assert.equal(alone.status, 0, alone.stderr);
+  const { generations, stopped } = JSON.parse(alone.stdout) as { generations: { status: string; textFixpoint: boolean }[]; stopped: string | null };
+  assert.deepEqual(generations.map((g) => [g.status, g.textFixpoint]), [["exact", true], ["exact", true]]);
+  assert.equal(stopped, null);
+  // What a user can get wrong, each in one sentence: the file is never overwritten.
+  const clean = (args: string[], pattern: RegExp): void => {
+    const result = cli("population", ...args, "--dir", dir);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, pattern);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  };
+  clean(["export", "0.1", file], /^neural-quine: .*exported\.js already exists: give another file or remove it first\.\n$/);
+  clean(["export", "0.7", join(scratch, "other.js")], /^neural-quine: Generation 0 has no individual 0\.7\.\n$/);
+  clean(["export", "first", join(scratch, "other.js")], /^neural-quine: "first" is not an individual's id/);
+  clean(["export", "0.1", join(scratch, "no-such-folder", "x.js")], /^neural-quine: Cannot write .*x\.js: its folder does not exist\.\n$/);
+  clean(["export", "0.1", join(file, "x.js")], /^neural-quine: Cannot write .*x\.js: part of its path is a file, not a folder\.\n$/);
+  clean(["export", "0.1"], /^neural-quine: Give an individual and a file: `population export <id> <file>`/);
+  assert.equal(readFileSync(file, "utf8"), STAND_IN);
+  assert.equal(existsSync(join(scratch, "other.js")), false);
+});
+
 test("--minutes: no generation starts once the time is up; running again continues", async () => {
   const dir = join(scratch, "minutes");
   const notes: string[] = [];
