@@ -21,6 +21,7 @@ import {
 import { statisticsTable } from "./evolution/statistics";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { populationTreePng } from "./report/tree-png";
+import { populationWorkPng } from "./report/work-png";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf } from "./ouroboros/bootstrap";
 import { decodeStoredModel, publicationLimits, sandboxLimits } from "./sandbox";
 import { readLineage } from "./ouroboros/store";
@@ -218,12 +219,13 @@ program.command("population [what] [id] [file]")
   .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's; `population lineage [id]` the edits on its line of descent (default: the fittest of the last generation); `population export <id> <file>` writes its program to a new file, to run alone with `bootstrap --from <file>`")
   .option("--dir <dir>", "the population store", evolveSettings.dir)
   .option("--json", "print JSON")
-  .option("--png <file>", "with `tree`: also draw the tree as a PNG into this file")
+  .option("--png <file>", "also draw a PNG into this file: with `tree` the tree, alone the kept programs' counted work per generation")
   .action(run(async (what: string | undefined, id: string | undefined, file: string | undefined, opts: { dir: string; json?: boolean; png?: string }) => {
     if (file !== undefined && what !== "export") throw new Error(`\`population ${what}\` takes no file: only \`population export <id> <file>\` does.`);
     if (what === undefined) {
       if (opts.json) process.stdout.write(`${printableJson(populationStatistics(opts.dir))}\n`);
       else process.stdout.write(populationTable(opts.dir));
+      if (opts.png) writeFileSync(opts.png, populationWorkPng(opts.dir));
       return;
     }
     if (what === "tree" && id === undefined) {
