@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ROOT } from "../src/paths";
 import { evolve } from "../src/evolution/evolve";
+import { childLimits } from "../src/evolution/reproduce";
 import { readPopulation, type Generation, type Individual, type ProgramRun } from "../src/evolution/population-store";
 import { describeChange, lineOfDescent } from "../src/evolution/lineage";
 import { compareFitness, select } from "../src/evolution/select";
@@ -163,6 +164,13 @@ describe("copying errors", () => {
     const children = Array.from({ length: 50 }, (_, seed) => makeChild("ab", marginal, seed, 1, 0, limits).text);
     assert.ok(children.some((text) => text !== "ab"), "a lead of 0.5 at T = 1 makes copying errors");
     assert.deepEqual(Array.from({ length: 50 }, (_, seed) => makeChild("ab", marginal, seed, 1, 0, limits).text), children);
+  });
+
+  test("how far a child is decoded is bounded by work (characters × parameters), the same on any machine, not by the clock", () => {
+    const bundle = childLimits("x".repeat(7065), 246_485); // the bundle: its whole limit, 2 × 7,065 + 1,000 characters
+    assert.equal(bundle.maxChars, 15_130);
+    assert.equal(childLimits("x".repeat(100_000), 2_000_000).maxChars, 20_000); // the largest model: 40G multiply-adds
+    assert.ok(bundle.maxSeconds >= 600, "the clock is only a last wall");
   });
 
   test("sampling follows the softmax at temperature T", () => {
