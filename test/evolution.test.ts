@@ -343,6 +343,9 @@ describe("a population of stand-in replicators", () => {
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, /survival/);
     assert.equal(table.stdout.trim().split("\n").length, RUN.generations + 1);
+    const workPng = join(scratch, "work.png"); // the work curve: the stand-in counts no work (it builds its model), so a flat line
+    assert.equal(cli("population", "--dir", one, "--png", workPng).status, 0);
+    assert.deepEqual([...readFileSync(workPng).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const mutant = children.find((i) => !i.exactCopy) as Generation["individuals"][number];
     const shown = cli("population", "show", mutant.id, "--dir", one);
     assert.equal(shown.status, 0, shown.stderr);

@@ -10,13 +10,14 @@ export function populationWorkPng(dir: string): Buffer {
   const counted = statistics.filter((s) => s.work !== null);
   if (counted.length === 0) throw new Error(`No generation in ${dir} has counted work to plot (stores from before the kernel counted it have none).`);
   const record = readRunRecord(dir);
-  const settings = record ? `, K=${record.population} C=${record.children} T=${record.temperature} M=${record.mutationRate}` : "";
+  const operators = Object.entries(record?.operators ?? {}).filter(([, rate]) => rate > 0).map(([name, rate]) => ` ${name}=${rate}`).join("");
+  const settings = record ? `, K=${record.population} C=${record.children} T=${record.temperature} M=${record.mutationRate}${operators}` : "";
   const series: Series[] = (["min", "mean", "max"] as const).map((name) => ({
     name,
     points: counted.map((s) => [s.generation, (s.work?.[name] ?? NaN) / 1e9]),
   }));
   return renderLineChart({
-    title: `Work of the kept programs${settings}`,
+    title: `Work of the kept${settings}`,
     x: { label: "generation" },
     y: { label: "training work: G multiply-adds, counted" },
     series,
