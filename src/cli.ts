@@ -16,11 +16,12 @@ import { evolve, type EvolveEvent } from "./evolution/evolve";
 import { QUEUE_URL_VARIABLE, queueUrl } from "./queue/connection";
 import { QueueConnectionSchema, WorkerSettingsSchema, workerSettings } from "./queue/settings";
 import {
-  evolveProgressLine, findIndividual, individualDiff, populationLineage, populationStatistics, populationTable, populationTree, showIndividual,
+  evolveProgressLine, exportIndividual, findIndividual, individualDiff, populationLineage, populationStatistics, populationTable, populationTree, showIndividual,
 } from "./terminal/population";
 import { statisticsTable } from "./evolution/statistics";
 import { EvolveSettingsSchema, evolveSettings } from "./evolution/settings";
 import { populationTreePng } from "./report/tree-png";
+import { populationWorkPng } from "./report/work-png";
 import { BOOTSTRAP_DEFAULTS, BootstrapSettingsSchema, bootstrap, DEFAULT_DIR, publicationLimitsOf } from "./ouroboros/bootstrap";
 import { decodeStoredModel, publicationLimits, sandboxLimits } from "./sandbox";
 import { readLineage } from "./ouroboros/store";
@@ -114,7 +115,7 @@ const dirOption = (cmd: Command): Command => cmd.option("--dir <dir>", "the gene
 
 dirOption(backendOption(addOptions(program.command("bootstrap")
   .description("run the ouroboros: each generation's program trains on its own text in the sandbox; what it emits is the next program")
-  .option("--from <file>", "start the lineage from this program instead of the bundle quine/quine.js")
+  .option("--from <file>", "start the lineage from this program instead of the bundle quine/quine.js (for example one written by `population export`)")
   .option("--json", "print the lineage as JSON on stdout when done"), BootstrapSettingsSchema, BOOTSTRAP_DEFAULTS)))
   .action(run(async (opts: { from?: string; dir: string; json?: boolean; backend: BackendName } & Record<string, unknown>) => {
     const started = Date.now();
@@ -214,15 +215,17 @@ QueueConnectionSchema), WorkerSettingsSchema, workerSettings)
     if (returned > 0) process.exit(); // the handed-back jobs' sandboxes end with this process
   }));
 
-program.command("population [what] [id]")
-  .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's; `population lineage [id]` the edits on its line of descent (default: the fittest of the last generation)")
+program.command("population [what] [id] [file]")
+  .description("the population's statistics per generation; `population tree` its phylogeny by genotype; `population show <id>` an individual, `population diff <id>` its program against its parent's; `population lineage [id]` the edits on its line of descent (default: the fittest of the last generation); `population export <id> <file>` writes its program to a new file, to run alone with `bootstrap --from <file>`")
   .option("--dir <dir>", "the population store", evolveSettings.dir)
   .option("--json", "print JSON")
-  .option("--png <file>", "with `tree`: also draw the tree as a PNG into this file")
-  .action(run(async (what: string | undefined, id: string | undefined, opts: { dir: string; json?: boolean; png?: string }) => {
+  .option("--png <file>", "also draw a PNG into this file: with `tree` the tree, alone the kept programs' counted work per generation")
+  .action(run(async (what: string | undefined, id: string | undefined, file: string | undefined, opts: { dir: string; json?: boolean; png?: string }) => {
+    if (file !== undefined && what !== "export") throw new Error(`\`population ${what}\` takes no file: only \`population export <id> <file>\` does.`);
     if (what === undefined) {
       if (opts.json) process.stdout.write(`${printableJson(populationStatistics(opts.dir))}\n`);
       else process.stdout.write(populationTable(opts.dir));
+      if (opts.png) writeFileSync(opts.png, populationWorkPng(opts.dir));
       return;
     }
     if (what === "tree" && id === undefined) {
@@ -234,7 +237,12 @@ program.command("population [what] [id]")
       process.stdout.write(populationLineage(opts.dir, id));
       return;
     }
-    if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population tree`, `population show <id>`, `population diff <id>` or `population lineage [id]` (an id is <generation>.<index>).");
+    if (what === "export") {
+      if (id === undefined || file === undefined) throw new Error("Give an individual and a file: `population export <id> <file>` (an id is <generation>.<index>).");
+      process.stdout.write(exportIndividual(opts.dir, id, file));
+      return;
+    }
+    if ((what !== "show" && what !== "diff") || id === undefined) throw new Error("Use `population`, `population tree`, `population show <id>`, `population diff <id>`, `population lineage [id]` or `population export <id> <file>` (an id is <generation>.<index>).");
     if (what === "diff") {
       const patch = individualDiff(opts.dir, id);
       if (!patch) process.stderr.write("no differences\n");

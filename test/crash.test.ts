@@ -25,7 +25,7 @@ writeFileSync(STAND_IN, readFileSync(join(ROOT, "evolution", "stand-in.js"), "ut
 const bootstrapArgs = (dir: string): string[] => ["bootstrap", "--from", STAND_IN, "--dir", dir, "--generations", "2"];
 const evolveArgs = (dir: string): string[] => [
   "evolve", "--from", STAND_IN, "--dir", dir, "--population", "2", "--children", "2", "--generations", "3",
-  "--temperature", "0.5", "--mutation-rate", "0.001", "--seed", "2", "--workers", "1",
+  "--temperature", "0.5", "--mutation-rate", "0.001", "--mutations", "number=0.05,line=0.02", "--seed", "2", "--workers", "1",
 ];
 
 interface Run {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ROOT } from "../src/paths";
 import { evolve } from "../src/evolution/evolve";
+import { childLimits } from "../src/evolution/reproduce";
 import { readPopulation, type Generation, type Individual, type ProgramRun } from "../src/evolution/population-store";
 import { describeChange, lineOfDescent } from "../src/evolution/lineage";
 import { compareFitness, select } from "../src/evolution/select";
@@ -163,6 +164,13 @@ describe("copying errors", () => {
     const children = Array.from({ length: 50 }, (_, seed) => makeChild("ab", marginal, seed, 1, 0, limits).text);
     assert.ok(children.some((text) => text !== "ab"), "a lead of 0.5 at T = 1 makes copying errors");
     assert.deepEqual(Array.from({ length: 50 }, (_, seed) => makeChild("ab", marginal, seed, 1, 0, limits).text), children);
+  });
+
+  test("how far a child is decoded is bounded by work (characters × parameters), the same on any machine, not by the clock", () => {
+    const bundle = childLimits("x".repeat(7065), 246_485); // the bundle: its whole limit, 2 × 7,065 + 1,000 characters
+    assert.equal(bundle.maxChars, 15_130);
+    assert.equal(childLimits("x".repeat(100_000), 2_000_000).maxChars, 20_000); // the largest model: 40G multiply-adds
+    assert.ok(bundle.maxSeconds >= 600, "the clock is only a last wall");
   });
 
   test("sampling follows the softmax at temperature T", () => {
@@ -335,6 +343,9 @@ describe("a population of stand-in replicators", () => {
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, /survival/);
     assert.equal(table.stdout.trim().split("\n").length, RUN.generations + 1);
+    const workPng = join(scratch, "work.png"); // the work curve: the stand-in counts no work (it builds its model), so a flat line
+    assert.equal(cli("population", "--dir", one, "--png", workPng).status, 0);
+    assert.deepEqual([...readFileSync(workPng).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const mutant = children.find((i) => !i.exactCopy) as Generation["individuals"][number];
     const shown = cli("population", "show", mutant.id, "--dir", one);
     assert.equal(shown.status, 0, shown.stderr);
@@ -396,6 +407,38 @@ describe("a population of stand-in replicators", () => {
     assert.equal(again.status, 1);
     assert.match(again.stderr, /gen-0003 in .* is damaged .* remove that folder to run it again\.\n$/);
   });
+});
+
+test("population export writes an individual's program; bootstrap --from it gives exact generations", () => {
+  const dir = join(scratch, "export");
+  const made = cli(...runArgs(dir, 1, { population: 2, generations: 1 }));
+  assert.equal(made.status, 0, made.stderr);
+  const file = join(scratch, "exported.js");
+  const exported = cli("population", "export", "0.1", file, "--dir", dir);
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.match(exported.stdout, /^wrote 0\.1's program \(\d+ bytes, kept, an exact copier\) to .*; run it alone: neural-quine bootstrap --from /);
+  assert.equal(readFileSync(file, "utf8"), STAND_IN);
+  // The discovered replicator on its own: generations 0 and 1, each an exact copy of its program.
+  const alone = cli("bootstrap", "--from", file, "--dir", join(scratch, "export-lineage"), "--generations", "2", "--json");
+  assert.equal(alone.status, 0, alone.stderr);
+  const { generations, stopped } = JSON.parse(alone.stdout) as { generations: { status: string; textFixpoint: boolean }[]; stopped: string | null };
+  assert.deepEqual(generations.map((g) => [g.status, g.textFixpoint]), [["exact", true], ["exact", true]]);
+  assert.equal(stopped, null);
+  // What a user can get wrong, each in one sentence: the file is never overwritten.
+  const clean = (args: string[], pattern: RegExp): void => {
+    const result = cli("population", ...args, "--dir", dir);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, pattern);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  };
+  clean(["export", "0.1", file], /^neural-quine: .*exported\.js already exists: give another file or remove it first\.\n$/);
+  clean(["export", "0.7", join(scratch, "other.js")], /^neural-quine: Generation 0 has no individual 0\.7\.\n$/);
+  clean(["export", "first", join(scratch, "other.js")], /^neural-quine: "first" is not an individual's id/);
+  clean(["export", "0.1", join(scratch, "no-such-folder", "x.js")], /^neural-quine: Cannot write .*x\.js: its folder does not exist\.\n$/);
+  clean(["export", "0.1", join(file, "x.js")], /^neural-quine: Cannot write .*x\.js: part of its path is a file, not a folder\.\n$/);
+  clean(["export", "0.1"], /^neural-quine: Give an individual and a file: `population export <id> <file>`/);
+  assert.equal(readFileSync(file, "utf8"), STAND_IN);
+  assert.equal(existsSync(join(scratch, "other.js")), false);
 });
 
 test("--minutes: no generation starts once the time is up; running again continues", async () => {

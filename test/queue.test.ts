@@ -33,7 +33,9 @@ const skip = hasRedis || process.env.CI ? false : "redis-server is not installed
 if (skip) process.stdout.write(`# skipping the job queue's tests: ${skip}\n`);
 
 const STAND_IN = readFileSync(join(ROOT, "evolution", "stand-in.js"), "utf8");
-const RUN = { population: 3, children: 2, generations: 5, temperature: 0.5, mutationRate: 0.001, seed: 2 };
+// With the mutation operators too: they are drawn in the coordinator from each child's seeded generator, so the queue changes nothing.
+const OPERATOR_RATES = { number: 0.05, token: 0.002, line: 0.02 };
+const RUN = { population: 3, children: 2, generations: 5, temperature: 0.5, mutationRate: 0.001, seed: 2, mutations: OPERATOR_RATES };
 const PASSWORD = randomBytes(12).toString("hex");
 
 test("a queue's URL: from the flag, a file or NQ_QUEUE_URL, and its password never shown", () => {
@@ -133,6 +135,7 @@ describe("evolve on a job queue", { skip }, () => {
 
   test("two workers, one killed with -9 mid-job, and a coordinator killed with -9 and restarted: the local run's population, every program run once", { timeout: 240_000 }, async () => {
     await evolve(settings); // the local run to compare with
+    assert.ok(readPopulation(local).some((g) => typeof g !== "string" && g.individuals.some((i) => i.edits.length > 0)), "the operators edited some child");
     const dir = join(scratch, "queued");
     const urlFile = join(scratch, "queue-url");
     writeFileSync(urlFile, redis.url, { mode: 0o600 });
@@ -142,7 +145,8 @@ describe("evolve on a job queue", { skip }, () => {
     const [doomed, survivor] = [start(workerArgs, env), start(workerArgs, env)];
     workers.push(doomed.child, survivor.child);
     const evolveArgs = ["evolve", "--queue-file", urlFile, "--from", standIn, "--dir", dir, "--population", String(RUN.population), "--children", String(RUN.children),
-      "--generations", String(RUN.generations), "--temperature", String(RUN.temperature), "--mutation-rate", String(RUN.mutationRate), "--seed", String(RUN.seed)];
+      "--generations", String(RUN.generations), "--temperature", String(RUN.temperature), "--mutation-rate", String(RUN.mutationRate), "--seed", String(RUN.seed),
+      "--mutations", Object.entries(OPERATOR_RATES).map(([name, rate]) => `${name}=${rate}`).join(",")];
     const first = start(evolveArgs, {});
 
     // A worker dies in the middle of its first job: the job is not lost, the other worker runs it.

@@ -115,7 +115,7 @@ function breed(population: Generation, settings: EvolveSettings, programs: Map<s
     return Array.from({ length: settings.children }, (_, c) => {
       const index = p * settings.children + c;
       const seed = seedFor(settings.seed, generation, index);
-      const child = makeChild(stored.program, model, seed, settings.temperature, mutationRate, childLimits(stored.program), operators);
+      const child = makeChild(stored.program, model, seed, settings.temperature, mutationRate, childLimits(stored.program, model.parameters), operators);
       return { index, parent, seed, program: child.text, mutations: child.mutations, changedBy: child.changedBy, edits: child.edits.slice(0, MAX_EDITS) };
     });
   });

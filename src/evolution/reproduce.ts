@@ -114,8 +114,8 @@ export function loadModel(stored: StoredProgram): CheckedModel {
 }
 
 /** Decoding limits for a child of `program`, as the publication check decodes. */
-export function childLimits(program: string): { maxChars: number; maxSeconds: number } {
-  return decodeLimits(program, evolvePublication);
+export function childLimits(program: string, parameters: number): { maxChars: number; maxSeconds: number } {
+  return decodeLimits(program, parameters, evolvePublication);
 }
 
 /** Runs `work` over `items` with at most `workers` at once; results in the items' order. */

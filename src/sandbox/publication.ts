@@ -37,7 +37,11 @@ export const publicationLimits = {
   maxParameters: 2_000_000, // the bundle's model has 119,892
   maxText: 1_000_000,
   maxStoreMb: 64,
-  decodeSeconds: 60, // decoding stops after this long
+  // Decoding is bounded by its work, the same on every machine: characters × the model's parameters (the
+  // bundle's 7,066 characters take 1.7G). The seconds are a last wall for a machine too slow even for that:
+  // a bound in seconds alone cut children short at random when the parent was starved of CPU (load 18).
+  decodeWork: 40e9,
+  decodeSeconds: 600,
   historyKept: 10_000, // a generation keeps the last this many training records (the bundle trains at most 3,000 epochs)
 } satisfies z.infer<typeof PublicationOptionsSchema> & Record<string, number>;
 
@@ -71,7 +75,7 @@ export async function checkPublication(program: string, claimed: string, files: 
   if (control !== undefined) {
     return { ok: false, reason: `its published model was refused: its vocabulary holds the control character ${codePointName(control)}, which train does not accept in a text.` };
   }
-  const { text: emitted, ...decode } = await decodeModelInSlices(model, decodeLimits(program, limits));
+  const { text: emitted, ...decode } = await decodeModelInSlices(model, decodeLimits(program, model.parameters, limits));
   // A model of the boundary symbol alone has no runner-up: its margin is infinite, which no record can hold.
   if (!Number.isFinite(decode.minMargin)) return { ok: false, reason: "its published model was refused: its decoding has no finite margin (a vocabulary of the boundary symbol alone)." };
   const claim = { matches: claimed === emitted, chars: claimedChars, hash: sha256(claimed) };
@@ -91,9 +95,10 @@ export function characterCount(text: string): number {
   return count;
 }
 
-/** How far the parent decodes a program's model: twice the program's length plus 1,000 characters at most, and not past the limits. */
-export function decodeLimits(program: string, limits: PublicationLimits): { maxChars: number; maxSeconds: number } {
-  return { maxChars: Math.min(limits.maxText, decodeLimit([...program].length)), maxSeconds: limits.decodeSeconds };
+/** How far the parent decodes a program's model: twice the program's length plus 1,000 characters at most, and not past the limits (its work among them). */
+export function decodeLimits(program: string, parameters: number, limits: PublicationLimits): { maxChars: number; maxSeconds: number } {
+  const maxChars = Math.min(limits.maxText, decodeLimit([...program].length), Math.floor(limits.decodeWork / Math.max(1, parameters)));
+  return { maxChars, maxSeconds: limits.decodeSeconds };
 }
 
 /** Bytes a finished generation adds to the store, past the limit: a sentence saying so, else null. */

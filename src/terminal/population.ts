@@ -1,6 +1,6 @@
 // What `neural-quine evolve` and `neural-quine population` print: evolve's progress lines, the
 // statistics table, one individual, an individual's diff, the tree.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { formatWork, printable, printableLine, ranges } from "../format";
 import { unifiedDiff } from "../diff";
 import { readGeneration, readPopulation, readProgram, type Generation, type Individual, type StoredProgram } from "../evolution/population-store";
@@ -63,6 +63,31 @@ export function showIndividual(found: { individual: Individual; stored: StoredPr
     printable(stored.program),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Writes an individual's program to `file` (never over an existing file), so that the replicator can
+ * run on its own: `neural-quine bootstrap --from <file>`. Returns the line to print.
+ */
+export function exportIndividual(dir: string, id: string, file: string): string {
+  if (!existsSync(dir)) throw new Error(`${dir} does not exist: run \`neural-quine evolve --dir ${dir}\` first.`);
+  const { individual, stored } = findIndividual(dir, id);
+  try {
+    writeFileSync(file, stored.program, { flag: "wx" }); // wx: refused if the file exists
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = printableLine(file);
+    if (code === "EEXIST") throw new Error(`${where} already exists: give another file or remove it first.`);
+    if (code === "ENOENT") throw new Error(`Cannot write ${where}: its folder does not exist.`);
+    if (code === "ENOTDIR") throw new Error(`Cannot write ${where}: part of its path is a file, not a folder.`);
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw new Error(`Cannot write ${where}: permission denied.`);
+    if (code === "EISDIR") throw new Error(`${where} is a folder: give a file name.`);
+    throw error;
+  }
+  const run = stored.run.status === "dead" ? `it died: ${printableLine(stored.run.reason ?? "")}`
+    : stored.run.distanceToSelf === 0 ? "an exact copier" : `its model decodes to a text at distance ${stored.run.distanceToSelf} from it`;
+  return `wrote ${id}'s program (${individual.bytes} bytes, ${individual.status}, ${run}) to ${printableLine(file)}; ` +
+    `run it alone: neural-quine bootstrap --from ${printableLine(file)}\n`;
 }
 
 /** Unified diff of an individual's program against its parent's (against the ancestor in generation 0: empty). */
