@@ -23,6 +23,7 @@ export { KERNELS, kernelName, kernelThreads, kernelWork, setKernel, type KernelC
 export * from "./linear";
 export { lstmSequence, zeroState, type LstmState, type LstmWeights } from "./lstm";
 export * from "./stepper";
+export * from "./trainer";
 export * from "./window-loss";
 export * from "./model-files";
 export type { Epoch } from "./epoch";
