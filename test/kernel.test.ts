@@ -452,11 +452,21 @@ function trainSteps(path: "trainer" | "per step", kernel: "wasm" | "js", threads
     const optimizer = rt.adam(settings.learningRate, clipNorm);
     const steps = [];
     let third: Float32Array[] = [];
+    // Six windows of T steps: the trainer takes them as steps kT..(k+1)T of B streams of 6T steps.
+    const windows = Array.from({ length: 6 }, (_, k) => ({
+      tokens: Int32Array.from(randoms(B * T * K, 40 + k), (r, i) => (i % K ? V : 0) + Math.min(i % K ? R - V - 1 : V - 1, Math.floor((r + 1) * 4))),
+      targets: Int32Array.from(randoms(B * T, 50 + k), (r) => Math.min(V - 1, Math.floor((r + 1) * V / 2))),
+      mask: Float32Array.from(randoms(B * T, 60 + k), (r) => (r > -0.7 ? 1 : 0)),
+    }));
+    const streams = <A extends Int32Array | Float32Array>(pick: (w: (typeof windows)[number]) => A, k: number): A => {
+      const all = new (pick(windows[0]).constructor as new (n: number) => A)(6 * B * T * k);
+      windows.forEach((w, j) => { for (let b = 0; b < B; b++) all.set(pick(w).subarray(b * T * k, (b + 1) * T * k), (b * 6 * T + j * T) * k); });
+      return all;
+    };
+    const [allTokens, allTargets, allMask] = [streams((w) => w.tokens, K), streams((w) => w.targets, 1), streams((w) => w.mask, 1)];
     for (let k = 0; k < 6; k++) {
-      const tokens = Int32Array.from(randoms(B * T * K, 40 + k), (r, i) => (i % K ? V : 0) + Math.min(i % K ? R - V - 1 : V - 1, Math.floor((r + 1) * 4)));
-      const targets = Int32Array.from(randoms(B * T, 50 + k), (r) => Math.min(V - 1, Math.floor((r + 1) * V / 2)));
-      const mask = Float32Array.from(randoms(B * T, 60 + k), (r) => (r > -0.7 ? 1 : 0));
-      if (fit) steps.push(fit.step(tokens, B, state, targets, mask));
+      const { tokens, targets, mask } = windows[k];
+      if (fit) steps.push(fit.step(allTokens, B, state, allTargets, allMask, k * T, (k + 1) * T));
       else {
         let stats = { exact: 0, minMargin: 0 };
         const { value, grads } = tf.variableGrads(() => {
@@ -508,6 +518,7 @@ test("the trainer, its weights and Adam resident in the kernel, gives the bits o
     bias: tf.variable(tf.zeros<tf.Rank.R1>([16])), outKernel: tf.variable(tf.zeros<tf.Rank.R2>([4, 5])), outBias: tf.variable(tf.zeros<tf.Rank.R1>([5])) };
   const fit = rt.trainer(w, { learningRate: 0.01, margin: 1, settled: 0.02 });
   assert.throws(() => fit.step(Int32Array.of(0, 1), 1, rt.zeroState(1, 4), Int32Array.of(0, 5), Float32Array.of(1, 1)), /trainer: target 5 is outside the 5 symbols/);
+  assert.throws(() => fit.step(Int32Array.of(0, 1), 1, rt.zeroState(1, 4), Int32Array.of(0, 1), Float32Array.of(1, 1), 1, 3), /steps 1 to 3 are not a window of streams of 2 steps/);
   fit.dispose();
   const tensors = { ...w, bias: tf.zeros<tf.Rank.R1>([16]) };
   assert.throws(() => rt.trainer(tensors, { learningRate: 0.01, margin: 1, settled: 0.02 }), /the weights must be tf.Variables/);

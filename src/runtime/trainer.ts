@@ -17,8 +17,12 @@ export interface TrainerSettings extends Focus {
 
 /** Training steps over one model's weights; the weights' variables are current only after save(). */
 export interface Trainer {
-  /** One window (windowLoss's arguments; `state` advanced) and one Adam step; its loss (float32) and margins. */
-  step(tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array, mask: Float32Array): WindowStats;
+  /**
+   * One window and one Adam step; the window's loss (float32) and margins. The arguments are
+   * windowLoss's, for all the steps of B streams: tokens [B,S,K], targets and mask [B,S], b-major;
+   * the window is steps from..to of each stream (all S by default), and `state` is advanced over it.
+   */
+  step(tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array, mask: Float32Array, from?: number, to?: number): WindowStats;
   /** Remembers the weights as they are now (the best so far, say). */
   keep(): void;
   /** Writes the weights into their variables, for decoding or saving; with `kept`, first goes back to those keep() remembered. */
@@ -52,10 +56,11 @@ function residentTrainer(wasm: WasmKernel, variables: tf.Variable[], sizes: { R:
   const focus = { margin: settings.margin, settled: settings.settled };
   let kept: Float32Array | undefined;
   return {
-    step(tokens, streams, state, targets, mask) {
-      checkWindowData("trainer", sizes, tokens, streams, state, targets, mask);
-      countWindowWork(targets.length, sizes, tokens.length / targets.length);
-      const step = training.step({ tokens, targets, mask }, streams, state, focus, { params: nextStep(), clipNorm });
+    step(tokens, streams, state, targets, mask, from, to) {
+      const data = windowOf(tokens, streams, targets, mask, from, to);
+      checkWindowData("trainer", sizes, data.tokens, streams, state, data.targets, data.mask);
+      countWindowWork(data.targets.length, sizes, data.tokens.length / data.targets.length);
+      const step = training.step(data, streams, state, focus, { params: nextStep(), clipNorm });
       return { ...step, loss: Math.fround(step.loss) };
     },
     keep() {
@@ -80,10 +85,11 @@ function tfTrainer(weights: LstmWeights, variables: tf.Variable[], settings: Tra
   const focus = { margin: settings.margin, settled: settings.settled };
   let kept: tf.Tensor[] = [];
   return {
-    step(tokens, streams, state, targets, mask) {
+    step(tokens, streams, state, targets, mask, from, to) {
+      const data = windowOf(tokens, streams, targets, mask, from, to);
       let stats = { exact: 0, minMargin: Infinity };
       const { value, grads } = tf.variableGrads(() => {
-        const step = windowLoss(weights, tokens, streams, state, targets, mask, focus);
+        const step = windowLoss(weights, data.tokens, streams, state, data.targets, data.mask, focus);
         stats = { exact: step.exact, minMargin: step.minMargin };
         return step.loss;
       }, variables);
@@ -104,4 +110,23 @@ function tfTrainer(weights: LstmWeights, variables: tf.Variable[], settings: Tra
       optimizer.dispose();
     },
   };
+}
+
+/** Steps from..to of each stream (see Trainer.step) as arrays of their own: B contiguous copies each. */
+function windowOf(tokens: Int32Array, streams: number, targets: Int32Array, mask: Float32Array, from = 0, to = targets.length / streams): { tokens: Int32Array; targets: Int32Array; mask: Float32Array } {
+  const steps = targets.length / streams;
+  const K = tokens.length / targets.length;
+  if (!(Number.isInteger(steps) && Number.isInteger(K) && mask.length === targets.length)) {
+    throw new Error(`trainer: ${tokens.length} tokens, ${targets.length} targets and ${mask.length} mask values do not make ${streams} streams of whole steps.`);
+  }
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= steps)) {
+    throw new Error(`trainer: steps ${from} to ${to} are not a window of streams of ${steps} steps.`);
+  }
+  if (from === 0 && to === steps) return { tokens, targets, mask };
+  const cut = <A extends Int32Array | Float32Array>(a: A, k: number): A => {
+    const out = new (a.constructor as new (length: number) => A)(streams * (to - from) * k);
+    for (let b = 0; b < streams; b++) out.set(a.subarray((b * steps + from) * k, (b * steps + to) * k), b * (to - from) * k);
+    return out;
+  };
+  return { tokens: cut(tokens, K), targets: cut(targets, 1), mask: cut(mask, 1) };
 }
