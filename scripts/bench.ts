@@ -357,7 +357,7 @@ if (require("node:worker_threads").isMainThread) {
       exports.start = (...args) => start(...args).then((backend) => (mark("backend started (rt.start)"), backend));
       exports.progress = (record) => {
         const [, wall] = marks[marks.length - 1];
-        marks.push(["first epoch", wall + record.seconds * 1000, NaN], ["first progress", performance.now(), cpu()]);
+        marks.push(["first epoch", wall + record.seconds * 1000, null], ["first progress", performance.now(), cpu()]);
         require("node:fs").writeFileSync(process.env.COLD_FILE, JSON.stringify(marks));
         process.exit(0);
       };
@@ -390,22 +390,24 @@ async function coldStart(): Promise<{ phases: ColdPhase[]; load: number; runs: n
   const hook = join(dir, "cold.cjs");
   writeFileSync(hook, COLD_HOOK);
   const load = loadavg()[0];
-  const runs: [string, number, number][][] = [];
+  const runs: [string, number, number | null][][] = [];
   try {
     for (let k = 0; k < COLD_RUNS; k++) {
       const file = join(dir, `marks-${k}.json`);
       const run = await runNode(["--require", hook, QUINE_PATH], { COLD_FILE: file });
       if (run.status !== 0) throw new Error(`the bundle's cold start failed (exit status ${run.status}).`);
-      runs.push(JSON.parse(readFileSync(file, "utf8")) as [string, number, number][]);
+      runs.push(JSON.parse(readFileSync(file, "utf8")) as [string, number, number | null][]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  // Phase k lasts from mark k-1 to mark k (the first from the process's start); the first epoch's CPU is counted with the progress line's.
-  const phases = runs[0].map(([phase], k) => ({
+  // Phase k lasts from mark k-1 to mark k (the first from the process's start). The first epoch's
+  // end has no CPU mark (null: it is known only from its record), so its CPU is counted with the progress line's.
+  const cpuAt = (marks: [string, number, number | null][], k: number): number => marks[k][2] ?? cpuAt(marks, k - 1);
+  const phases = runs[0].map(([phase, , cpu], k) => ({
     phase,
     wallMs: median(runs.map((marks) => marks[k][1] - (k ? marks[k - 1][1] : 0))),
-    cpuMs: median(runs.map((marks) => marks[k][2] - (k ? marks[k - (Number.isNaN(marks[k - 1][2]) ? 2 : 1)][2] : 0))),
+    cpuMs: cpu === null ? NaN : median(runs.map((marks) => (marks[k][2] ?? NaN) - (k ? cpuAt(marks, k - 1) : 0))),
   }));
   return { phases, load, runs: runs.length };
 }
