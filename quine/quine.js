@@ -110,21 +110,16 @@ function trainUntilExact(source, options = {}) {
   let { B, S, inputs, targets, mask } = layout(Math.min(s.streams, N));
   const windowsOf = (first, window2) => {
     const windows = [];
-    for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
-      t1 = Math.min(S, t0 ? t0 + window2 : first || 1);
-      const pick = (a, k = 1) => a.filter((_, i) => Math.floor(i / k) % S >= t0 && Math.floor(i / k) % S < t1);
-      windows.push({ inputs: pick(inputs, K), targets: pick(targets), mask: pick(mask) });
-    }
+    for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) windows.push([t0, t1 = Math.min(S, t0 ? t0 + window2 : first || 1)]);
     return windows;
   };
   const w = createWeights(vocab.length, input.extra, s.hidden, s.seed);
-  const vars = Object.values(w);
   const model = { vocab, weights: w, features: input.features };
-  const optimizer = rt.adam(s.learningRate, s.clipNorm);
+  const fit = rt.trainer(w, s);
   const start = Date.now();
   const history = [];
   let starts = rt.zeroState(B, s.hidden);
-  let best = { exact: -1, minMargin: -Infinity, weights: vars.map((v) => v.clone()) };
+  let best = { exact: -1, minMargin: -Infinity };
   let lastLog = 0;
   let sinceBest = 0;
   let window = s.window;
@@ -135,16 +130,11 @@ function trainUntilExact(source, options = {}) {
     let exact = 0;
     let minMargin = Infinity;
     const windows = windowsOf(Math.floor(window / 2) + epoch * s.shift % window, window);
-    for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
-      const { value, grads } = tf.variableGrads(() => {
-        const step = rt.windowLoss(w, inp, B, state, tgt, msk, s);
-        exact += step.exact;
-        minMargin = Math.min(minMargin, step.minMargin);
-        return step.loss;
-      }, vars);
-      optimizer.applyGradients(grads);
-      loss += value.dataSync()[0] / windows.length;
-      tf.dispose([value, grads]);
+    for (const [t0, t1] of windows) {
+      const step = fit.step(inputs, B, state, targets, mask, t0, t1);
+      loss += step.loss / windows.length;
+      exact += step.exact;
+      minMargin = Math.min(minMargin, step.minMargin);
     }
     starts = rt.zeroState(B, s.hidden);
     starts.h.set(state.h.subarray(0, (B - 1) * s.hidden), s.hidden);
@@ -153,8 +143,8 @@ function trainUntilExact(source, options = {}) {
     const record = { epoch, loss, exact, minMargin, seconds: seconds2 };
     history.push(record);
     if (exact > best.exact || exact === best.exact && minMargin > best.minMargin) {
-      tf.dispose(best.weights);
-      best = { exact, minMargin, weights: vars.map((v) => v.clone()) };
+      best = { exact, minMargin };
+      fit.keep();
       sinceBest = 0;
     } else if (++sinceBest === s.patience) {
       sinceBest = 0;
@@ -166,6 +156,7 @@ function trainUntilExact(source, options = {}) {
       window = S;
     }
     if (exact === N) {
+      fit.save();
       const decoded2 = decodeGreedy(model, N);
       if (decoded2.text === source && decoded2.minMargin >= s.margin) result = decoded2;
     }
@@ -174,14 +165,13 @@ function trainUntilExact(source, options = {}) {
       rt.progress(record, N);
     }
     if (!result && (epoch === s.maxEpochs || seconds2 > s.maxSeconds)) {
-      vars.forEach((v, i) => v.assign(best.weights[i]));
+      fit.save(true);
       result = decodeGreedy(model, N);
       rt.log(`gave up after ${epoch} epochs and ${seconds2.toFixed(0)}s: the best model had ${best.exact}/${N} positions right.`);
       break;
     }
   }
-  tf.dispose(best.weights);
-  optimizer.dispose();
+  fit.dispose();
   const seconds = (Date.now() - start) / 1e3;
   const decoded = result ?? decodeGreedy(model, N);
   return { model, ...decoded, exact: decoded.text === source && decoded.minMargin >= s.margin, epochs: history.length, seconds, settings: s, history };

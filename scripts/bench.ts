@@ -13,7 +13,9 @@
 // one process so that the load of a shared machine falls on all alike; characters/s and CPU seconds
 // over wall seconds for each. And the sandbox beside a plain process (`--sandbox` runs only this):
 // the bundle, its epoch budget cut, in the sandbox (one thread: it allows no worker threads) and
-// standalone on one thread and on two, alternating rounds; characters/s of each.
+// standalone on one thread and on two, alternating rounds; characters/s of each. And the cold start
+// (`--cold` runs only this): where a fresh `node quine/quine.js` spends its time until its first
+// epoch is done, phase by phase, wall and CPU, the median of COLD_RUNS runs stopped there.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -37,6 +39,7 @@ const KERNEL_EPOCHS = 6; // epochs of the bundle's text per kernel and round in 
 const KERNEL_ROUNDS = 3; // rounds of js then wasm
 const SANDBOX_EPOCHS = 10; // epochs of the bundle per run in the sandbox comparison
 const SANDBOX_ROUNDS = 3; // rounds of sandbox, standalone on one thread, standalone on two
+const COLD_RUNS = 5; // cold starts of the bundle, each stopped after its first epoch
 
 const TEXTS = [
   { name: "bundle quine/quine.js", path: QUINE_PATH },
@@ -325,6 +328,103 @@ function sandboxMarkdown({ results, load }: { results: SandboxResult[]; load: nu
   ].join("\n");
 }
 
+/**
+ * Preloaded into the bundle's process (--require): marks, in wall and CPU milliseconds since the
+ * process started, the end of each phase before the first epoch — Node's own start, loading
+ * TensorFlow.js and the runtime, rt.start (the backend), reading the text, the features' analysis
+ * (rt.inputRows), the layout and the weights, rt.trainer (the kernel compiled, its helper thread,
+ * its memory) — and the first epoch, by wrapping those functions as they load; at the first
+ * epoch's progress line it writes the marks to COLD_FILE and ends the process.
+ */
+const COLD_HOOK = `
+if (require("node:worker_threads").isMainThread) {
+  const Module = require("node:module");
+  const cpu = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
+  const marks = [["node started", performance.now(), cpu()]];
+  const mark = (name) => marks.push([name, performance.now(), cpu()]);
+  const wrap = (exports, name, before, after) => {
+    const original = exports[name];
+    exports[name] = function (...args) { if (before) mark(before); const result = original.apply(this, args); mark(after); return result; };
+  };
+  const load = Module._load;
+  Module._load = function (request, parent, ...rest) {
+    const exports = load.call(this, request, parent, ...rest);
+    const from = parent && parent.filename ? parent.filename : "";
+    if (request === "@tensorflow/tfjs-core" && !from.includes("node_modules") && marks.length === 1) mark("TensorFlow.js loaded");
+    if (request === "neural-quine/runtime" && !marks.some(([name]) => name === "runtime loaded")) {
+      mark("runtime loaded");
+      const start = exports.start;
+      exports.start = (...args) => start(...args).then((backend) => (mark("backend started (rt.start)"), backend));
+      exports.progress = (record) => {
+        const [, wall] = marks[marks.length - 1];
+        marks.push(["first epoch", wall + record.seconds * 1000, null], ["first progress", performance.now(), cpu()]);
+        require("node:fs").writeFileSync(process.env.COLD_FILE, JSON.stringify(marks));
+        process.exit(0);
+      };
+    }
+    if (request === "./features" && !exports.__cold) {
+      exports.__cold = true;
+      wrap(exports, "inputRows", "text read", "features analysed (rt.inputRows)");
+    }
+    if (request === "./trainer" && !exports.__cold) {
+      exports.__cold = true;
+      wrap(exports, "trainer", "layout and weights made", "trainer ready (rt.trainer: kernel, helper thread, memory)");
+    }
+    return exports;
+  };
+}
+`;
+
+/** One phase of the cold start: its median wall and CPU milliseconds over the runs. */
+interface ColdPhase {
+  phase: string;
+  wallMs: number;
+  cpuMs: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The bundle's cold start, COLD_RUNS times, each stopped after its first epoch: each phase's median. */
+async function coldStart(): Promise<{ phases: ColdPhase[]; load: number; runs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "nq-cold-"));
+  const hook = join(dir, "cold.cjs");
+  writeFileSync(hook, COLD_HOOK);
+  const load = loadavg()[0];
+  const runs: [string, number, number | null][][] = [];
+  try {
+    for (let k = 0; k < COLD_RUNS; k++) {
+      const file = join(dir, `marks-${k}.json`);
+      const run = await runNode(["--require", hook, QUINE_PATH], { COLD_FILE: file });
+      if (run.status !== 0) throw new Error(`the bundle's cold start failed (exit status ${run.status}).`);
+      runs.push(JSON.parse(readFileSync(file, "utf8")) as [string, number, number | null][]);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Phase k lasts from mark k-1 to mark k (the first from the process's start). The first epoch's
+  // end has no CPU mark (null: it is known only from its record), so its CPU is counted with the progress line's.
+  const cpuAt = (marks: [string, number, number | null][], k: number): number => marks[k][2] ?? cpuAt(marks, k - 1);
+  const phases = runs[0].map(([phase, , cpu], k) => ({
+    phase,
+    wallMs: median(runs.map((marks) => marks[k][1] - (k ? marks[k - 1][1] : 0))),
+    cpuMs: cpu === null ? NaN : median(runs.map((marks) => (marks[k][2] ?? NaN) - (k ? cpuAt(marks, k - 1) : 0))),
+  }));
+  return { phases, load, runs: runs.length };
+}
+
+function coldMarkdown({ phases, load, runs }: { phases: ColdPhase[]; load: number; runs: number }): string {
+  const total = (key: "wallMs" | "cpuMs") => phases.reduce((sum, p) => sum + (Number.isFinite(p[key]) ? p[key] : 0), 0);
+  return [
+    `Cold start: \`node quine/quine.js\` from its process's start to the end of its first epoch, phase by phase (median of ${runs} runs, each stopped there; load average ${load.toFixed(1)} at the start). CPU counts every thread; the first epoch's CPU is in the row after it.`,
+    "",
+    "| phase (until) | wall ms | CPU ms |",
+    "|---|--:|--:|",
+    ...phases.map((p) => `| ${p.phase} | ${fmt(p.wallMs, 0)} | ${fmt(p.cpuMs, 0)} |`),
+    `| **total** | ${fmt(total("wallMs"), 0)} | ${fmt(total("cpuMs"), 0)} |`,
+    "",
+  ].join("\n");
+}
+
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
 
 function markdown(results: Result[], targets: { target: string; measured: string; met: boolean }[], machine: string, kernels: string, sandbox: string): string {
@@ -369,6 +469,8 @@ async function main(): Promise<void> {
   const kernels = await compareKernels();
   process.stderr.write("\n== the sandbox beside standalone\n");
   const sandbox = await compareSandbox();
+  process.stderr.write("\n== the cold start\n");
+  const cold = await coldStart();
   const [bundle, , , mixed] = results;
   const minRatio = Math.min(...results.map((r) => r.ratio));
   const rateIn = (where: string) => sandbox.results.find((r) => r.where.startsWith(where))?.charsPerSecond ?? NaN;
@@ -387,15 +489,27 @@ async function main(): Promise<void> {
   writeFileSync(join(ROOT, "docs", "bench.json"), `${JSON.stringify({ machine, settings, results, targets, kernels, sandbox }, null, 2)}\n`);
   writeReadmeSection("bench", page.replace(/^# .*\n/, ""), join(ROOT, "docs", "bench.md"));
   process.stdout.write(page);
+  await writeCold(cold);
+}
+
+/** Writes the cold start into docs/bench.md (its own section) and docs/bench.json (its `cold`), and prints it. */
+async function writeCold(cold: Awaited<ReturnType<typeof coldStart>>): Promise<void> {
+  const page = coldMarkdown(cold);
+  const file = join(ROOT, "docs", "bench.json");
+  const json = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  writeFileSync(file, `${JSON.stringify({ ...json, cold }, null, 2)}\n`);
+  writeReadmeSection("cold", page, join(ROOT, "docs", "bench.md"));
+  process.stdout.write(page);
 }
 
 async function run(argv: string[]): Promise<void> {
-  if (!readArguments(__filename, argv, ["--train", "--decode", "--kernels", "--sandbox"])) return;
+  if (!readArguments(__filename, argv, ["--train", "--decode", "--kernels", "--sandbox", "--cold"])) return;
   const [mode, ...args] = argv;
   if (mode === "--train") await trainChild(args[0]);
   else if (mode === "--decode") await decodeChild(args[0], args[1]);
   else if (mode === "--kernels") process.stdout.write(kernelMarkdown(await compareKernels()));
   else if (mode === "--sandbox") process.stdout.write(sandboxMarkdown(await compareSandbox()));
+  else if (mode === "--cold") await writeCold(await coldStart());
   else await main();
 }
 

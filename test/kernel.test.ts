@@ -428,6 +428,103 @@ test("the trainer's fused window loss: the wasm kernel gives the JavaScript one'
   assert.notEqual(windowLossOn("wasm", CASES[3], 2, 1).loss, windowLossOn("wasm", CASES[3]).loss);
 });
 
+/**
+ * Six training steps on a small model with features (K = 2 kernel rows a step, R = V + 4), either
+ * through rt.trainer or one step at a time through tf.variableGrads of windowLoss and rt.adam (the
+ * trainer before its weights lived in the kernel). Returns the weights after the steps, those after
+ * the third (the trainer's keep(), then save(true)), and the steps' losses and stats.
+ */
+function trainSteps(path: "trainer" | "per step", kernel: "wasm" | "js", threads: 1 | 2, clipNorm: number) {
+  const [V, R, H, B, T, K] = [9, 13, 16, 3, 6, 2];
+  rt.setKernel(kernel, threads);
+  try {
+    const w = {
+      kernel: tf.variable(tf.tensor2d(randoms(R * 4 * H, 31, 0.5), [R, 4 * H])),
+      recurrent: tf.variable(tf.tensor2d(randoms(H * 4 * H, 32, 0.5), [H, 4 * H])),
+      bias: tf.variable(tf.tensor1d(randoms(4 * H, 33, 0.5))),
+      outKernel: tf.variable(tf.tensor2d(randoms(H * V, 34, 2), [H, V])),
+      outBias: tf.variable(tf.tensor1d(randoms(V, 35))),
+    };
+    const variables = Object.values(w);
+    const settings = { learningRate: 0.01, clipNorm, margin: 0.3, settled: 0.02 };
+    const state = rt.zeroState(B, H);
+    const fit = path === "trainer" ? rt.trainer(w, settings) : null;
+    const optimizer = rt.adam(settings.learningRate, clipNorm);
+    const steps = [];
+    let third: Float32Array[] = [];
+    // Six windows of T steps: the trainer takes them as steps kT..(k+1)T of B streams of 6T steps.
+    const windows = Array.from({ length: 6 }, (_, k) => ({
+      tokens: Int32Array.from(randoms(B * T * K, 40 + k), (r, i) => (i % K ? V : 0) + Math.min(i % K ? R - V - 1 : V - 1, Math.floor((r + 1) * 4))),
+      targets: Int32Array.from(randoms(B * T, 50 + k), (r) => Math.min(V - 1, Math.floor((r + 1) * V / 2))),
+      mask: Float32Array.from(randoms(B * T, 60 + k), (r) => (r > -0.7 ? 1 : 0)),
+    }));
+    const streams = <A extends Int32Array | Float32Array>(pick: (w: (typeof windows)[number]) => A, k: number): A => {
+      const all = new (pick(windows[0]).constructor as new (n: number) => A)(6 * B * T * k);
+      windows.forEach((w, j) => { for (let b = 0; b < B; b++) all.set(pick(w).subarray(b * T * k, (b + 1) * T * k), (b * 6 * T + j * T) * k); });
+      return all;
+    };
+    const [allTokens, allTargets, allMask] = [streams((w) => w.tokens, K), streams((w) => w.targets, 1), streams((w) => w.mask, 1)];
+    for (let k = 0; k < 6; k++) {
+      const { tokens, targets, mask } = windows[k];
+      if (fit) steps.push(fit.step(allTokens, B, state, allTargets, allMask, k * T, (k + 1) * T));
+      else {
+        let stats = { exact: 0, minMargin: 0 };
+        const { value, grads } = tf.variableGrads(() => {
+          const step = rt.windowLoss(w, tokens, B, state, targets, mask, settings);
+          stats = { exact: step.exact, minMargin: step.minMargin };
+          return step.loss;
+        }, variables);
+        optimizer.applyGradients(grads);
+        steps.push({ loss: value.dataSync()[0], ...stats });
+        tf.dispose([value, grads]);
+      }
+      if (k === 2) {
+        if (fit) fit.keep();
+        else third = variables.map((v) => v.dataSync().slice() as Float32Array);
+      }
+    }
+    fit?.save();
+    const last = variables.map((v) => v.dataSync().slice() as Float32Array);
+    if (fit) {
+      fit.save(true);
+      third = variables.map((v) => v.dataSync().slice() as Float32Array);
+      fit.dispose();
+    }
+    optimizer.dispose();
+    tf.dispose(variables);
+    return { last, third, steps };
+  } finally {
+    rt.setKernel("auto");
+  }
+}
+
+test("the trainer, its weights and Adam resident in the kernel, gives the bits of windowLoss and rt.adam step by step, on one thread or two", async () => {
+  await rt.initBackend("wasm");
+  for (const clipNorm of [Infinity, 0.05]) { // 0.05 clips every step
+    const reference = trainSteps("per step", "wasm", 2, clipNorm);
+    for (const threads of [1, 2] as const) {
+      const ours = trainSteps("trainer", "wasm", threads, clipNorm);
+      const what = `clipped at ${clipNorm}, ${threads} thread(s)`;
+      assert.deepEqual(ours.steps, reference.steps, `losses and margins, ${what}`);
+      ours.last.forEach((values, k) => assert.deepEqual(Buffer.from(values.buffer), Buffer.from(reference.last[k].buffer), `weight ${k}, ${what}`));
+      ours.third.forEach((values, k) => assert.deepEqual(Buffer.from(values.buffer), Buffer.from(reference.third[k].buffer), `kept weight ${k}, ${what}`));
+    }
+    // The JavaScript kernel: the same path as before, and the wasm trainer's weights to float32 noise.
+    const js = trainSteps("trainer", "js", 1, clipNorm);
+    assert.deepEqual(js, trainSteps("per step", "js", 1, clipNorm));
+    js.last.forEach((values, k) => assert.ok(relativeError(reference.last[k], values) < 1e-4, `weight ${k} on js, clipped at ${clipNorm}: ${relativeError(reference.last[k], values)}`));
+  }
+  const w = { kernel: tf.variable(tf.zeros<tf.Rank.R2>([5, 16])), recurrent: tf.variable(tf.zeros<tf.Rank.R2>([4, 16])),
+    bias: tf.variable(tf.zeros<tf.Rank.R1>([16])), outKernel: tf.variable(tf.zeros<tf.Rank.R2>([4, 5])), outBias: tf.variable(tf.zeros<tf.Rank.R1>([5])) };
+  const fit = rt.trainer(w, { learningRate: 0.01, margin: 1, settled: 0.02 });
+  assert.throws(() => fit.step(Int32Array.of(0, 1), 1, rt.zeroState(1, 4), Int32Array.of(0, 5), Float32Array.of(1, 1)), /trainer: target 5 is outside the 5 symbols/);
+  assert.throws(() => fit.step(Int32Array.of(0, 1), 1, rt.zeroState(1, 4), Int32Array.of(0, 1), Float32Array.of(1, 1), 1, 3), /steps 1 to 3 are not a window of streams of 2 steps/);
+  fit.dispose();
+  const tensors = { ...w, bias: tf.zeros<tf.Rank.R1>([16]) };
+  assert.throws(() => rt.trainer(tensors, { learningRate: 0.01, margin: 1, settled: 0.02 }), /the weights must be tf.Variables/);
+  tf.dispose([...Object.values(w), tensors.bias]);
+});
+
 test("the fused window loss rejects targets outside the symbols and masks of the wrong length", async () => {
   await rt.initBackend("wasm");
   const w = { kernel: tf.zeros<tf.Rank.R2>([5, 16]), recurrent: tf.zeros<tf.Rank.R2>([4, 16]), bias: tf.zeros<tf.Rank.R1>([16]),
@@ -485,6 +582,22 @@ test("leaves no tensors behind: tf.memory().numTensors is flat over training ste
     const beforeFused = tf.memory().numTensors;
     for (let k = 0; k < 5; k++) fusedStep();
     assert.equal(tf.memory().numTensors, beforeFused, `the fused window loss on ${kernel}`);
+  }
+  // The trainer, on the kernel's memory (wasm) and on TensorFlow.js (js), keeping the best weights and saving them.
+  for (const kernel of ["wasm", "js"] as const) {
+    rt.setKernel(kernel);
+    const fit = rt.trainer(w, { learningRate: 1e-2, clipNorm: 1, margin: 1, settled: 0.02 });
+    const trainerStep = () => {
+      fit.step(tokens, B, state, tokens, new Float32Array(B * T).fill(1));
+      fit.keep();
+      fit.save();
+    };
+    trainerStep();
+    const beforeTrainer = tf.memory().numTensors;
+    for (let k = 0; k < 5; k++) trainerStep();
+    fit.save(true);
+    assert.equal(tf.memory().numTensors, beforeTrainer, `the trainer on ${kernel}`);
+    fit.dispose();
   }
   rt.setKernel("auto");
   adam.dispose();

@@ -5,7 +5,7 @@
 // positions not yet right by twice the margin, windows that grow when progress stalls, and for the
 // last few positions one stream, the decoding trajectory itself. It stops only when greedy decoding
 // gives the text back byte for byte with every choice ahead of the runner-up by `margin`.
-import { rt, tf } from "./deps";
+import { rt } from "./deps";
 import type { QuineModel } from "neural-quine/runtime";
 import { encode, makeVocab } from "./data";
 import { createWeights } from "./model";
@@ -77,26 +77,22 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     return { B, S, inputs, targets, mask };
   };
   let { B, S, inputs, targets, mask } = layout(Math.min(s.streams, N));
-  // The windows of a pass: for each, the streams' inputs [B,T,K], targets and mask [B,T], b-major. Their
-  // boundaries move from pass to pass (the first has window/2 to 3/2 window steps), so that no
-  // position always starts a window, where truncated BPTT never lets it learn from before.
+  // The windows of a pass, as steps t0..t1 of every stream. Their boundaries move from pass to pass
+  // (the first has window/2 to 3/2 window steps), so that no position always starts a window,
+  // where truncated BPTT never lets it learn from before.
   const windowsOf = (first: number, window: number) => {
     const windows = [];
-    for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) {
-      t1 = Math.min(S, t0 ? t0 + window : first || 1);
-      const pick = <A extends Int32Array | Float32Array>(a: A, k = 1) => a.filter((_, i) => Math.floor(i / k) % S >= t0 && Math.floor(i / k) % S < t1) as A;
-      windows.push({ inputs: pick(inputs, K), targets: pick(targets), mask: pick(mask) });
-    }
+    for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) windows.push([t0, (t1 = Math.min(S, t0 ? t0 + window : first || 1))]);
     return windows;
   };
   const w = createWeights(vocab.length, input.extra, s.hidden, s.seed);
-  const vars = Object.values(w) as tf.Variable[];
   const model = { vocab, weights: w, features: input.features };
-  const optimizer = rt.adam(s.learningRate, s.clipNorm);
+  // Adam and the loss below, over weights that live in the runtime while it trains: save() writes them into w.
+  const fit = rt.trainer(w, s);
   const start = Date.now();
   const history: Epoch[] = [];
   let starts = rt.zeroState(B, s.hidden);
-  let best = { exact: -1, minMargin: -Infinity, weights: vars.map((v) => v.clone()) };
+  let best = { exact: -1, minMargin: -Infinity };
   let lastLog = 0;
   let sinceBest = 0;
   let window = s.window;
@@ -108,18 +104,13 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     let exact = 0;
     let minMargin = Infinity;
     const windows = windowsOf(Math.floor(window / 2) + ((epoch * s.shift) % window), window);
-    for (const { inputs: inp, targets: tgt, mask: msk } of windows) {
+    for (const [t0, t1] of windows) {
       // Positions right by twice the margin weigh `settled` in the loss, so that the last few wrong
       // ones are not drowned out by thousands of right ones (the runtime fuses it with the LSTM).
-      const { value, grads } = tf.variableGrads(() => {
-        const step = rt.windowLoss(w, inp, B, state, tgt, msk, s);
-        exact += step.exact;
-        minMargin = Math.min(minMargin, step.minMargin);
-        return step.loss;
-      }, vars);
-      optimizer.applyGradients(grads);
-      loss += value.dataSync()[0] / windows.length;
-      tf.dispose([value, grads]);
+      const step = fit.step(inputs, B, state, targets, mask, t0, t1);
+      loss += step.loss / windows.length;
+      exact += step.exact;
+      minMargin = Math.min(minMargin, step.minMargin);
     }
     // Stream b's next start is where stream b-1 ended; stream 0 always starts afresh.
     starts = rt.zeroState(B, s.hidden);
@@ -129,8 +120,8 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     const record = { epoch, loss, exact, minMargin, seconds };
     history.push(record);
     if (exact > best.exact || (exact === best.exact && minMargin > best.minMargin)) {
-      tf.dispose(best.weights);
-      best = { exact, minMargin, weights: vars.map((v) => v.clone()) };
+      best = { exact, minMargin };
+      fit.keep();
       sinceBest = 0;
     } else if (++sinceBest === s.patience) {
       sinceBest = 0;
@@ -146,6 +137,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     }
     if (exact === N) {
       // Training says every position is right; only decoding, from scratch and in one stream, decides.
+      fit.save();
       const decoded = decodeGreedy(model, N);
       if (decoded.text === source && decoded.minMargin >= s.margin) result = decoded;
     }
@@ -154,14 +146,13 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       rt.progress(record, N);
     }
     if (!result && (epoch === s.maxEpochs || seconds > s.maxSeconds)) {
-      vars.forEach((v, i) => v.assign(best.weights[i]));
+      fit.save(true);
       result = decodeGreedy(model, N);
       rt.log(`gave up after ${epoch} epochs and ${seconds.toFixed(0)}s: the best model had ${best.exact}/${N} positions right.`);
       break;
     }
   }
-  tf.dispose(best.weights);
-  optimizer.dispose();
+  fit.dispose();
   const seconds = (Date.now() - start) / 1000;
   const decoded = result ?? decodeGreedy(model, N);
   return { model, ...decoded, exact: decoded.text === source && decoded.minMargin >= s.margin, epochs: history.length, seconds, settings: s, history };

@@ -48,10 +48,8 @@ function jsAdamOptimizer(learningRate: number, clipNorm: number): Optimizer {
 }
 
 function wasmAdamOptimizer(wasm: WasmKernel, learningRate: number, clipNorm: number): Optimizer {
-  const f32 = Math.fround;
-  const [beta1, beta2] = [f32(0.9), f32(0.999)];
   const moments = new Map<string, { m: Float32Array; v: Float32Array }>(); // by variable name, as tf's registry knows them
-  let [power1, power2] = [beta1, beta2]; // beta^t, as float32 (tf keeps them as float32 scalars)
+  const nextStep = adamSchedule(learningRate);
   return {
     applyGradients(gradients) {
       const variables = tf.engine().registeredVariables;
@@ -64,15 +62,28 @@ function wasmAdamOptimizer(wasm: WasmKernel, learningRate: number, clipNorm: num
         if (!moments.has(name)) moments.set(name, { m: new Float32Array(value.length), v: new Float32Array(value.length) });
         return { variable, value, grad, ...(moments.get(name) as { m: Float32Array; v: Float32Array }) };
       });
-      const params = Float32Array.of(beta1, 1 - 0.9, beta2, 1 - 0.999, 1 - power1, 1 - power2, 1e-7, -learningRate, 1);
-      wasmAdam(wasm, { params, clipNorm }, parts);
+      wasmAdam(wasm, { params: nextStep(), clipNorm }, parts);
       for (const { variable, value } of parts) {
         const next = tf.tensor(value, variable.shape, "float32");
         variable.assign(next);
         next.dispose();
       }
-      [power1, power2] = [f32(power1 * beta1), f32(power2 * beta2)];
     },
     dispose: () => moments.clear(),
+  };
+}
+
+/**
+ * Adam's constants for the kernel's adam (see AdamStep), step after step: tf.train.adam's defaults
+ * and its bias corrections, with beta^t kept as float32 as tf keeps them.
+ */
+export function adamSchedule(learningRate: number): () => Float32Array {
+  const f32 = Math.fround;
+  const [beta1, beta2] = [f32(0.9), f32(0.999)];
+  let [power1, power2] = [beta1, beta2];
+  return () => {
+    const params = Float32Array.of(beta1, 1 - 0.9, beta2, 1 - 0.999, 1 - power1, 1 - power2, 1e-7, -learningRate, 1);
+    [power1, power2] = [f32(power1 * beta1), f32(power2 * beta2)];
+    return params;
   };
 }

@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getBackend } from "@tensorflow/tfjs-core";
 import { initBackend, parseBackend } from "./backend";
+import { kernelName } from "./kernel";
 // tfjs-core's CommonJS build registers no gradients; tfjs-layers's registers tfjs-core's (tf.grads of
 // matMul, logSoftmax, ... that training needs). Not the chained ops (tensor.flatten()...): nothing
 // here may rely on those, under tsx or plain Node alike.
@@ -23,6 +24,7 @@ export { KERNELS, kernelName, kernelThreads, kernelWork, setKernel, type KernelC
 export * from "./linear";
 export { lstmSequence, zeroState, type LstmState, type LstmWeights } from "./lstm";
 export * from "./stepper";
+export * from "./trainer";
 export * from "./window-loss";
 export * from "./model-files";
 export type { Epoch } from "./epoch";
@@ -45,6 +47,8 @@ export function progress(record: Epoch, positions: number): void {
 
 /** Starts TensorFlow.js on the backend named by NQ_BACKEND (default auto) and says which it got. */
 export async function start(): Promise<string> {
+  // The kernel first: its helper thread boots while the backend compiles, not at the first window.
+  kernelName();
   const backend = await initBackend(parseBackend(process.env.NQ_BACKEND ?? "auto"));
   log(`backend: ${backend}`);
   return backend;

@@ -40,6 +40,14 @@ export interface WasmKernel {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   helper: Helper | null;
+  claims: Claim[];
+}
+
+/** Memory a resident training holds (see claim): byte offsets start..end; `live` until released. */
+interface Claim {
+  start: Pointer;
+  end: Pointer;
+  live: boolean;
 }
 
 const MAX_PAGES = 16384; // 1 GiB, as compiled (scripts/build-kernel.ts): reserved, not used, until grown
@@ -140,7 +148,7 @@ export function wasmKernel(): WasmKernel | null {
     const module = new WebAssembly.Module(bytes);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    if (isKernel(exports)) loaded = { exports, module, memory, helper: threads > 1 ? startHelper(module, memory) : null };
+    if (isKernel(exports)) loaded = { exports, module, memory, helper: threads > 1 ? startHelper(module, memory) : null, claims: [] };
   } catch (error) {
     return fallBack(error instanceof Error ? error.message : String(error)); // a runtime that refuses to compile it
   }
@@ -167,13 +175,37 @@ export interface WindowShape {
 
 /**
  * Byte offsets for arrays of the given sizes (in 4-byte elements), one after the other in the
- * kernel's memory past its own data, growing the memory to fit. Each call's arrays are scratch:
- * a call copies in what it reads and copies out what it returns.
+ * kernel's memory past its own data and past what resident trainings hold, growing the memory to
+ * fit. Each call's arrays are scratch: a call copies in what it reads and copies out what it returns.
  */
 function place<Name extends string>(wasm: WasmKernel, sizes: Record<Name, number>, what: string): Record<Name, Pointer> {
-  const { at, end } = carve(Math.ceil(wasm.exports.heapBase() / 16) * 16, sizes);
+  const { at, end } = carve(scratchStart(wasm), sizes);
   reserve(wasm, end, what);
   return at;
+}
+
+/** Where scratch arrays start: past the kernel's own data and every claim still held (see claim). */
+function scratchStart(wasm: WasmKernel): Pointer {
+  return wasm.claims.at(-1)?.end ?? Math.ceil(wasm.exports.heapBase() / 16) * 16;
+}
+
+/**
+ * Arrays that stay in the kernel's memory until `release` (a training's weights and moments),
+ * zeroed: scratch arrays start past them. Claims are stacked; a released one's memory is reused
+ * once every claim after it is released too.
+ */
+function claim<Name extends string>(wasm: WasmKernel, sizes: Record<Name, number>, what: string): { at: Record<Name, Pointer>; start: Pointer } {
+  const start = scratchStart(wasm);
+  const { at, end } = carve(start, sizes);
+  reserve(wasm, end, what);
+  new Uint8Array(wasm.memory.buffer, start, end - start).fill(0);
+  wasm.claims.push({ start, end, live: true });
+  return { at, start };
+}
+
+function release(wasm: WasmKernel, start: Pointer): void {
+  for (const held of wasm.claims) if (held.start === start) held.live = false;
+  while (wasm.claims.length && !wasm.claims[wasm.claims.length - 1].live) wasm.claims.pop();
 }
 
 /** Byte offsets for arrays of the given sizes (in 4-byte elements), one after the other from `start`, each 16-byte aligned. */
@@ -349,11 +381,10 @@ export interface AdamStep {
 
 /**
  * One Adam step over all the weights at once, laid end to end: each part's value, m and v updated
- * in place from its grad, scaled first so that the gradients' global norm is at most clipNorm. The
- * norm is summed in two fixed halves, and the halves added. All on this thread: a handoff to the
- * helper costs more than either half (a tenth of a millisecond). Returns the norm.
+ * in place from its grad, scaled first so that the gradients' global norm is at most clipNorm (see
+ * adamAt). Returns the norm.
  */
-export function wasmAdam(wasm: WasmKernel, { params, clipNorm }: AdamStep, parts: AdamPart[]): number {
+export function wasmAdam(wasm: WasmKernel, step: AdamStep, parts: AdamPart[]): number {
   const n = Math.ceil(parts.reduce((sum, part) => sum + part.value.length, 0) / 4) * 4; // whole v128s
   const at = place(wasm, { params: 12, value: n, grad: n, m: n, v: n }, `Adam over ${n} weights`);
   const names = ["value", "grad", "m", "v"] as const;
@@ -363,20 +394,31 @@ export function wasmAdam(wasm: WasmKernel, { params, clipNorm }: AdamStep, parts
     offset += part.value.length;
   }
   for (const name of names) f32(wasm, at[name], n).fill(0, offset); // the padding: zeros, which stay zeros
+  const norm = adamAt(wasm, step, at, n);
+  offset = 0;
+  for (const part of parts) {
+    for (const name of ["value", "m", "v"] as const) part[name].set(f32(wasm, at[name] + 4 * offset, part.value.length));
+    offset += part.value.length;
+  }
+  return norm;
+}
+
+/**
+ * Adam over the first n floats (whole v128s) of value, grad, m and v in the kernel's memory, in
+ * place. The norm is summed in two fixed halves, and the halves added; the scale that clips it is
+ * computed here in float32 as the trainer's clipping computed it with tf ops. All on this thread: a
+ * handoff to the helper costs more than either half (a tenth of a millisecond). Returns the norm.
+ */
+function adamAt(wasm: WasmKernel, { params, clipNorm }: AdamStep, at: Record<"params" | "value" | "grad" | "m" | "v", Pointer>, n: number): number {
   const half = Math.floor(n / 8) * 4;
   wasm.exports.sumSquares(0, half, at.grad, at.params + 36);
   wasm.exports.sumSquares(half, n, at.grad, at.params + 40);
   const [first, second] = f32(wasm, at.params + 36, 2);
   const f = Math.fround;
   const norm = f(Math.sqrt(f(first + second)));
-  params[8] = f(Math.min(1, f(clipNorm / f(norm + f(1e-6))))); // as the trainer's clipping computed it with tf ops
+  params[8] = f(Math.min(1, f(clipNorm / f(norm + f(1e-6)))));
   f32(wasm, at.params, 9).set(params);
   wasm.exports.adam(0, n, at.params, at.value, at.grad, at.m, at.v);
-  offset = 0;
-  for (const part of parts) {
-    for (const name of ["value", "m", "v"] as const) part[name].set(f32(wasm, at[name] + 4 * offset, part.value.length));
-    offset += part.value.length;
-  }
   return norm;
 }
 
@@ -402,48 +444,69 @@ export interface Focus {
   settled: number;
 }
 
-/** What a window's training step gives: the loss, the positions leading by the margin, the smallest lead, and the gradients. */
-export interface WindowStep {
+/**
+ * The five weights end to end, as a resident training keeps them and Adam reads them: kernel,
+ * recurrent, bias, outKernel [H,V], outBias [V] (floats from `starts`); `floats` is their `total`
+ * rounded up to whole v128s. Every start but outBias's is a whole number of v128s.
+ */
+export function flatWeights({ H, V, R }: { H: number; V: number; R: number }): { sizes: number[]; starts: number[]; total: number; floats: number } {
+  const G = 4 * H;
+  const sizes = [R * G, H * G, G, H * V, V];
+  const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((sum, size) => sum + size, 0));
+  const total = starts[4] + V;
+  return { sizes, starts, total, floats: Math.ceil(total / 4) * 4 };
+}
+
+/** What a window's training step gives: the loss, the positions leading by the margin, the smallest lead. */
+export interface WindowStats {
   loss: number;
   exact: number;
   minMargin: number;
+}
+
+/** What a window's training step gives, with the gradients. */
+export interface WindowStep extends WindowStats {
   grads: ModelArrays;
 }
 
 /**
- * The trainer's whole step over one window on the kernel (see windowStep in ./wasm/lstm.as.ts):
- * the streams in two fixed parts (the first half and the rest; one part for a single stream),
- * each with arrays of its own, the second on the helper thread if there is one. The parts are fixed
- * by the number of streams, not by the threads, and their gradients added, so one thread or two
- * give the same bits. `state` is advanced to the window's end.
+ * The trainer's whole step over one window on the kernel (see windowStep in ./wasm/lstm.as.ts),
+ * from weights laid out as flatWeights says at `weights` in the kernel's memory, with scratch
+ * arrays from `start` on: the streams in two fixed parts (the first half and the rest; one part for
+ * a single stream), each with arrays of its own, the second on the helper thread if there is one.
+ * The parts are fixed by the number of streams, not by the threads, and their gradients added, so
+ * one thread or two give the same bits. `state` is advanced to the window's end. Returns the stats
+ * and where the gradients lie: dKernel, dRecurrent, dBias, dOutKernel [H,P], dOutBias [P], end to end.
  */
-export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape & { V: number }, weights: ModelArrays, data: WindowData,
-  state: { h: Float32Array; c: Float32Array }, focus: Focus): WindowStep {
+function windowStepAt(wasm: WasmKernel, shape: WindowShape & { V: number }, weights: Pointer, start: Pointer, data: WindowData,
+  state: { h: Float32Array; c: Float32Array }, focus: Focus): WindowStats & { grads: Pointer } {
   const { T, B, H, V, R, K } = shape;
   const [G, P] = [4 * H, Math.ceil(V / 4) * 4];
   const parts = B > 1 ? [[0, Math.floor(B / 2)], [Math.floor(B / 2), B]] : [[0, B]];
   const gradFloats = R * G + H * G + G + H * P + P;
-  // The arrays the parts share, in the order windowStep reads their pointers from a part's table.
-  const shared = carve(Math.ceil(wasm.exports.heapBase() / 16) * 16,
-    { kernel: R * G, recurrent: H * G, recurrentT: G * H, bias: G, outKernel: H * P, outKernelT: P * H, outBias: P, params: 4 });
+  const flat = flatWeights(shape);
+  const [kernel, recurrent, bias, outKernel, outBias] = flat.starts.map((at) => weights + 4 * at);
+  // The arrays the parts share, with the weights in the order windowStep reads their pointers from a part's table.
+  const shared = carve(start, { recurrentT: G * H, outKernel: H * P, outKernelT: P * H, outBias: P, params: 4 });
+  const { at } = shared;
+  const pointers = [kernel, recurrent, at.recurrentT, bias, at.outKernel, at.outKernelT, at.outBias, at.params];
   let end = shared.end;
   const own = parts.map(([b0, b1]) => {
     const n = b1 - b0;
     // The part's own arrays, in table order after the shared ones.
     const arrays = carve(end, { tokens: T * n * K, targets: T * n, mask: T * n, hAll: (T + 1) * n * H, cAll: (T + 1) * n * H,
       gates: T * n * G, tanhC: T * n * H, hs: n * T * H, logits: n * T * P, dhs: n * T * H, dh: n * H, dc: n * H, grads: gradFloats, stats: 4 });
-    const table = [T, n, H, V, P, R, K, ...Object.values(shared.at), ...Object.values(arrays.at)];
+    const table = [T, n, H, V, P, R, K, ...pointers, ...Object.values(arrays.at)];
     end = arrays.end + Math.ceil(table.length / 4) * 16;
     return { ...arrays.at, table: arrays.end, tableEntries: table };
   });
   reserve(wasm, end, `A window of ${T} steps × ${B} streams × ${H} units`);
-  const { at } = shared;
-  f32(wasm, at.kernel, R * G).set(weights.kernel);
-  f32(wasm, at.recurrent, H * G).set(weights.recurrent);
-  f32(wasm, at.bias, G).set(weights.bias);
-  putPadded(wasm, at.outKernel, weights.outKernel, H, V, P);
-  putPadded(wasm, at.outBias, weights.outBias, 1, V, P);
-  wasm.exports.transpose(H, G, at.recurrent, at.recurrentT);
+  // The output layer's weights padded to P columns of whole v128s, the padding zeros.
+  const memory = f32(wasm, 0, end / 4);
+  memory.fill(0, at.outKernel / 4, at.outBias / 4 + P);
+  for (let r = 0; r < H; r++) memory.copyWithin(at.outKernel / 4 + r * P, outKernel / 4 + r * V, outKernel / 4 + (r + 1) * V);
+  memory.copyWithin(at.outBias / 4, outBias / 4, outBias / 4 + V);
+  wasm.exports.transpose(H, G, recurrent, at.recurrentT);
   wasm.exports.transpose(H, P, at.outKernel, at.outKernelT);
   const count = data.mask.reduce((sum, m) => sum + m, 0) || 1; // (no position counts: the loss is 0)
   f32(wasm, at.params, 3).set([focus.margin, focus.settled, count]);
@@ -461,7 +524,6 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape & { V: numbe
     inTwoParts(wasm, "windowStep", [own[0].table], [own[1].table]);
     wasm.exports.addTo(gradFloats, own[0].grads, own[1].grads);
   } else wasm.exports.windowStep(own[0].table);
-  const grads = f32(wasm, own[0].grads, gradFloats).slice();
   const result = { loss: 0, exact: 0, minMargin: Infinity };
   parts.forEach(([b0, b1], k) => {
     const n = b1 - b0;
@@ -473,15 +535,76 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape & { V: numbe
     result.exact += exact;
     result.minMargin = Math.min(result.minMargin, minMargin);
   });
-  // The gradients end to end, as windowStep lays them out: dKernel, dRecurrent, dBias, dOutKernel, dOutBias.
+  return { loss: result.loss / count, exact: result.exact, minMargin: result.minMargin, grads: own[0].grads };
+}
+
+/** The trainer's whole step over one window (see windowStepAt), the weights copied in and the gradients copied out. */
+export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape & { V: number }, weights: ModelArrays, data: WindowData,
+  state: { h: Float32Array; c: Float32Array }, focus: Focus): WindowStep {
+  const { H, V, R } = shape;
+  const [G, P] = [4 * H, Math.ceil(V / 4) * 4];
+  const flat = flatWeights(shape);
+  const { at, end } = carve(scratchStart(wasm), { weights: flat.floats });
+  reserve(wasm, end, `A model of ${R} × ${H} × ${V}`);
+  [weights.kernel, weights.recurrent, weights.bias, weights.outKernel, weights.outBias]
+    .forEach((values, k) => f32(wasm, at.weights + 4 * flat.starts[k], values.length).set(values));
+  const step = windowStepAt(wasm, shape, at.weights, end, data, state, focus);
   const sizes = [R * G, H * G, G, H * P, P];
+  const grads = f32(wasm, step.grads, sizes.reduce((sum, size) => sum + size)).slice();
   const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((sum, size) => sum + size, 0));
   const [dKernel, dRecurrent, dBias, dOutKernel, dOutBias] = sizes.map((size, k) => grads.subarray(starts[k], starts[k] + size));
   return {
-    loss: result.loss / count,
-    exact: result.exact,
-    minMargin: result.minMargin,
+    loss: step.loss,
+    exact: step.exact,
+    minMargin: step.minMargin,
     grads: { kernel: dKernel, recurrent: dRecurrent, bias: dBias, outKernel: unpad(dOutKernel, H, V, P), outBias: unpad(dOutBias, 1, V, P) },
+  };
+}
+
+/** A training whose weights and Adam's moments stay in the kernel's memory (see wasmTraining). */
+export interface WasmTraining {
+  /** One window's step and one Adam step after it: `adam` as wasmAdam takes it. */
+  step(data: WindowData, streams: number, state: { h: Float32Array; c: Float32Array }, focus: Focus, adam: AdamStep): WindowStats;
+  /** A copy of the weights, laid out as flatWeights says (`total` floats). */
+  read(): Float32Array;
+  /** Sets the weights (laid out as flatWeights says) from a copy that read() gave. */
+  write(weights: Float32Array): void;
+  /** Gives the kernel's memory back. */
+  release(): void;
+}
+
+/**
+ * A training resident in the kernel: the weights (laid out as flatWeights says, from `weights`),
+ * Adam's moments and the gradients stay in its memory from step to step, and each step is a window
+ * (windowStepAt) then Adam over them all (adamAt), nothing copied but the window's data and state
+ * in and its stats and state out. The same operations on the same numbers as a window's step
+ * followed by wasmAdam, so the same bits.
+ */
+export function wasmTraining(wasm: WasmKernel, shape: { H: number; V: number; R: number }, weights: Float32Array): WasmTraining {
+  const { H, V, R } = shape;
+  const flat = flatWeights(shape);
+  const n = flat.floats;
+  const { at, start } = claim(wasm, { params: 12, value: n, m: n, v: n }, `A training of ${R} × ${H} × ${V} weights`);
+  f32(wasm, at.value, flat.total).set(weights);
+  return {
+    step(data, streams, state, focus, adam) {
+      const K = data.tokens.length / data.targets.length;
+      const window = { T: data.targets.length / streams, B: streams, H, V, R, K };
+      const step = windowStepAt(wasm, window, at.value, scratchStart(wasm), data, state, focus);
+      // Adam reads the gradients laid out as the weights are: dOutKernel [H,P] and dOutBias [P]
+      // moved down (in place, row by row) to [H,V] and [V], then zeros to whole v128s.
+      const P = Math.ceil(V / 4) * 4;
+      const grads = f32(wasm, step.grads, flat.starts[3] + H * P + P);
+      const [outKernel, outBias] = [flat.starts[3], flat.starts[4]];
+      for (let r = 1; r < H; r++) grads.copyWithin(outKernel + r * V, outKernel + r * P, outKernel + r * P + V);
+      grads.copyWithin(outBias, outKernel + H * P, outKernel + H * P + V);
+      grads.fill(0, flat.total, n);
+      adamAt(wasm, adam, { ...at, grad: step.grads }, n);
+      return { loss: step.loss, exact: step.exact, minMargin: step.minMargin };
+    },
+    read: () => f32(wasm, at.value, flat.total).slice(),
+    write: (values) => f32(wasm, at.value, flat.total).set(values),
+    release: () => release(wasm, start),
   };
 }
 

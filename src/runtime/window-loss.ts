@@ -26,22 +26,39 @@ export interface WindowLoss {
  */
 export function windowLoss(w: LstmWeights, tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array,
   mask: Float32Array, focus: Focus): WindowLoss {
+  const sizes = checkWeights("windowLoss", w);
+  checkWindowData("windowLoss", sizes, tokens, streams, state, targets, mask);
+  const wasm = kernelName() === "wasm" && sizes.H % 4 === 0 ? wasmKernel() : null;
+  return wasm ? wasmWindowLoss(wasm, w, { tokens, targets, mask }, streams, state, focus) : jsWindowLoss(w, tokens, targets, mask, streams, state, focus);
+}
+
+/** The model's sizes (R kernel rows, V symbols, H units), once its five weights are checked to fit each other. */
+export function checkWeights(what: string, w: LstmWeights): { R: number; V: number; H: number } {
   const [R, V, H] = [w.kernel.shape[0], w.outBias.shape[0], w.recurrent.shape[0]];
   // Checked because the wasm kernel would read whatever lies in its memory (see lstmSequence).
   // The kernel has at least the symbols' rows (more with features).
   const shapes = [[w.kernel, [Math.max(R, V), 4 * H]], [w.recurrent, [H, 4 * H]], [w.bias, [4 * H]], [w.outKernel, [H, V]], [w.outBias, [V]]] as const;
   for (const [weight, shape] of shapes) {
-    if (weight.shape.join() !== shape.join()) throw new Error(`windowLoss: a weight of shape [${weight.shape}] where [${shape}] belongs.`);
+    if (weight.shape.join() !== shape.join()) throw new Error(`${what}: a weight of shape [${weight.shape}] where [${shape}] belongs.`);
   }
+  return { R, V, H };
+}
+
+/** Throws unless a window's data (as windowLoss takes it) fits a model of these sizes. */
+export function checkWindowData(what: string, { R, V, H }: { R: number; V: number; H: number }, tokens: Int32Array, streams: number,
+  state: LstmState, targets: Int32Array, mask: Float32Array): void {
   const width = tokens.length / targets.length;
   if (!(targets.length > 0 && Number.isInteger(width)) || mask.length !== targets.length) {
-    throw new Error(`windowLoss: ${tokens.length} tokens need as many targets and mask values (or K times as many tokens as both, K kernel rows a step).`);
+    throw new Error(`${what}: ${tokens.length} tokens need as many targets and mask values (or K times as many tokens as both, K kernel rows a step).`);
   }
-  checkWindow("windowLoss", tokens, streams, width, state, R, H);
-  for (const target of targets) if (!(target >= 0 && target < V)) throw new Error(`windowLoss: target ${target} is outside the ${V} symbols.`);
-  for (const m of mask) if (m !== 0 && m !== 1) throw new Error(`windowLoss: a mask value of ${m}: each position counts (1) or not (0).`);
-  const wasm = kernelName() === "wasm" && H % 4 === 0 ? wasmKernel() : null;
-  return wasm ? wasmWindowLoss(wasm, w, { tokens, targets, mask }, streams, state, focus) : jsWindowLoss(w, tokens, targets, mask, streams, state, focus);
+  checkWindow(what, tokens, streams, width, state, R, H);
+  for (const target of targets) if (!(target >= 0 && target < V)) throw new Error(`${what}: target ${target} is outside the ${V} symbols.`);
+  for (const m of mask) if (m !== 0 && m !== 1) throw new Error(`${what}: a mask value of ${m}: each position counts (1) or not (0).`);
+}
+
+/** Counts a fused window's work: as lstmSequence and linear count theirs. */
+export function countWindowWork(positions: number, { H, V }: { H: number; V: number }, K: number): void {
+  countWork(positions, positions * (4 * H * (H + K) + H * V));
 }
 
 /** windowLoss on the wasm kernel: the whole step, gradients included, in the forward call; the gradient function only scales them. */
@@ -49,8 +66,7 @@ function wasmWindowLoss(wasm: WasmKernel, w: LstmWeights, data: WindowData,
   streams: number, state: LstmState, focus: Focus): WindowLoss {
   const K = data.tokens.length / data.targets.length;
   const shape = { T: data.targets.length / streams, B: streams, H: w.recurrent.shape[0], V: w.outBias.shape[0], R: w.kernel.shape[0], K };
-  const positions = data.targets.length;
-  countWork(positions, positions * (4 * shape.H * (shape.H + K) + shape.H * shape.V)); // as lstmSequence and linear count them
+  countWindowWork(data.targets.length, shape, K);
   const stats = { exact: 0, minMargin: Infinity };
   const run = tf.customGrad(() => {
     const weights = { kernel: values(w.kernel), recurrent: values(w.recurrent), bias: values(w.bias), outKernel: values(w.outKernel),

@@ -120,20 +120,33 @@ function hostCopy(value: unknown): unknown {
   return Array.isArray(value) ? Array.from(value, hostCopy) : value;
 }
 
-/** A module's functions (and those of its namespaces, one level down), with arguments copied by hostCopy. */
-function withHostArguments(module: object, depth = 1): Record<string, unknown> {
+/**
+ * A module's functions (and those of its namespaces, one level down), with arguments copied by
+ * hostCopy; with `methods`, also those of the plain objects of functions they return (the runtime's
+ * trainer and stepper, whose methods take the program's arrays window after window).
+ */
+function withHostArguments(module: object, depth = 1, methods = false): Record<string, unknown> {
   const wrapped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(module)) {
     // Constructors (Tensor, Variable...) and namespaces made of a class's statics (tf.train) stay as they are.
     const isPlainFunction = typeof value === "function" && /^[a-z]/.test(name) &&
       Object.getOwnPropertyNames(value).every((key) => ["length", "name", "prototype"].includes(key));
     if (isPlainFunction) {
-      wrapped[name] = (...args: unknown[]) => (value as (...a: unknown[]) => unknown)(...args.map(hostCopy));
+      const call = (...args: unknown[]) => (value as (...a: unknown[]) => unknown)(...args.map(hostCopy));
+      wrapped[name] = methods ? (...args: unknown[]) => withHostMethods(call(...args)) : call;
     } else if (typeof value === "object" && value !== null && !Array.isArray(value) && depth > 0) {
-      wrapped[name] = withHostArguments(value, depth - 1);
+      wrapped[name] = withHostArguments(value, depth - 1, methods);
     } else wrapped[name] = value;
   }
   return wrapped;
+}
+
+/** A plain object's methods with arguments copied by hostCopy (see withHostArguments); anything else as it is. */
+function withHostMethods(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  if (!Object.values(value).some((member) => typeof member === "function")) return value;
+  return Object.fromEntries(Object.entries(value).map(([name, member]) =>
+    [name, typeof member === "function" ? (...args: unknown[]) => (member as (...a: unknown[]) => unknown)(...args.map(hostCopy)) : member]));
 }
 
 /**
@@ -235,7 +248,7 @@ function watched<T>(promise: Promise<T>): Promise<T> {
 /** The runtime a program gets: TensorFlow.js helpers as they are, with start, log, progress and publish talking to the parent. */
 function runtimeFor(backend: string, { log, progress }: ProgramOutput): Record<string, unknown> {
   return {
-    ...withHostArguments(runtime),
+    ...withHostArguments(runtime, 1, true),
     log,
     progress,
     start: () => {

@@ -1,0 +1,132 @@
+// The trainer's optimizer: a window's fused loss (./window-loss.ts) and Adam with clipping
+// (./adam.ts), step after step, over one model's weights. On the wasm kernel the weights, Adam's
+// moments and the gradients live in the kernel's memory for the whole training, and TensorFlow.js
+// variables are written only when asked (save); elsewhere it is those two, composed with tf ops.
+import * as tf from "@tensorflow/tfjs-core";
+import { adam, adamSchedule } from "./adam";
+import { kernelName, values } from "./kernel";
+import type { LstmState, LstmWeights } from "./lstm";
+import { flatWeights, wasmKernel, wasmTraining, type WasmKernel, type WindowStats } from "./lstm-wasm";
+import { checkWeights, checkWindowData, countWindowWork, windowLoss, type Focus } from "./window-loss";
+
+/** What the trainer needs: Adam's rate and the clipping of the gradients' global norm (none by default), and windowLoss's focus. */
+export interface TrainerSettings extends Focus {
+  learningRate: number;
+  clipNorm?: number;
+}
+
+/** Training steps over one model's weights; the weights' variables are current only after save(). */
+export interface Trainer {
+  /**
+   * One window and one Adam step; the window's loss (float32) and margins. The arguments are
+   * windowLoss's, for all the steps of B streams: tokens [B,S,K], targets and mask [B,S], b-major;
+   * the window is steps from..to of each stream (all S by default), and `state` is advanced over it.
+   */
+  step(tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array, mask: Float32Array, from?: number, to?: number): WindowStats;
+  /** Remembers the weights as they are now (the best so far, say). */
+  keep(): void;
+  /** Writes the weights into their variables, for decoding or saving; with `kept`, first goes back to those keep() remembered. */
+  save(kept?: boolean): void;
+  /** Ends the training: frees what it held (the variables keep what save() last wrote). */
+  dispose(): void;
+}
+
+/**
+ * A trainer for `weights` (tf.Variables, as tf.layers lays them out: see ./lstm.ts). It reads them
+ * once, here; step after step it gives the same bits as tf.variableGrads of windowLoss followed by
+ * rt.adam's applyGradients, on either kernel.
+ */
+export function trainer(weights: LstmWeights, settings: TrainerSettings): Trainer {
+  const sizes = checkWeights("trainer", weights);
+  const variables = [weights.kernel, weights.recurrent, weights.bias, weights.outKernel, weights.outBias];
+  if (!variables.every((v) => v instanceof tf.Variable)) throw new Error("trainer: the weights must be tf.Variables, which save() writes into.");
+  const wasm = kernelName() === "wasm" && sizes.H % 4 === 0 ? wasmKernel() : null;
+  return wasm ? residentTrainer(wasm, variables as tf.Variable[], sizes, settings) : tfTrainer(weights, variables as tf.Variable[], settings);
+}
+
+/** The weights and Adam's state in the kernel's memory (wasmTraining); the variables written on save() only. */
+function residentTrainer(wasm: WasmKernel, variables: tf.Variable[], sizes: { R: number; V: number; H: number },
+  settings: TrainerSettings): Trainer {
+  const flat = flatWeights(sizes);
+  const initial = new Float32Array(flat.total);
+  variables.forEach((v, k) => initial.set(values(v), flat.starts[k]));
+  const training = wasmTraining(wasm, sizes, initial);
+  const nextStep = adamSchedule(settings.learningRate);
+  const clipNorm = settings.clipNorm ?? Infinity;
+  const focus = { margin: settings.margin, settled: settings.settled };
+  let kept: Float32Array | undefined;
+  return {
+    step(tokens, streams, state, targets, mask, from, to) {
+      const data = windowOf(tokens, streams, targets, mask, from, to);
+      checkWindowData("trainer", sizes, data.tokens, streams, state, data.targets, data.mask);
+      countWindowWork(data.targets.length, sizes, data.tokens.length / data.targets.length);
+      const step = training.step(data, streams, state, focus, { params: nextStep(), clipNorm });
+      return { ...step, loss: Math.fround(step.loss) };
+    },
+    keep() {
+      kept = training.read();
+    },
+    save(fromKept = false) {
+      if (fromKept && kept) training.write(kept);
+      const all = training.read();
+      variables.forEach((v, k) => {
+        const value = tf.tensor(all.subarray(flat.starts[k], flat.starts[k] + flat.sizes[k]), v.shape, "float32");
+        v.assign(value);
+        value.dispose();
+      });
+    },
+    dispose: () => training.release(),
+  };
+}
+
+/** windowLoss under tf.variableGrads, then rt.adam: the reference, and the trainer wherever the fused wasm step does not run. */
+function tfTrainer(weights: LstmWeights, variables: tf.Variable[], settings: TrainerSettings): Trainer {
+  const optimizer = adam(settings.learningRate, settings.clipNorm);
+  const focus = { margin: settings.margin, settled: settings.settled };
+  let kept: tf.Tensor[] = [];
+  return {
+    step(tokens, streams, state, targets, mask, from, to) {
+      const data = windowOf(tokens, streams, targets, mask, from, to);
+      let stats = { exact: 0, minMargin: Infinity };
+      const { value, grads } = tf.variableGrads(() => {
+        const step = windowLoss(weights, data.tokens, streams, state, data.targets, data.mask, focus);
+        stats = { exact: step.exact, minMargin: step.minMargin };
+        return step.loss;
+      }, variables);
+      optimizer.applyGradients(grads);
+      const loss = values(value)[0];
+      tf.dispose([value, grads]);
+      return { loss, ...stats };
+    },
+    keep() {
+      tf.dispose(kept);
+      kept = variables.map((v) => v.clone());
+    },
+    save(fromKept = false) {
+      if (fromKept && kept.length) variables.forEach((v, k) => v.assign(kept[k]));
+    },
+    dispose() {
+      tf.dispose(kept);
+      optimizer.dispose();
+    },
+  };
+}
+
+/** Steps from..to of each stream (see Trainer.step) as arrays of their own: B contiguous copies each. */
+function windowOf(tokens: Int32Array, streams: number, targets: Int32Array, mask: Float32Array, from = 0, to = targets.length / streams): { tokens: Int32Array; targets: Int32Array; mask: Float32Array } {
+  const steps = targets.length / streams;
+  const K = tokens.length / targets.length;
+  if (!(Number.isInteger(steps) && Number.isInteger(K) && mask.length === targets.length)) {
+    throw new Error(`trainer: ${tokens.length} tokens, ${targets.length} targets and ${mask.length} mask values do not make ${streams} streams of whole steps.`);
+  }
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= steps)) {
+    throw new Error(`trainer: steps ${from} to ${to} are not a window of streams of ${steps} steps.`);
+  }
+  if (from === 0 && to === steps) return { tokens, targets, mask };
+  const cut = <A extends Int32Array | Float32Array>(a: A, k: number): A => {
+    const out = new (a.constructor as new (length: number) => A)(streams * (to - from) * k);
+    for (let b = 0; b < streams; b++) out.set(a.subarray((b * steps + from) * k, (b * steps + to) * k), b * (to - from) * k);
+    return out;
+  };
+  return { tokens: cut(tokens, K), targets: cut(targets, 1), mask: cut(mask, 1) };
+}
