@@ -311,6 +311,31 @@ test("Adam on the wasm kernel gives tf.train.adam's bytes, on one thread or two;
   assert.ok(relativeError(clippedReference[2], reference[2]) > 1e-3, "the clipping changed the steps");
 });
 
+test("Adam on the wasm kernel refuses a gradient with a NaN or an infinity, changing no weight (it would make every weight NaN)", async () => {
+  await rt.initBackend("wasm");
+  rt.setKernel("wasm");
+  const variables = [tf.variable(tf.tensor(randoms(7, 5), [7])), tf.variable(tf.tensor(randoms(15, 6), [3, 5]))];
+  const before = variables.map((v) => (v.dataSync() as Float32Array).slice());
+  const optimizer = rt.adam(0.01, 1);
+  try {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const gradients = variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(randoms(v.size, 10 + k).map((x, i) => (k === 1 && i === 4 ? bad : x)), v.shape) }));
+      assert.throws(() => optimizer.applyGradients(gradients), /global norm is (NaN|Infinity)/, `a gradient holding ${bad}`);
+      tf.dispose(gradients.map((g) => g.tensor));
+      variables.forEach((v, k) => assert.deepEqual(Buffer.from((v.dataSync() as Float32Array).buffer), Buffer.from(before[k].buffer), `variable ${k} after ${bad}`));
+    }
+    // A finite step afterwards goes through.
+    const gradients = variables.map((v, k) => ({ name: v.name, tensor: tf.tensor(randoms(v.size, 10 + k), v.shape) }));
+    optimizer.applyGradients(gradients);
+    tf.dispose(gradients.map((g) => g.tensor));
+    assert.ok(variables.every((v) => (v.dataSync() as Float32Array).every(Number.isFinite)), "finite after a finite step");
+  } finally {
+    optimizer.dispose();
+    tf.dispose(variables);
+    rt.setKernel("auto");
+  }
+});
+
 test("a training gives bitwise-identical weights on one thread or two (same seed)", async () => {
   await rt.initBackend("wasm");
   const text = "function hello(name) {\n  return `hello, ${name}!`;\n}\n".repeat(4);

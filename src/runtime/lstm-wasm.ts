@@ -382,7 +382,7 @@ export interface AdamStep {
 /**
  * One Adam step over all the weights at once, laid end to end: each part's value, m and v updated
  * in place from its grad, scaled first so that the gradients' global norm is at most clipNorm (see
- * adamAt). Returns the norm.
+ * adamAt). Returns the norm; throws, changing nothing, where it is not finite.
  */
 export function wasmAdam(wasm: WasmKernel, step: AdamStep, parts: AdamPart[]): number {
   const n = Math.ceil(parts.reduce((sum, part) => sum + part.value.length, 0) / 4) * 4; // whole v128s
@@ -416,6 +416,10 @@ function adamAt(wasm: WasmKernel, { params, clipNorm }: AdamStep, at: Record<"pa
   const [first, second] = f32(wasm, at.params + 36, 2);
   const f = Math.fround;
   const norm = f(Math.sqrt(f(first + second)));
+  // A NaN or an infinity anywhere in the gradients makes the clipping's scale NaN, and with it every
+  // weight and moment, for good: the training would go on silently with nothing right. Refused here,
+  // before anything changes, so that such a step is an error where it happens.
+  if (!Number.isFinite(norm)) throw new Error(`adam: the gradients' global norm is ${norm} (a gradient holds a NaN or an infinity): no weight was updated.`);
   params[8] = f(Math.min(1, f(clipNorm / f(norm + f(1e-6)))));
   f32(wasm, at.params, 9).set(params);
   wasm.exports.adam(0, n, at.params, at.value, at.grad, at.m, at.v);
