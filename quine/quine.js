@@ -94,28 +94,29 @@ function trainUntilExact(source, options = {}) {
   const N = ids.length + 1;
   const input = rt.inputRows(ids, vocab.length, s);
   const K = input.width;
+  const w = createWeights(vocab.length, input.extra, s.hidden, s.seed);
+  const model = { vocab, weights: w, features: input.features };
+  const fit = rt.trainer(w, s);
   const layout = (B2) => {
     const S2 = Math.ceil(N / B2);
-    const inputs2 = new Int32Array(B2 * S2 * K);
-    const targets2 = new Int32Array(B2 * S2);
-    const mask2 = new Float32Array(B2 * S2);
+    const inputs = new Int32Array(B2 * S2 * K);
+    const targets = new Int32Array(B2 * S2);
+    const mask = new Float32Array(B2 * S2);
     for (let p = 0; p < N; p++) {
       const at = Math.floor(p / S2) * S2 + p % S2;
-      inputs2.set(input.rows.subarray(p * K, p * K + K), at * K);
-      targets2[at] = p < N - 1 ? ids[p] : 0;
-      mask2[at] = 1;
+      inputs.set(input.rows.subarray(p * K, p * K + K), at * K);
+      targets[at] = p < N - 1 ? ids[p] : 0;
+      mask[at] = 1;
     }
-    return { B: B2, S: S2, inputs: inputs2, targets: targets2, mask: mask2 };
+    fit.data(inputs, B2, targets, mask);
+    return { B: B2, S: S2 };
   };
-  let { B, S, inputs, targets, mask } = layout(Math.min(s.streams, N));
+  let { B, S } = layout(Math.min(s.streams, N));
   const windowsOf = (first, window2) => {
     const windows = [];
     for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) windows.push([t0, t1 = Math.min(S, t0 ? t0 + window2 : first || 1)]);
     return windows;
   };
-  const w = createWeights(vocab.length, input.extra, s.hidden, s.seed);
-  const model = { vocab, weights: w, features: input.features };
-  const fit = rt.trainer(w, s);
   const start = Date.now();
   const history = [];
   let starts = rt.zeroState(B, s.hidden);
@@ -131,7 +132,7 @@ function trainUntilExact(source, options = {}) {
     let minMargin = Infinity;
     const windows = windowsOf(Math.floor(window / 2) + epoch * s.shift % window, window);
     for (const [t0, t1] of windows) {
-      const step = fit.step(inputs, B, state, targets, mask, t0, t1);
+      const step = fit.step(state, t0, t1);
       loss += step.loss / windows.length;
       exact += step.exact;
       minMargin = Math.min(minMargin, step.minMargin);
@@ -151,7 +152,7 @@ function trainUntilExact(source, options = {}) {
       window = Math.min(S, window * s.grow);
     }
     if (B > 1 && N - exact <= s.final) {
-      ({ B, S, inputs, targets, mask } = layout(1));
+      ({ B, S } = layout(1));
       starts = rt.zeroState(1, s.hidden);
       window = S;
     }

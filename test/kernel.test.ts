@@ -489,9 +489,10 @@ function trainSteps(path: "trainer" | "per step", kernel: "wasm" | "js", threads
       return all;
     };
     const [allTokens, allTargets, allMask] = [streams((w) => w.tokens, K), streams((w) => w.targets, 1), streams((w) => w.mask, 1)];
+    fit?.data(allTokens, B, allTargets, allMask);
     for (let k = 0; k < 6; k++) {
       const { tokens, targets, mask } = windows[k];
-      if (fit) steps.push(fit.step(allTokens, B, state, allTargets, allMask, k * T, (k + 1) * T));
+      if (fit) steps.push(fit.step(state, k * T, (k + 1) * T));
       else {
         let stats = { exact: 0, minMargin: 0 };
         const { value, grads } = tf.variableGrads(() => {
@@ -542,8 +543,11 @@ test("the trainer, its weights and Adam resident in the kernel, gives the bits o
   const w = { kernel: tf.variable(tf.zeros<tf.Rank.R2>([5, 16])), recurrent: tf.variable(tf.zeros<tf.Rank.R2>([4, 16])),
     bias: tf.variable(tf.zeros<tf.Rank.R1>([16])), outKernel: tf.variable(tf.zeros<tf.Rank.R2>([4, 5])), outBias: tf.variable(tf.zeros<tf.Rank.R1>([5])) };
   const fit = rt.trainer(w, { learningRate: 0.01, margin: 1, settled: 0.02 });
-  assert.throws(() => fit.step(Int32Array.of(0, 1), 1, rt.zeroState(1, 4), Int32Array.of(0, 5), Float32Array.of(1, 1)), /trainer: target 5 is outside the 5 symbols/);
-  assert.throws(() => fit.step(Int32Array.of(0, 1), 1, rt.zeroState(1, 4), Int32Array.of(0, 1), Float32Array.of(1, 1), 1, 3), /steps 1 to 3 are not a window of streams of 2 steps/);
+  assert.throws(() => fit.step(rt.zeroState(1, 4)), /step\(\) before data\(\)/);
+  fit.data(Int32Array.of(0, 1), 1, Int32Array.of(0, 5), Float32Array.of(1, 1));
+  assert.throws(() => fit.step(rt.zeroState(1, 4)), /trainer: target 5 is outside the 5 symbols/);
+  fit.data(Int32Array.of(0, 1), 1, Int32Array.of(0, 1), Float32Array.of(1, 1));
+  assert.throws(() => fit.step(rt.zeroState(1, 4), 1, 3), /steps 1 to 3 are not a window of streams of 2 steps/);
   fit.dispose();
   const tensors = { ...w, bias: tf.zeros<tf.Rank.R1>([16]) };
   assert.throws(() => rt.trainer(tensors, { learningRate: 0.01, margin: 1, settled: 0.02 }), /the weights must be tf.Variables/);
@@ -613,7 +617,8 @@ test("leaves no tensors behind: tf.memory().numTensors is flat over training ste
     rt.setKernel(kernel);
     const fit = rt.trainer(w, { learningRate: 1e-2, clipNorm: 1, margin: 1, settled: 0.02 });
     const trainerStep = () => {
-      fit.step(tokens, B, state, tokens, new Float32Array(B * T).fill(1));
+      fit.data(tokens, B, tokens, new Float32Array(B * T).fill(1));
+      fit.step(state);
       fit.keep();
       fit.save();
     };

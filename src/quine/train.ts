@@ -62,7 +62,11 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
   const N = ids.length + 1;
   const input = rt.inputRows(ids, vocab.length, s);
   const K = input.width;
-  // The text cut into B streams of S steps, b-major.
+  const w = createWeights(vocab.length, input.extra, s.hidden, s.seed);
+  const model = { vocab, weights: w, features: input.features };
+  // Adam and the loss below, over weights that live in the runtime while it trains: save() writes them into w.
+  const fit = rt.trainer(w, s);
+  // The text cut into B streams of S steps, b-major, handed to the trainer.
   const layout = (B: number) => {
     const S = Math.ceil(N / B);
     const inputs = new Int32Array(B * S * K);
@@ -74,9 +78,10 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
       targets[at] = p < N - 1 ? ids[p] : 0;
       mask[at] = 1;
     }
-    return { B, S, inputs, targets, mask };
+    fit.data(inputs, B, targets, mask);
+    return { B, S };
   };
-  let { B, S, inputs, targets, mask } = layout(Math.min(s.streams, N));
+  let { B, S } = layout(Math.min(s.streams, N));
   // The windows of a pass, as steps t0..t1 of every stream. Their boundaries move from pass to pass
   // (the first has window/2 to 3/2 window steps), so that no position always starts a window,
   // where truncated BPTT never lets it learn from before.
@@ -85,10 +90,6 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     for (let t1 = 0, t0 = 0; t0 < S; t0 = t1) windows.push([t0, (t1 = Math.min(S, t0 ? t0 + window : first || 1))]);
     return windows;
   };
-  const w = createWeights(vocab.length, input.extra, s.hidden, s.seed);
-  const model = { vocab, weights: w, features: input.features };
-  // Adam and the loss below, over weights that live in the runtime while it trains: save() writes them into w.
-  const fit = rt.trainer(w, s);
   const start = Date.now();
   const history: Epoch[] = [];
   let starts = rt.zeroState(B, s.hidden);
@@ -107,7 +108,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     for (const [t0, t1] of windows) {
       // Positions right by twice the margin weigh `settled` in the loss, so that the last few wrong
       // ones are not drowned out by thousands of right ones (the runtime fuses it with the LSTM).
-      const step = fit.step(inputs, B, state, targets, mask, t0, t1);
+      const step = fit.step(state, t0, t1);
       loss += step.loss / windows.length;
       exact += step.exact;
       minMargin = Math.min(minMargin, step.minMargin);
@@ -131,7 +132,7 @@ export function trainUntilExact(source: string, options: Partial<Settings> = {})
     // start through the whole text, where no context is cut off and every state is the one
     // decoding will see.
     if (B > 1 && N - exact <= s.final) {
-      ({ B, S, inputs, targets, mask } = layout(1));
+      ({ B, S } = layout(1));
       starts = rt.zeroState(1, s.hidden);
       window = S;
     }

@@ -18,11 +18,16 @@ export interface TrainerSettings extends Focus {
 /** Training steps over one model's weights; the weights' variables are current only after save(). */
 export interface Trainer {
   /**
-   * One window and one Adam step; the window's loss (float32) and margins. The arguments are
-   * windowLoss's, for all the steps of B streams: tokens [B,S,K], targets and mask [B,S], b-major;
-   * the window is steps from..to of each stream (all S by default), and `state` is advanced over it.
+   * The text the steps that follow train on, copied once here (a sandboxed program's arrays cross
+   * into the runtime once, not window after window): windowLoss's arguments for all the steps of B
+   * streams, tokens [B,S,K], targets and mask [B,S], b-major.
    */
-  step(tokens: Int32Array, streams: number, state: LstmState, targets: Int32Array, mask: Float32Array, from?: number, to?: number): WindowStats;
+  data(tokens: Int32Array, streams: number, targets: Int32Array, mask: Float32Array): void;
+  /**
+   * One window and one Adam step; the window's loss (float32) and margins. The window is steps
+   * from..to of each stream of data()'s text (all S by default), and `state` is advanced over it.
+   */
+  step(state: LstmState, from?: number, to?: number): WindowStats;
   /** Remembers the weights as they are now (the best so far, say). */
   keep(): void;
   /** Writes the weights into their variables, for decoding or saving; with `kept`, first goes back to those keep() remembered. */
@@ -55,9 +60,14 @@ function residentTrainer(wasm: WasmKernel, variables: tf.Variable[], sizes: { R:
   const clipNorm = settings.clipNorm ?? Infinity;
   const focus = { margin: settings.margin, settled: settings.settled };
   let kept: Float32Array | undefined;
+  let text: Text | undefined;
   return {
-    step(tokens, streams, state, targets, mask, from, to) {
-      const data = windowOf(tokens, streams, targets, mask, from, to);
+    data(tokens, streams, targets, mask) {
+      text = textOf(tokens, streams, targets, mask);
+    },
+    step(state, from, to) {
+      const { streams } = (text ??= noText());
+      const data = windowOf(text, from, to);
       checkWindowData("trainer", sizes, data.tokens, streams, state, data.targets, data.mask);
       countWindowWork(data.targets.length, sizes, data.tokens.length / data.targets.length);
       const step = training.step(data, streams, state, focus, { params: nextStep(), clipNorm });
@@ -84,9 +94,14 @@ function tfTrainer(weights: LstmWeights, variables: tf.Variable[], settings: Tra
   const optimizer = adam(settings.learningRate, settings.clipNorm);
   const focus = { margin: settings.margin, settled: settings.settled };
   let kept: tf.Tensor[] = [];
+  let text: Text | undefined;
   return {
-    step(tokens, streams, state, targets, mask, from, to) {
-      const data = windowOf(tokens, streams, targets, mask, from, to);
+    data(tokens, streams, targets, mask) {
+      text = textOf(tokens, streams, targets, mask);
+    },
+    step(state, from, to) {
+      const { streams } = (text ??= noText());
+      const data = windowOf(text, from, to);
       let stats = { exact: 0, minMargin: Infinity };
       const { value, grads } = tf.variableGrads(() => {
         const step = windowLoss(weights, data.tokens, streams, state, data.targets, data.mask, focus);
@@ -112,13 +127,30 @@ function tfTrainer(weights: LstmWeights, variables: tf.Variable[], settings: Tra
   };
 }
 
-/** Steps from..to of each stream (see Trainer.step) as arrays of their own: B contiguous copies each. */
-function windowOf(tokens: Int32Array, streams: number, targets: Int32Array, mask: Float32Array, from = 0, to = targets.length / streams): { tokens: Int32Array; targets: Int32Array; mask: Float32Array } {
+/** The text of Trainer.data: B streams of S steps, each array a copy of its own. */
+interface Text {
+  tokens: Int32Array;
+  streams: number;
+  targets: Int32Array;
+  mask: Float32Array;
+}
+
+function textOf(tokens: Int32Array, streams: number, targets: Int32Array, mask: Float32Array): Text {
   const steps = targets.length / streams;
-  const K = tokens.length / targets.length;
-  if (!(Number.isInteger(steps) && Number.isInteger(K) && mask.length === targets.length)) {
+  if (!(Number.isInteger(steps) && steps > 0 && Number.isInteger(tokens.length / targets.length) && mask.length === targets.length)) {
     throw new Error(`trainer: ${tokens.length} tokens, ${targets.length} targets and ${mask.length} mask values do not make ${streams} streams of whole steps.`);
   }
+  return { tokens: Int32Array.from(tokens), streams, targets: Int32Array.from(targets), mask: Float32Array.from(mask) };
+}
+
+function noText(): never {
+  throw new Error("trainer: step() before data(): give the trainer its text first.");
+}
+
+/** Steps from..to of each stream (see Trainer.step) as arrays of their own: B contiguous copies each. */
+function windowOf({ tokens, streams, targets, mask }: Text, from = 0, to = targets.length / streams): { tokens: Int32Array; targets: Int32Array; mask: Float32Array } {
+  const steps = targets.length / streams;
+  const K = tokens.length / targets.length;
   if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= steps)) {
     throw new Error(`trainer: steps ${from} to ${to} are not a window of streams of ${steps} steps.`);
   }
