@@ -369,7 +369,7 @@ test("in Chromium: corpus models decode to the same text by the parent's decoder
     for (const file of ["model.json", "weights.bin", "text.txt"]) cpSync(join(models, keptName(e, 1), file), join(site, `m${i}`, file));
     return `<section class="generation" id="m${i}" data-model="m${i}/model.json" data-program="m${i}/text.txt"><div class="live"><button class="decode" type="button">Decode live</button> <span class="verdict" data-verdict=""></span><pre class="live-output" hidden></pre></div></section>`;
   });
-  writeFileSync(join(site, "index.html"), `<!doctype html><html><head><meta charset="utf-8"></head><body>${sections.join("\n")}\n<script src="assets/page.js"></script></body></html>`);
+  writeFileSync(join(site, "index.html"), `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>${sections.join("\n")}\n<script src="assets/page.js"></script></body></html>`);
   const { server, context, page, problems } = await openSite(site);
   try {
     for (const [i, e] of entries.entries()) {
