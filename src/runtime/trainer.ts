@@ -46,12 +46,28 @@ export function trainer(weights: LstmWeights, settings: TrainerSettings): Traine
   const variables = [weights.kernel, weights.recurrent, weights.bias, weights.outKernel, weights.outBias];
   if (!variables.every((v) => v instanceof tf.Variable)) throw new Error("trainer: the weights must be tf.Variables, which save() writes into.");
   const wasm = kernelName() === "wasm" && sizes.H % 4 === 0 ? wasmKernel() : null;
-  return wasm ? residentTrainer(wasm, variables as tf.Variable[], sizes, settings) : tfTrainer(weights, variables as tf.Variable[], settings);
+  const optimizing = wasm ? residentTrainer(wasm, variables as tf.Variable[], sizes, settings) : tfTrainer(weights, variables as tf.Variable[], settings);
+  let text: TrainingText | undefined;
+  return {
+    ...optimizing,
+    data(tokens, streams, targets, mask) {
+      text = textOf(tokens, streams, targets, mask);
+    },
+    step(state, from, to) {
+      if (!text) throw new Error("trainer: step() before data(): give the trainer its text first.");
+      return optimizing.step(windowOf(text, from, to), text.streams, state);
+    },
+  };
+}
+
+/** What each kind of trainer does itself: Trainer's step on one window already cut (windowOf), and the rest as Trainer's. */
+interface Optimizing extends Omit<Trainer, "data" | "step"> {
+  step(window: WindowArrays, streams: number, state: LstmState): WindowStats;
 }
 
 /** The weights and Adam's state in the kernel's memory (wasmTraining); the variables written on save() only. */
 function residentTrainer(wasm: WasmKernel, variables: tf.Variable[], sizes: { R: number; V: number; H: number },
-  settings: TrainerSettings): Trainer {
+  settings: TrainerSettings): Optimizing {
   const flat = flatWeights(sizes);
   const initial = new Float32Array(flat.total);
   variables.forEach((v, k) => initial.set(values(v), flat.starts[k]));
@@ -60,14 +76,8 @@ function residentTrainer(wasm: WasmKernel, variables: tf.Variable[], sizes: { R:
   const clipNorm = settings.clipNorm ?? Infinity;
   const focus = { margin: settings.margin, settled: settings.settled };
   let kept: Float32Array | undefined;
-  let text: Text | undefined;
   return {
-    data(tokens, streams, targets, mask) {
-      text = textOf(tokens, streams, targets, mask);
-    },
-    step(state, from, to) {
-      const { streams } = (text ??= noText());
-      const data = windowOf(text, from, to);
+    step(data, streams, state) {
       checkWindowData("trainer", sizes, data.tokens, streams, state, data.targets, data.mask);
       countWindowWork(data.targets.length, sizes, data.tokens.length / data.targets.length);
       const step = training.step(data, streams, state, focus, { params: nextStep(), clipNorm });
@@ -90,18 +100,12 @@ function residentTrainer(wasm: WasmKernel, variables: tf.Variable[], sizes: { R:
 }
 
 /** windowLoss under tf.variableGrads, then rt.adam: the reference, and the trainer wherever the fused wasm step does not run. */
-function tfTrainer(weights: LstmWeights, variables: tf.Variable[], settings: TrainerSettings): Trainer {
+function tfTrainer(weights: LstmWeights, variables: tf.Variable[], settings: TrainerSettings): Optimizing {
   const optimizer = adam(settings.learningRate, settings.clipNorm);
   const focus = { margin: settings.margin, settled: settings.settled };
   let kept: tf.Tensor[] = [];
-  let text: Text | undefined;
   return {
-    data(tokens, streams, targets, mask) {
-      text = textOf(tokens, streams, targets, mask);
-    },
-    step(state, from, to) {
-      const { streams } = (text ??= noText());
-      const data = windowOf(text, from, to);
+    step(data, streams, state) {
       let stats = { exact: 0, minMargin: Infinity };
       const { value, grads } = tf.variableGrads(() => {
         const step = windowLoss(weights, data.tokens, streams, state, data.targets, data.mask, focus);
@@ -128,14 +132,14 @@ function tfTrainer(weights: LstmWeights, variables: tf.Variable[], settings: Tra
 }
 
 /** The text of Trainer.data: B streams of S steps, each array a copy of its own. */
-interface Text {
+interface TrainingText {
   tokens: Int32Array;
   streams: number;
   targets: Int32Array;
   mask: Float32Array;
 }
 
-function textOf(tokens: Int32Array, streams: number, targets: Int32Array, mask: Float32Array): Text {
+function textOf(tokens: Int32Array, streams: number, targets: Int32Array, mask: Float32Array): TrainingText {
   const steps = targets.length / streams;
   if (!(Number.isInteger(steps) && steps > 0 && Number.isInteger(tokens.length / targets.length) && mask.length === targets.length)) {
     throw new Error(`trainer: ${tokens.length} tokens, ${targets.length} targets and ${mask.length} mask values do not make ${streams} streams of whole steps.`);
@@ -143,12 +147,15 @@ function textOf(tokens: Int32Array, streams: number, targets: Int32Array, mask: 
   return { tokens: Int32Array.from(tokens), streams, targets: Int32Array.from(targets), mask: Float32Array.from(mask) };
 }
 
-function noText(): never {
-  throw new Error("trainer: step() before data(): give the trainer its text first.");
+/** One window's arrays: tokens [B,T,K], targets and mask [B,T], b-major. */
+interface WindowArrays {
+  tokens: Int32Array;
+  targets: Int32Array;
+  mask: Float32Array;
 }
 
 /** Steps from..to of each stream (see Trainer.step) as arrays of their own: B contiguous copies each. */
-function windowOf({ tokens, streams, targets, mask }: Text, from = 0, to = targets.length / streams): { tokens: Int32Array; targets: Int32Array; mask: Float32Array } {
+function windowOf({ tokens, streams, targets, mask }: TrainingText, from = 0, to = targets.length / streams): WindowArrays {
   const steps = targets.length / streams;
   const K = tokens.length / targets.length;
   if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= steps)) {
