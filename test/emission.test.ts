@@ -12,7 +12,9 @@ import type { GenerationMetrics } from "../src/ouroboros/store";
 import { decodeGreedy } from "../src/quine/sample";
 import { trainUntilExact } from "../src/quine/train";
 import * as rt from "../src/runtime";
-import { checkModelFiles, decodeModel, decodeModelInSlices, SLICE_CHARS, type CheckedModel } from "../src/runtime/decoder";
+import { checkModelFiles, decodeModel, decodeModelInSlices, decoderSteps, SLICE_CHARS, type CheckedModel } from "../src/runtime/decoder";
+import { featureRows, inputReader } from "../src/runtime/features";
+import { greedyChoice } from "../src/runtime/stepper";
 
 const CLI = join(ROOT, "dist", "src", "cli.js");
 const scratch = mkdtempSync(join(tmpdir(), "nq-emission-"));
@@ -64,6 +66,35 @@ test("the parent's decoder gives what the trainer's own greedy decoding gives, a
   assert.ok(decoded.minMargin >= 1, `margin ${decoded.minMargin}`);
   const cut = decodeModel(model, { ...LIMITS, maxChars: 10 });
   assert.deepEqual([cut.text, cut.stopped], [text.slice(0, 10), "length"]);
+});
+
+test("the parent's decoder gives the same bits on the wasm kernel and in JavaScript, step by step", () => {
+  // Random weights (seeded), the features on, an odd number of units and of symbols (the kernel's
+  // pairs of float64 and the odd one), and units whose output is exactly 0 (both skip those rows).
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const [H, V, features] = [13, 9, ["run/1", "match/1"]];
+  const R = V + featureRows(features, V);
+  const fill = (n: number, scale: number) => Float64Array.from({ length: n }, () => Math.fround(random() * scale));
+  const model: CheckedModel = {
+    vocab: ["", ..."abcdefgh"], features, hidden: H, parameters: 0,
+    kernel: fill(R * 4 * H, 1.5), recurrent: fill(H * 4 * H, 0.8), bias: fill(4 * H, 0.5), outKernel: fill(H * V, 2), outBias: fill(V, 0.5),
+  };
+  model.bias[3 * H + 2] = -1e3; // unit 2's output gate shut: its h is 0
+  const reader = inputReader(features, V);
+  const [wasm, js] = [decoderSteps(model, reader.width, "wasm"), decoderSteps(model, reader.width, "js")];
+  assert.deepEqual([wasm.kernel, js.kernel], ["wasm", "js"]);
+  try {
+    let token = 0;
+    for (let step = 0; step < 3000; step++) {
+      const rows = reader.next(token);
+      const [ours, reference] = [wasm.step(rows), js.step(rows)];
+      assert.deepEqual(Buffer.from(ours.buffer, ours.byteOffset, ours.byteLength), Buffer.from(reference.buffer, reference.byteOffset, reference.byteLength), `logits at step ${step}`);
+      token = greedyChoice(reference).best || 1 + (step % (V - 1)); // never the boundary: decoding goes on
+    }
+  } finally {
+    wasm.release();
+  }
 });
 
 test("a published model is checked before any arithmetic: each kind of damage is one sentence", async () => {

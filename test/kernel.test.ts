@@ -336,21 +336,24 @@ test("Adam on the wasm kernel refuses a gradient with a NaN or an infinity, chan
   }
 });
 
-test("a training gives bitwise-identical weights on one thread or two (same seed)", async () => {
+test("a training gives bitwise-identical weights on one thread or two (same seed), in the streams' phase and the one-stream phase", async () => {
   await rt.initBackend("wasm");
   const text = "function hello(name) {\n  return `hello, ${name}!`;\n}\n".repeat(4);
-  const [one, two] = ([1, 2] as const).map((threads) => {
-    rt.setKernel("wasm", threads);
-    try {
-      const trained = trainUntilExact(text, { hidden: 32, maxEpochs: 6 });
-      const hash = rt.weightsHash(trained.model.weights);
-      tf.dispose(Object.values(trained.model.weights));
-      return hash;
-    } finally {
-      rt.setKernel("auto");
-    }
-  });
-  assert.equal(two, one);
+  // final: 10,000 puts the training into its one-stream phase after the first epoch.
+  for (const phase of [{}, { final: 10_000 }]) {
+    const [one, two] = ([1, 2] as const).map((threads) => {
+      rt.setKernel("wasm", threads);
+      try {
+        const trained = trainUntilExact(text, { hidden: 32, maxEpochs: 6, ...phase });
+        const hash = rt.weightsHash(trained.model.weights);
+        tf.dispose(Object.values(trained.model.weights));
+        return hash;
+      } finally {
+        rt.setKernel("auto");
+      }
+    });
+    assert.equal(two, one, JSON.stringify(phase));
+  }
 });
 
 test("falls back to JavaScript: when chosen, and for a hidden size the wasm kernel cannot take", async () => {
@@ -432,8 +435,9 @@ function windowLossOn(kernel: "wasm" | "js", { V, H, B, T, seed }: Case, threads
 
 test("the trainer's fused window loss: the wasm kernel gives the JavaScript one's loss, margins, gradients and state; one thread or two the same bytes", async () => {
   await rt.initBackend("wasm");
-  // (The last case's 320 rows run past the kernel's 256-row chunks of a long sum.)
-  for (const c of [...CASES, { V: 13, H: 16, B: 2, T: 160, seed: 5 }]) {
+  // (The fifth case's 320 rows run past the kernel's 256-row chunks of a long sum; in the last, one
+  // stream, the helper thread follows the recurrence step by step: see windowStepLead in the kernel.)
+  for (const c of [...CASES, { V: 13, H: 16, B: 2, T: 160, seed: 5 }, { V: 9, H: 12, B: 1, T: 700, seed: 6 }]) {
     const shape = JSON.stringify(c);
     const js = windowLossOn("js", c);
     const [one, two] = [windowLossOn("wasm", c, 1), windowLossOn("wasm", c, 2)];
@@ -552,6 +556,35 @@ test("the trainer, its weights and Adam resident in the kernel, gives the bits o
   const tensors = { ...w, bias: tf.zeros<tf.Rank.R1>([16]) };
   assert.throws(() => rt.trainer(tensors, { learningRate: 0.01, margin: 1, settled: 0.02 }), /the weights must be tf.Variables/);
   tf.dispose([...Object.values(w), tensors.bias]);
+});
+
+test("gradients that explode back through a long window stay finite on either kernel (each step's dh is held within ±1e6)", async () => {
+  await rt.initBackend("wasm");
+  // A recurrent matrix this large makes the gradient grow step after step back through 1,500 steps:
+  // unheld, it passes float32's range and every recurrent gradient is NaN.
+  const [V, H, B, T] = [11, 16, 1, 1500];
+  for (const kernel of ["wasm", "js"] as const) {
+    rt.setKernel(kernel, 1);
+    try {
+      const w = {
+        kernel: tf.variable(tf.tensor2d(randoms(V * 4 * H, 1, 0.5), [V, 4 * H])),
+        recurrent: tf.variable(tf.tensor2d(randoms(H * 4 * H, 2, 2), [H, 4 * H])),
+        bias: tf.variable(tf.tensor1d(randoms(4 * H, 3, 0.1))),
+        outKernel: tf.variable(tf.tensor2d(randoms(H * V, 4), [H, V])),
+        outBias: tf.variable(tf.tensor1d(randoms(V, 5, 0.1))),
+      };
+      const tokens = Int32Array.from({ length: B * T }, (_, i) => (i * 7) % V);
+      const targets = Int32Array.from({ length: B * T }, (_, i) => (i * 3) % V);
+      const { value, grads } = tf.variableGrads(() => rt.windowLoss(w, tokens, B, rt.zeroState(B, H), targets, new Float32Array(B * T).fill(1),
+        { margin: 1, settled: 0.02 }).loss, Object.values(w));
+      const recurrent = grads[w.recurrent.name].dataSync();
+      assert.ok(recurrent.every(Number.isFinite), `${kernel}: every recurrent gradient is finite`);
+      assert.ok(recurrent.some((g) => Math.abs(g) > 1e5), `${kernel}: the case explodes (its largest gradient is past 1e5)`);
+      tf.dispose([value, ...Object.values(grads), ...Object.values(w)]);
+    } finally {
+      rt.setKernel("auto");
+    }
+  }
 });
 
 test("the fused window loss rejects targets outside the symbols and masks of the wrong length", async () => {

@@ -3,7 +3,8 @@
 // and out; ./lstm.ts plugs it into TensorFlow.js exactly like the JavaScript kernel.
 //
 // A second thread (a worker with the same module on the same memory) takes half of each window:
-// for the trainer's fused step (wasmWindowStep), the second half of the streams, start to finish;
+// for the trainer's fused step (wasmWindowStep), the second half of the streams, start to finish,
+// or for a single stream the output layer and half the weight gradients, following the recurrence;
 // for lstmSequence and linear, half the streams through time and half the columns of the weight
 // gradients. The halves are fixed by the window's shape and every number is computed the same way
 // whichever thread computes it, so one thread or two give the same bits. Where no worker can start
@@ -14,7 +15,7 @@ import { LSTM_WASM_BASE64 } from "./wasm/binary";
 type Pointer = number; // a byte offset into the kernel's memory
 
 /** The kernel's functions, in the order the worker knows them by (see HELPER_SOURCE). */
-const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward", "windowStep"] as const;
+const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward", "windowStep", "windowStepFollow"] as const;
 
 interface KernelExports {
   heapBase(): Pointer;
@@ -31,6 +32,10 @@ interface KernelExports {
   sumSquares(e0: number, e1: number, data: Pointer, out: Pointer): void;
   adam(e0: number, e1: number, params: Pointer, value: Pointer, grad: Pointer, m: Pointer, v: Pointer): void;
   windowStep(table: Pointer): void;
+  windowStepLead(table: Pointer, sync: Pointer): number;
+  windowStepFollow(table: Pointer, sync: Pointer): number;
+  decodeStep(H: number, V: number, K: number, rows: Pointer, kernel: Pointer, recurrent: Pointer, bias: Pointer, outKernel: Pointer,
+    outBias: Pointer, h: Pointer, c: Pointer, z: Pointer, logits: Pointer): void;
   addTo(n: number, a: Pointer, b: Pointer): void;
 }
 
@@ -64,7 +69,10 @@ for (let seen = 0; ; ) {
   Atomics.wait(control, 0, seen);
   seen = Atomics.load(control, 0);
   let status = seen;
-  try { kernel[jobs[control[2]]](...control.subarray(4, 4 + control[3])); } catch (error) {
+  try {
+    // (windowStepFollow says 0 when the thread it follows gave no sign for two minutes)
+    if (kernel[jobs[control[2]]](...control.subarray(4, 4 + control[3])) === 0) throw new Error("the main thread gave no sign for two minutes");
+  } catch (error) {
     status = -1;
     failure.fill(0);
     new TextEncoder().encodeInto(String(error instanceof Error ? error.message : error), failure);
@@ -131,7 +139,7 @@ function threadsWanted(): number {
 
 /** Whether a module's exports are the kernel's functions (the binary is our own, compiled from ./wasm/lstm.as.ts). */
 function isKernel(exports: WebAssembly.Exports): exports is WebAssembly.Exports & KernelExports {
-  return ["heapBase", "transpose", "addTo", "sumSquares", "adam", ...JOBS].every((name) => typeof exports[name] === "function");
+  return ["heapBase", "transpose", "addTo", "sumSquares", "adam", "windowStepLead", "decodeStep", ...JOBS].every((name) => typeof exports[name] === "function");
 }
 
 /** The kernel, or null where WebAssembly SIMD (or shared memory) is not available. Compiled once, synchronously. */
@@ -491,7 +499,7 @@ function windowStepAt(wasm: WasmKernel, shape: WindowShape & { V: number }, weig
   const flat = flatWeights(shape);
   const [kernel, recurrent, bias, outKernel, outBias] = flat.starts.map((at) => weights + 4 * at);
   // The arrays the parts share, with the weights in the order windowStep reads their pointers from a part's table.
-  const shared = carve(start, { recurrentT: G * H, outKernel: H * P, outKernelT: P * H, outBias: P, params: 4 });
+  const shared = carve(start, { recurrentT: G * H, outKernel: H * P, outKernelT: P * H, outBias: P, params: 4, sync: 4 });
   const { at } = shared;
   const pointers = [kernel, recurrent, at.recurrentT, bias, at.outKernel, at.outKernelT, at.outBias, at.params];
   let end = shared.end;
@@ -527,6 +535,13 @@ function windowStepAt(wasm: WasmKernel, shape: WindowShape & { V: number }, weig
   if (own.length === 2) {
     inTwoParts(wasm, "windowStep", [own[0].table], [own[1].table]);
     wasm.exports.addTo(gradFloats, own[0].grads, own[1].grads);
+  } else if (wasm.helper) {
+    // One stream: the helper follows the recurrence step by step (see windowStepLead in the kernel).
+    new Int32Array(wasm.memory.buffer, at.sync, 4).fill(0);
+    post(wasm.helper, "windowStepFollow", [own[0].table, at.sync]);
+    const led = wasm.exports.windowStepLead(own[0].table, at.sync);
+    join(wasm.helper);
+    if (!led) throw new Error("The wasm kernel's helper thread gave no sign for two minutes: set NQ_THREADS=1 to run on one thread.");
   } else wasm.exports.windowStep(own[0].table);
   const result = { loss: 0, exact: 0, minMargin: Infinity };
   parts.forEach(([b0, b1], k) => {
@@ -608,6 +623,49 @@ export function wasmTraining(wasm: WasmKernel, shape: { H: number; V: number; R:
     },
     read: () => f32(wasm, at.value, flat.total).slice(),
     write: (values) => f32(wasm, at.value, flat.total).set(values),
+    release: () => release(wasm, start),
+  };
+}
+
+/** The parent's decoder's weights in float64, as ../decoder.ts holds them: kernel [R,4H], recurrent [H,4H], bias [4H], outKernel [H,V], outBias [V]. */
+export interface DecoderWeights {
+  kernel: Float64Array;
+  recurrent: Float64Array;
+  bias: Float64Array;
+  outKernel: Float64Array;
+  outBias: Float64Array;
+}
+
+/** Decoding steps on the kernel (see wasmDecoding). */
+export interface WasmDecoding {
+  /** One step reading these kernel rows: the logits [V], in an array the next step overwrites. */
+  step(rows: Int32Array): Float64Array;
+  /** Gives the kernel's memory back. */
+  release(): void;
+}
+
+/**
+ * The parent's decoder on the kernel (decodeStep in ./wasm/lstm.as.ts, float64, the same bits as
+ * ../decoder.ts's JavaScript): the weights copied into the kernel's memory once, held until release,
+ * and the state h, c [H] starting at zero. K kernel rows a step; H, V as the weights' shapes say.
+ */
+export function wasmDecoding(wasm: WasmKernel, weights: DecoderWeights, H: number, V: number, K: number): WasmDecoding {
+  const { kernel, recurrent, bias, outKernel, outBias } = weights;
+  // Sizes in 4-byte elements, as claim counts them: two a float64.
+  const sizes = { kernel: 2 * kernel.length, recurrent: 2 * recurrent.length, bias: 2 * bias.length, outKernel: 2 * outKernel.length,
+    outBias: 2 * outBias.length, h: 2 * H, c: 2 * H, z: 8 * H, logits: 2 * V, rows: K };
+  const { at, start } = claim(wasm, sizes, `A decoder of ${H} units and ${V} symbols`);
+  Object.entries({ kernel, recurrent, bias, outKernel, outBias }).forEach(([name, values]) => {
+    new Float64Array(wasm.memory.buffer, at[name as keyof DecoderWeights], values.length).set(values);
+  });
+  const rows = new Int32Array(wasm.memory.buffer, at.rows, K);
+  const logits = new Float64Array(wasm.memory.buffer, at.logits, V);
+  return {
+    step(read) {
+      rows.set(read);
+      wasm.exports.decodeStep(H, V, K, at.rows, at.kernel, at.recurrent, at.bias, at.outKernel, at.outBias, at.h, at.c, at.z, at.logits);
+      return logits;
+    },
     release: () => release(wasm, start),
   };
 }

@@ -17,6 +17,9 @@ import { sigmoid, tanh } from "./activations";
 import { countWork, kernelName, matMul, values } from "./kernel";
 import { stepMajor, wasmBackward, wasmForward, wasmKernel, type WasmKernel } from "./lstm-wasm";
 
+/** Each step's dh is held within ± this: past float32's range a long window's gradients turn to NaN (see GRADIENT_LIMIT in ./wasm/lstm.as.ts). */
+const GRADIENT_LIMIT = 1e6;
+
 /** LSTM state of B streams: h and c, each [B,H] row-major. Carried from one window to the next. */
 export interface LstmState {
   h: Float32Array;
@@ -167,7 +170,7 @@ function jsSequence(tokens: Int32Array, streams: number, width: number, state: L
             const k = b * H + j;
             const i = g4[r + j], f = g4[r + H + j], g = g4[r + 2 * H + j], o = g4[r + 3 * H + j];
             const tc = tcs[k];
-            const dh = dhs[out + j] + dhNext[k];
+            const dh = Math.min(Math.max(dhs[out + j] + dhNext[k], -GRADIENT_LIMIT), GRADIENT_LIMIT);
             const dc = dh * o * (1 - tc * tc) + dcNext[k];
             dz[r + j] = dc * g * i * (1 - i);
             dz[r + H + j] = dc * cp[k] * f * (1 - f);

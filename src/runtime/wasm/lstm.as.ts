@@ -166,6 +166,12 @@ function matMulAddRow32(pa: usize, stepA: usize, K: i32, pw: usize, rowW: usize,
  */
 export function forward(T: i32, B: i32, H: i32, K: i32, b0: i32, b1: i32, kernel: usize, recurrent: usize, bias: usize, tokens: usize,
   hAll: usize, cAll: usize, gates: usize, tanhC: usize, hs: usize): void {
+  forwardSteps(T, B, H, K, b0, b1, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs, 0);
+}
+
+/** forward, and where `progress` is not 0, the number of steps done stored there (atomically) after each step. */
+function forwardSteps(T: i32, B: i32, H: i32, K: i32, b0: i32, b1: i32, kernel: usize, recurrent: usize, bias: usize, tokens: usize,
+  hAll: usize, cAll: usize, gates: usize, tanhC: usize, hs: usize, progress: usize): void {
   const G = 4 * H;
   const rowG = <usize>G << 2;
   const rowH = <usize>H << 2;
@@ -207,6 +213,7 @@ export function forward(T: i32, B: i32, H: i32, K: i32, b0: i32, b1: i32, kernel
         v128.store(zb + 3 * rowH + j, o);
       }
     }
+    if (progress) atomic.store<i32>(progress, t + 1);
   }
 }
 
@@ -216,6 +223,16 @@ export function transpose(rows: i32, cols: i32, from: usize, to: usize): void {
     for (let n = 0; n < cols; n++) store<f32>(to + ((<usize>n * rows + k) << 2), load<f32>(from + ((<usize>k * cols + n) << 2)));
   }
 }
+
+/**
+ * A gradient that grows step after step back through a long window can pass float32's range and
+ * turn into infinities, then NaN (seen: a 4.9 kB JSON text after 1,100 epochs, gradients of 7e36,
+ * and the training lost). So each step's dh is held within ±1e6: far above any dh of a healthy
+ * training, where a position's loss weighs at most 1/count, so its bits never change, and low
+ * enough that a window's weight gradients, sums over up to 40,000 steps, stay finite in float32
+ * (the global clipping that follows scales them to norm 1 in any case). ../lstm.ts does the same.
+ */
+const GRADIENT_LIMIT: f32 = 1e6;
 
 /**
  * The backward pass of `forward` through time, for streams b0..b1: given its saved cAll, gates,
@@ -251,9 +268,12 @@ export function backwardSteps(T: i32, B: i32, H: i32, b0: i32, b1: i32, recurren
       }
     }
     if (t > 0) {
-      // dh for step t-1: its output's gradient plus what flows back through the recurrent weights.
+      // dh for step t-1: its output's gradient plus what flows back through the recurrent weights,
+      // held within ±GRADIENT_LIMIT (see there).
       for (let b = b0; b < b1; b++) copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + t - 1)) * rowH, rowH);
       matMulAdd(dz + <usize>b0 * rowG, G, 1, b1 - b0, G, recurrentT, H, H, dh + <usize>b0 * rowH, H);
+      const high = f32x4.splat(GRADIENT_LIMIT), low = f32x4.splat(-GRADIENT_LIMIT);
+      for (let at = dh + <usize>b0 * rowH; at < dh + <usize>b1 * rowH; at += 16) v128.store(at, f32x4.min(f32x4.max(v128.load(at), low), high));
     }
   }
 }
@@ -378,12 +398,23 @@ export function adam(e0: i32, e1: i32, params: usize, value: usize, grad: usize,
  * receives f32 the loss's sum, how many rows lead by `margin`, and the smallest margin.
  */
 function focusedLoss(M: i32, V: i32, P: i32, logits: usize, targets: usize, mask: usize, params: usize, stats: usize): void {
+  focusedLossRows(0, M, V, P, logits, targets, mask, params, true);
+  storeLossTotals(stats);
+}
+
+// focusedLoss's running totals over the rows taken so far, in order (globals: each thread's instance has its own).
+let lossSum: f64 = 0; // only reported: a double keeps a long window's sum exact enough
+let exactRows: f32 = 0;
+let smallestLead: f32 = Infinity;
+
+/** focusedLoss over rows r0..r1, added to the running totals (started afresh where `first`). */
+function focusedLossRows(r0: i32, r1: i32, V: i32, P: i32, logits: usize, targets: usize, mask: usize, params: usize, first: bool): void {
   const margin = load<f32>(params), settled = load<f32>(params, 4), count = load<f32>(params, 8);
   const rowP = <usize>P << 2;
-  let loss: f64 = 0; // only reported: a double keeps a long window's sum exact enough
-  let exact: f32 = 0;
-  let smallest = Infinity as f32;
-  for (let r = 0; r < M; r++) {
+  let loss: f64 = first ? 0 : lossSum;
+  let exact: f32 = first ? 0 : exactRows;
+  let smallest = first ? Infinity as f32 : smallestLead;
+  for (let r = r0; r < r1; r++) {
     const row = logits + <usize>r * rowP;
     if (load<f32>(mask + (<usize>r << 2)) == 0) {
       zero(row, rowP);
@@ -416,9 +447,16 @@ function focusedLoss(M: i32, V: i32, P: i32, logits: usize, targets: usize, mask
     }
     for (let v = V; v < P; v++) store<f32>(row + (<usize>v << 2), 0); // the padding columns: no symbols, no gradient
   }
-  store<f32>(stats, <f32>loss);
-  store<f32>(stats, exact, 4);
-  store<f32>(stats, smallest, 8);
+  lossSum = loss;
+  exactRows = exact;
+  smallestLead = smallest;
+}
+
+/** stats receives f32 the loss's sum, how many rows lead by the margin, and the smallest margin. */
+function storeLossTotals(stats: usize): void {
+  store<f32>(stats, <f32>lossSum);
+  store<f32>(stats, exactRows, 4);
+  store<f32>(stats, smallestLead, 8);
 }
 
 /** a[0..n) += b[0..n), n a multiple of 4: the second part's gradients added to the first's. */
@@ -439,6 +477,30 @@ export function addTo(n: i32, a: usize, b: usize): void {
  * dhs, dh, dc, grads (dKernel, dRecurrent, dBias, dOutKernel [H,P], dOutBias [P], end to end) and stats.
  */
 export function windowStep(table: usize): void {
+  windowStepAs(WHOLE, table, 0);
+}
+
+// A single stream has no second part for the other thread, so its window is shared another way:
+// this thread (the lead) runs the recurrence forward and back, the other (the follower) the output
+// layer, the loss and dhs of each step as soon as the forward has done it, then the output layer's
+// weight gradients while the recurrence runs back, and the two take half the columns of the LSTM's
+// weight gradients each at the end. They signal through three i32 counters at `sync`, zeroed by the
+// caller: steps done forward, rows done by the follower, and 1 once the backward pass is done. Each
+// number is computed by the same operations in the same order as in windowStep: the same bits.
+
+/** The lead's share of a one-stream window (see above); 1, or 0 if the follower gave no sign for two minutes. */
+export function windowStepLead(table: usize, sync: usize): i32 {
+  return windowStepAs(LEAD, table, sync);
+}
+
+/** The follower's share of a one-stream window (see above); 1, or 0 if the lead gave no sign for two minutes. */
+export function windowStepFollow(table: usize, sync: usize): i32 {
+  return windowStepAs(FOLLOW, table, sync);
+}
+
+const WHOLE = 0, LEAD = 1, FOLLOW = 2;
+
+function windowStepAs(role: i32, table: usize, sync: usize): i32 {
   const T = load<i32>(table), B = load<i32>(table, 4), H = load<i32>(table, 8), V = load<i32>(table, 12), P = load<i32>(table, 16);
   const R = load<i32>(table, 20), K = load<i32>(table, 24);
   const kernel = pointer(table, 0), recurrent = pointer(table, 1), recurrentT = pointer(table, 2), bias = pointer(table, 3), outKernel = pointer(table, 4), outKernelT = pointer(table, 5), outBias = pointer(table, 6);
@@ -448,10 +510,119 @@ export function windowStep(table: usize): void {
   const M = B * T;
   const dKernel = grads, dRecurrent = dKernel + (<usize>(R * G) << 2), dBias = dRecurrent + (<usize>(H * G) << 2);
   const dOutKernel = dBias + (<usize>G << 2), dOutBias = dOutKernel + (<usize>(H * P) << 2);
-  forward(T, B, H, K, 0, B, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs);
-  linearForward(M, H, P, 0, M, hs, outKernel, outBias, logits);
-  focusedLoss(M, V, P, logits, targets, mask, params, stats);
-  linearBackward(M, H, P, 0, M, 0, P, hs, logits, outKernelT, dhs, dOutKernel, dOutBias);
-  backwardSteps(T, B, H, 0, B, recurrentT, cAll, gates, tanhC, dhs, dh, dc);
-  backwardWeights(T, B, H, R, K, 0, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
+  if (role == WHOLE) {
+    forward(T, B, H, K, 0, B, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs);
+    linearForward(M, H, P, 0, M, hs, outKernel, outBias, logits);
+    focusedLoss(M, V, P, logits, targets, mask, params, stats);
+    linearBackward(M, H, P, 0, M, 0, P, hs, logits, outKernelT, dhs, dOutKernel, dOutBias);
+    backwardSteps(T, B, H, 0, B, recurrentT, cAll, gates, tanhC, dhs, dh, dc);
+    backwardWeights(T, B, H, R, K, 0, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
+    return 1;
+  }
+  const stepsDone = sync, rowsDone = sync + 4, backwardDone = sync + 8;
+  const half = G / 2; // a multiple of 8: H is one of 4
+  if (role == LEAD) {
+    forwardSteps(T, 1, H, K, 0, 1, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs, stepsDone);
+    if (!waitFor(rowsDone, T)) return 0;
+    backwardSteps(T, 1, H, 0, 1, recurrentT, cAll, gates, tanhC, dhs, dh, dc);
+    atomic.store<i32>(backwardDone, 1);
+    backwardWeights(T, 1, H, R, K, 0, half, tokens, hAll, gates, dKernel, dRecurrent, dBias);
+    return 1;
+  }
+  // The follower takes the rows the forward has done so far, all of them at once (one row at the start).
+  for (let r0 = 0; r0 < T; ) {
+    if (!waitFor(stepsDone, r0 + 1)) return 0;
+    const r1 = atomic.load<i32>(stepsDone);
+    linearForward(T, H, P, r0, r1, hs, outKernel, outBias, logits);
+    focusedLossRows(r0, r1, V, P, logits, targets, mask, params, r0 == 0);
+    linearBackwardInput(H, P, r0, r1, logits, outKernelT, dhs);
+    atomic.store<i32>(rowsDone, r1);
+    r0 = r1;
+  }
+  storeLossTotals(stats);
+  linearBackwardWeights(T, H, P, 0, P, hs, logits, dOutKernel, dOutBias);
+  if (!waitFor(backwardDone, 1)) return 0;
+  backwardWeights(T, 1, H, R, K, half, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
+  return 1;
+}
+
+/**
+ * Waits until the i32 at `at` is at least `value`: a short spin (the other thread is usually a step
+ * ahead), then naps of 0.1 ms, so that a long wait leaves the core to others. False after two
+ * minutes: the other thread has died. Nobody notifies: a nap ends by its timeout. (With
+ * atomic.notify after the backward pass, 4 of 24 runs of the one-stream test hung, the follower
+ * never seeing the lead's flag; without it, none of 24 did. Not explained; a nap costs 0.1 ms.)
+ */
+function waitFor(at: usize, value: i32): bool {
+  for (let spin = 0; spin < 2000; spin++) if (atomic.load<i32>(at) >= value) return true;
+  for (let nap = 0; nap < 1_200_000; nap++) {
+    const now = atomic.load<i32>(at);
+    if (now >= value) return true;
+    atomic.wait<i32>(at, now, 100_000);
+  }
+  return false;
+}
+
+// The parent's decoder (../decoder.ts) in float64: one step of its LSTM and output layer with the
+// same operations in the same order as its JavaScript, so the same bits (each f64x2 lane is one
+// float64 operation, rounded as JavaScript rounds it; wasm has no fused multiply-add to differ by).
+
+/**
+ * One decoding step. The weights are float64, row-major: kernel [R,4H], recurrent [H,4H], bias [4H],
+ * outKernel [H,V], outBias [V]; rows (i32) [K] the kernel rows this step reads; h and c [H] the state,
+ * advanced; z [4H] scratch; logits [V] receives the output. 4H floats of a row are whole v128s.
+ */
+export function decodeStep(H: i32, V: i32, K: i32, rows: usize, kernel: usize, recurrent: usize, bias: usize, outKernel: usize,
+  outBias: usize, h: usize, c: usize, z: usize, logits: usize): void {
+  const rowG = <usize>(4 * H) << 3;
+  // z = the sum of the rows read, in order, plus h @ recurrent (rows of h that are 0 skipped, as there).
+  copy(z, kernel + <usize>load<i32>(rows) * rowG, rowG);
+  for (let k = 1; k < K; k++) {
+    const x = kernel + <usize>load<i32>(rows + (<usize>k << 2)) * rowG;
+    for (let n: usize = 0; n < rowG; n += 16) v128.store(z + n, f64x2.add(v128.load(z + n), v128.load(x + n)));
+  }
+  for (let k = 0; k < H; k++) {
+    const hk = load<f64>(h + (<usize>k << 3));
+    if (hk == 0) continue;
+    const s = f64x2.splat(hk);
+    const w = recurrent + <usize>k * rowG;
+    for (let n: usize = 0; n < rowG; n += 16) v128.store(z + n, f64x2.add(v128.load(z + n), f64x2.mul(s, v128.load(w + n))));
+  }
+  const gate = <usize>H << 3;
+  for (let j: usize = 0; j < gate; j += 8) {
+    const i = sigmoid64(load<f64>(z + j) + load<f64>(bias + j));
+    const f = sigmoid64(load<f64>(z + gate + j) + load<f64>(bias + gate + j));
+    const g = tanh64(load<f64>(z + 2 * gate + j) + load<f64>(bias + 2 * gate + j));
+    const o = sigmoid64(load<f64>(z + 3 * gate + j) + load<f64>(bias + 3 * gate + j));
+    const cj = f * load<f64>(c + j) + i * g;
+    store<f64>(c + j, cj);
+    store<f64>(h + j, o * tanh64(cj));
+  }
+  // logits = outBias + h @ outKernel, pairs of symbols at a time and the odd one alone.
+  const rowV = <usize>V << 3;
+  const pairs = rowV & ~15;
+  for (let v: usize = 0; v < rowV; v += 8) store<f64>(logits + v, load<f64>(outBias + v));
+  for (let k = 0; k < H; k++) {
+    const hk = load<f64>(h + (<usize>k << 3));
+    if (hk == 0) continue;
+    const s = f64x2.splat(hk);
+    const w = outKernel + <usize>k * rowV;
+    for (let v: usize = 0; v < pairs; v += 16) v128.store(logits + v, f64x2.add(v128.load(logits + v), f64x2.mul(s, v128.load(w + v))));
+    if (pairs < rowV) store<f64>(logits + pairs, load<f64>(logits + pairs) + hk * load<f64>(w + pairs));
+  }
+}
+
+/** ../activations.ts's tanh in float64, operation for operation. */
+function tanh64(x: f64): f64 {
+  if (x > 7.90531110763549805) return 1;
+  if (x < -7.90531110763549805) return -1;
+  const x2 = x * x;
+  const p = x * (4.89352455891786e-3 + x2 * (6.37261928875436e-4 + x2 * (1.48572235717979e-5 + x2 * (5.12229709037114e-8
+    + x2 * (-8.60467152213735e-11 + x2 * (2.00018790482477e-13 + x2 * -2.76076847742355e-16))))));
+  const q = 4.89352518554385e-3 + x2 * (2.268434632439e-3 + x2 * (1.18534705686654e-4 + x2 * 1.19825839466702e-6));
+  return p / q;
+}
+
+@inline function sigmoid64(x: f64): f64 {
+  return 0.5 + 0.5 * tanh64(0.5 * x);
 }
