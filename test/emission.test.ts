@@ -77,7 +77,7 @@ test("the parent's decoder gives the same bits on the wasm kernel and in JavaScr
   const R = V + featureRows(features, V);
   const fill = (n: number, scale: number) => Float64Array.from({ length: n }, () => Math.fround(random() * scale));
   const model: CheckedModel = {
-    vocab: ["", ..."abcdefgh"], features, hidden: H, parameters: 0,
+    vocab: ["", ..."abcdefgh"], features, hidden: H, parameters: (R + H + 1) * 4 * H + (H + 1) * V,
     kernel: fill(R * 4 * H, 1.5), recurrent: fill(H * 4 * H, 0.8), bias: fill(4 * H, 0.5), outKernel: fill(H * V, 2), outBias: fill(V, 0.5),
   };
   model.bias[3 * H + 2] = -1e3; // unit 2's output gate shut: its h is 0

@@ -127,9 +127,9 @@ export const SLICE_CHARS = 1024;
 function* decodeSteps(model: CheckedModel, limits: Pick<DecodeLimits, "maxChars" | "maxSeconds">,
   sample?: (logits: Float64Array) => number, kernel?: DecoderKernel): Generator<void, Decoded> {
   const { vocab, features } = model;
+  const started = Date.now();
   const input = inputReader(features ?? [], vocab.length);
   const lstm = decoderSteps(model, input.width, kernel);
-  const started = Date.now();
   const chars: string[] = [];
   let minMargin = Infinity;
   let stopped: Decoded["stopped"] = "length";
@@ -158,6 +158,9 @@ function* decodeSteps(model: CheckedModel, limits: Pick<DecodeLimits, "maxChars"
   return { text: chars.join(""), minMargin, stopped, seconds: (Date.now() - started) / 1000 };
 }
 
+/** Weights (float64) past which the decoder runs in JavaScript: the kernel's memory is 1 GiB, shared with a training's. */
+const WASM_DECODER_BYTES = 256 * 2 ** 20;
+
 /** Where the decoder's steps run: "wasm" (the kernel's decodeStep, about 5 times faster) or "js"; the same bits either way. */
 export type DecoderKernel = "wasm" | "js";
 
@@ -168,18 +171,13 @@ export interface DecoderSteps extends WasmDecoding {
 
 /**
  * The LSTM's steps for decoding `model`: given the kernel rows a position reads, its logits [V] (an
- * array the next step overwrites). On the wasm kernel where it runs (and NQ_KERNEL is not js), else
- * in JavaScript; `kernel` forces one (tests compare them).
+ * array the next step overwrites). On the wasm kernel where it runs (and NQ_KERNEL is not js) and
+ * the weights take less than a quarter of its memory, else in JavaScript; `kernel` says which is
+ * wanted (tests compare them), and the result which ran.
  */
 export function decoderSteps(model: CheckedModel, width: number, kernel: DecoderKernel = process.env.NQ_KERNEL === "js" ? "js" : "wasm"): DecoderSteps {
   const wasm = kernel === "wasm" ? wasmKernel() : null;
-  if (wasm) {
-    try {
-      return { kernel: "wasm", ...wasmDecoding(wasm, model, model.hidden, model.vocab.length, width) };
-    } catch {
-      // a model too large for the kernel's memory: JavaScript has no such limit
-    }
-  }
+  if (wasm && model.parameters * 8 < WASM_DECODER_BYTES) return { kernel: "wasm", ...wasmDecoding(wasm, model, model.hidden, model.vocab.length, width) };
   return jsDecoderSteps(model);
 }
 

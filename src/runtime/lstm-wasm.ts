@@ -69,10 +69,13 @@ for (let seen = 0; ; ) {
   Atomics.wait(control, 0, seen);
   seen = Atomics.load(control, 0);
   let status = seen;
+  const job = jobs[control[2]];
   try {
-    // (windowStepFollow says 0 when the thread it follows gave no sign for two minutes)
-    if (kernel[jobs[control[2]]](...control.subarray(4, 4 + control[3])) === 0) throw new Error("the main thread gave no sign for two minutes");
+    // (windowStepFollow says 0 when the thread it follows failed or gave no sign for two minutes)
+    if (kernel[job](...control.subarray(4, 4 + control[3])) === 0 && job === "windowStepFollow") throw new Error("the main thread gave no sign for two minutes");
   } catch (error) {
+    // A follower that fails says so in its window's fourth sync word, so that the lead stops waiting.
+    if (job === "windowStepFollow") Atomics.store(new Int32Array(memory.buffer, control[5], 4), 3, 1);
     status = -1;
     failure.fill(0);
     new TextEncoder().encodeInto(String(error instanceof Error ? error.message : error), failure);
@@ -481,11 +484,15 @@ export interface WindowStep extends WindowStats {
   grads: ModelArrays;
 }
 
+/** Steps from which a single stream's window is shared with the helper (shorter ones: the handoff costs more than it saves). */
+const FOLLOW_FROM = 64;
+
 /**
  * The trainer's whole step over one window on the kernel (see windowStep in ./wasm/lstm.as.ts),
  * from weights laid out as flatWeights says at `weights` in the kernel's memory, with scratch
- * arrays from `start` on: the streams in two fixed parts (the first half and the rest; one part for
- * a single stream), each with arrays of its own, the second on the helper thread if there is one.
+ * arrays from `start` on: the streams in two fixed parts (the first half and the rest), each with
+ * arrays of its own, the second on the helper thread if there is one; a single stream is one part,
+ * which the helper shares by following the recurrence (windowStepLead and windowStepFollow).
  * The parts are fixed by the number of streams, not by the threads, and their gradients added, so
  * one thread or two give the same bits. `state` is advanced to the window's end. Returns the stats
  * and where the gradients lie: dKernel, dRecurrent, dBias, dOutKernel [H,P], dOutBias [P], end to end.
@@ -535,12 +542,17 @@ function windowStepAt(wasm: WasmKernel, shape: WindowShape & { V: number }, weig
   if (own.length === 2) {
     inTwoParts(wasm, "windowStep", [own[0].table], [own[1].table]);
     wasm.exports.addTo(gradFloats, own[0].grads, own[1].grads);
-  } else if (wasm.helper) {
+  } else if (wasm.helper && T >= FOLLOW_FROM) {
     // One stream: the helper follows the recurrence step by step (see windowStepLead in the kernel).
-    new Int32Array(wasm.memory.buffer, at.sync, 4).fill(0);
+    const sync = new Int32Array(wasm.memory.buffer, at.sync, 4).fill(0);
     post(wasm.helper, "windowStepFollow", [own[0].table, at.sync]);
-    const led = wasm.exports.windowStepLead(own[0].table, at.sync);
-    join(wasm.helper);
+    let led = 0;
+    try {
+      led = wasm.exports.windowStepLead(own[0].table, at.sync);
+    } finally {
+      if (!led) Atomics.store(sync, 3, 1); // the follower stops waiting for a lead that failed
+      join(wasm.helper);
+    }
     if (!led) throw new Error("The wasm kernel's helper thread gave no sign for two minutes: set NQ_THREADS=1 to run on one thread.");
   } else wasm.exports.windowStep(own[0].table);
   const result = { loss: 0, exact: 0, minMargin: Infinity };
@@ -655,9 +667,14 @@ export function wasmDecoding(wasm: WasmKernel, weights: DecoderWeights, H: numbe
   const sizes = { kernel: 2 * kernel.length, recurrent: 2 * recurrent.length, bias: 2 * bias.length, outKernel: 2 * outKernel.length,
     outBias: 2 * outBias.length, h: 2 * H, c: 2 * H, z: 8 * H, logits: 2 * V, rows: K };
   const { at, start } = claim(wasm, sizes, `A decoder of ${H} units and ${V} symbols`);
-  Object.entries({ kernel, recurrent, bias, outKernel, outBias }).forEach(([name, values]) => {
-    new Float64Array(wasm.memory.buffer, at[name as keyof DecoderWeights], values.length).set(values);
-  });
+  try {
+    Object.entries({ kernel, recurrent, bias, outKernel, outBias }).forEach(([name, values]) => {
+      new Float64Array(wasm.memory.buffer, at[name as keyof DecoderWeights], values.length).set(values);
+    });
+  } catch (error) {
+    release(wasm, start); // claims are stacked: one left behind would pin every later one
+    throw error;
+  }
   const rows = new Int32Array(wasm.memory.buffer, at.rows, K);
   const logits = new Float64Array(wasm.memory.buffer, at.logits, V);
   return {

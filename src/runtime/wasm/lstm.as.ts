@@ -228,11 +228,18 @@ export function transpose(rows: i32, cols: i32, from: usize, to: usize): void {
  * A gradient that grows step after step back through a long window can pass float32's range and
  * turn into infinities, then NaN (seen: a 4.9 kB JSON text after 1,100 epochs, gradients of 7e36,
  * and the training lost). So each step's dh is held within ±1e6: far above any dh of a healthy
- * training, where a position's loss weighs at most 1/count, so its bits never change, and low
- * enough that a window's weight gradients, sums over up to 40,000 steps, stay finite in float32
- * (the global clipping that follows scales them to norm 1 in any case). ../lstm.ts does the same.
+ * training, where a position's loss weighs at most 1/count, so its bits change only once |dh|
+ * passes 1e6, and low enough that dc (a sum of such terms, each times a forget gate below 1) and a
+ * window's weight gradients, sums over up to 40,000 steps, stay far inside float32's range (the
+ * global clipping that follows scales them to norm 1 in any case). ../lstm.ts does the same.
  */
 const GRADIENT_LIMIT: f32 = 1e6;
+
+/** The floats from..to (byte offsets, whole v128s) held within ±GRADIENT_LIMIT; a NaN stays NaN. */
+@inline function limitGradient(from: usize, to: usize): void {
+  const high = f32x4.splat(GRADIENT_LIMIT), low = f32x4.splat(-GRADIENT_LIMIT);
+  for (let at = from; at < to; at += 16) v128.store(at, f32x4.min(f32x4.max(v128.load(at), low), high));
+}
 
 /**
  * The backward pass of `forward` through time, for streams b0..b1: given its saved cAll, gates,
@@ -247,6 +254,7 @@ export function backwardSteps(T: i32, B: i32, H: i32, b0: i32, b1: i32, recurren
   const blockH = <usize>(B * H) << 2;
   zero(dc + <usize>b0 * rowH, <usize>(b1 - b0) * rowH);
   for (let b = b0; b < b1; b++) copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + T - 1)) * rowH, rowH);
+  limitGradient(dh + <usize>b0 * rowH, dh + <usize>b1 * rowH);
   const one = f32x4.splat(1);
   for (let t = T - 1; t >= 0; t--) {
     const dz = gates + <usize>t * B * rowG;
@@ -272,8 +280,7 @@ export function backwardSteps(T: i32, B: i32, H: i32, b0: i32, b1: i32, recurren
       // held within ±GRADIENT_LIMIT (see there).
       for (let b = b0; b < b1; b++) copy(dh + <usize>b * rowH, dhs + (<usize>(b * T + t - 1)) * rowH, rowH);
       matMulAdd(dz + <usize>b0 * rowG, G, 1, b1 - b0, G, recurrentT, H, H, dh + <usize>b0 * rowH, H);
-      const high = f32x4.splat(GRADIENT_LIMIT), low = f32x4.splat(-GRADIENT_LIMIT);
-      for (let at = dh + <usize>b0 * rowH; at < dh + <usize>b1 * rowH; at += 16) v128.store(at, f32x4.min(f32x4.max(v128.load(at), low), high));
+      limitGradient(dh + <usize>b0 * rowH, dh + <usize>b1 * rowH);
     }
   }
 }
@@ -398,7 +405,8 @@ export function adam(e0: i32, e1: i32, params: usize, value: usize, grad: usize,
  * receives f32 the loss's sum, how many rows lead by `margin`, and the smallest margin.
  */
 function focusedLoss(M: i32, V: i32, P: i32, logits: usize, targets: usize, mask: usize, params: usize, stats: usize): void {
-  focusedLossRows(0, M, V, P, logits, targets, mask, params, true);
+  resetLossTotals();
+  focusedLossRows(0, M, V, P, logits, targets, mask, params);
   storeLossTotals(stats);
 }
 
@@ -407,13 +415,19 @@ let lossSum: f64 = 0; // only reported: a double keeps a long window's sum exact
 let exactRows: f32 = 0;
 let smallestLead: f32 = Infinity;
 
-/** focusedLoss over rows r0..r1, added to the running totals (started afresh where `first`). */
-function focusedLossRows(r0: i32, r1: i32, V: i32, P: i32, logits: usize, targets: usize, mask: usize, params: usize, first: bool): void {
+function resetLossTotals(): void {
+  lossSum = 0;
+  exactRows = 0;
+  smallestLead = Infinity;
+}
+
+/** focusedLoss over rows r0..r1, added to the running totals. */
+function focusedLossRows(r0: i32, r1: i32, V: i32, P: i32, logits: usize, targets: usize, mask: usize, params: usize): void {
   const margin = load<f32>(params), settled = load<f32>(params, 4), count = load<f32>(params, 8);
   const rowP = <usize>P << 2;
-  let loss: f64 = first ? 0 : lossSum;
-  let exact: f32 = first ? 0 : exactRows;
-  let smallest = first ? Infinity as f32 : smallestLead;
+  let loss = lossSum;
+  let exact = exactRows;
+  let smallest = smallestLead;
   for (let r = r0; r < r1; r++) {
     const row = logits + <usize>r * rowP;
     if (load<f32>(mask + (<usize>r << 2)) == 0) {
@@ -484,16 +498,17 @@ export function windowStep(table: usize): void {
 // this thread (the lead) runs the recurrence forward and back, the other (the follower) the output
 // layer, the loss and dhs of each step as soon as the forward has done it, then the output layer's
 // weight gradients while the recurrence runs back, and the two take half the columns of the LSTM's
-// weight gradients each at the end. They signal through three i32 counters at `sync`, zeroed by the
-// caller: steps done forward, rows done by the follower, and 1 once the backward pass is done. Each
+// weight gradients each at the end. They signal through four i32 at `sync`, zeroed by the caller:
+// steps done forward, rows done by the follower, 1 once the backward pass is done, and 1 if either
+// side failed (the caller sets it; the other side's waits then give up at once). Each
 // number is computed by the same operations in the same order as in windowStep: the same bits.
 
-/** The lead's share of a one-stream window (see above); 1, or 0 if the follower gave no sign for two minutes. */
+/** The lead's share of a one-stream window (see above); 1, or 0 if the follower failed or gave no sign for two minutes or more. */
 export function windowStepLead(table: usize, sync: usize): i32 {
   return windowStepAs(LEAD, table, sync);
 }
 
-/** The follower's share of a one-stream window (see above); 1, or 0 if the lead gave no sign for two minutes. */
+/** The follower's share of a one-stream window (see above); 1, or 0 if the lead failed or gave no sign for two minutes or more. */
 export function windowStepFollow(table: usize, sync: usize): i32 {
   return windowStepAs(FOLLOW, table, sync);
 }
@@ -519,45 +534,48 @@ function windowStepAs(role: i32, table: usize, sync: usize): i32 {
     backwardWeights(T, B, H, R, K, 0, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
     return 1;
   }
-  const stepsDone = sync, rowsDone = sync + 4, backwardDone = sync + 8;
-  const half = G / 2; // a multiple of 8: H is one of 4
+  const stepsDone = sync, rowsDone = sync + 4, backwardDone = sync + 8, failed = sync + 12;
+  const half = G / 2; // a multiple of 8: H is a multiple of 4
   if (role == LEAD) {
     forwardSteps(T, 1, H, K, 0, 1, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs, stepsDone);
-    if (!waitFor(rowsDone, T)) return 0;
+    if (!waitFor(rowsDone, T, failed)) return 0;
     backwardSteps(T, 1, H, 0, 1, recurrentT, cAll, gates, tanhC, dhs, dh, dc);
     atomic.store<i32>(backwardDone, 1);
     backwardWeights(T, 1, H, R, K, 0, half, tokens, hAll, gates, dKernel, dRecurrent, dBias);
     return 1;
   }
   // The follower takes the rows the forward has done so far, all of them at once (one row at the start).
+  resetLossTotals();
   for (let r0 = 0; r0 < T; ) {
-    if (!waitFor(stepsDone, r0 + 1)) return 0;
+    if (!waitFor(stepsDone, r0 + 1, failed)) return 0;
     const r1 = atomic.load<i32>(stepsDone);
     linearForward(T, H, P, r0, r1, hs, outKernel, outBias, logits);
-    focusedLossRows(r0, r1, V, P, logits, targets, mask, params, r0 == 0);
+    focusedLossRows(r0, r1, V, P, logits, targets, mask, params);
     linearBackwardInput(H, P, r0, r1, logits, outKernelT, dhs);
     atomic.store<i32>(rowsDone, r1);
     r0 = r1;
   }
   storeLossTotals(stats);
   linearBackwardWeights(T, H, P, 0, P, hs, logits, dOutKernel, dOutBias);
-  if (!waitFor(backwardDone, 1)) return 0;
+  if (!waitFor(backwardDone, 1, failed)) return 0;
   backwardWeights(T, 1, H, R, K, half, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
   return 1;
 }
 
 /**
  * Waits until the i32 at `at` is at least `value`: a short spin (the other thread is usually a step
- * ahead), then naps of 0.1 ms, so that a long wait leaves the core to others. False after two
- * minutes: the other thread has died. Nobody notifies: a nap ends by its timeout. (With
- * atomic.notify after the backward pass, 4 of 24 runs of the one-stream test hung, the follower
- * never seeing the lead's flag; without it, none of 24 did. Not explained; a nap costs 0.1 ms.)
+ * ahead), then naps of at least 0.1 ms, so that a long wait leaves the core to others. False at once
+ * if the i32 at `failed` is set, and after 1,200,000 naps (two minutes or more): the other thread
+ * failed or died. Nobody notifies: a nap ends by its timeout. (With an atomic.notify after the
+ * backward pass, 4 of 24 runs of the one-stream test hung, the follower never seeing the lead's
+ * flag; without it none of 44 did. The cause was not found; the naps avoid it, they do not explain it.)
  */
-function waitFor(at: usize, value: i32): bool {
+function waitFor(at: usize, value: i32, failed: usize): bool {
   for (let spin = 0; spin < 2000; spin++) if (atomic.load<i32>(at) >= value) return true;
   for (let nap = 0; nap < 1_200_000; nap++) {
     const now = atomic.load<i32>(at);
     if (now >= value) return true;
+    if (atomic.load<i32>(failed)) return false;
     atomic.wait<i32>(at, now, 100_000);
   }
   return false;
