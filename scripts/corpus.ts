@@ -506,7 +506,10 @@ async function main(args: string[]): Promise<void> {
         const spec: ChildSpec = { entry, seed, cap: Math.min(cap, left), overrides, keep: keepModels };
         // The kill is a backstop: the cap stops the training, and the parent's decoding stops within its own limit.
         const r = childResult(await runChild(JSON.stringify(spec), Math.min(cap, left) + publicationLimits.decodeSeconds + 120, verbose));
-        result = "problem" in r ? { ...base, note: r.problem } : { ...base, ...r, note: r.exact ? undefined : "not exact within the cap" };
+        // A run the budget stopped before its own cap is not a failure of the trainer: it is noted as
+        // "not run" (which the summary leaves out and --resume runs again), though it trained.
+        const cutByBudget = left < cap && !("problem" in r) && r.seconds >= 0.95 * left;
+        result = "problem" in r ? { ...base, note: r.problem } : { ...base, ...r, note: r.exact ? undefined : cutByBudget ? `not run: budget spent after ${fmt(r.seconds)} s` : "not exact within the cap" };
         result.load = Number(loadavg()[0].toFixed(2));
       }
       results.push(result);

@@ -15,7 +15,7 @@ import { LSTM_WASM_BASE64 } from "./wasm/binary";
 type Pointer = number; // a byte offset into the kernel's memory
 
 /** The kernel's functions, in the order the worker knows them by (see HELPER_SOURCE). */
-const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward", "windowStep", "windowStepFollow"] as const;
+const JOBS = ["forward", "backwardSteps", "backwardWeights", "linearForward", "linearBackward", "windowStep", "windowStepFollow", "sumGradients", "adam"] as const;
 
 interface KernelExports {
   heapBase(): Pointer;
@@ -29,14 +29,13 @@ interface KernelExports {
   linearForward(M: number, K: number, N: number, r0: number, r1: number, x: Pointer, w: Pointer, b: Pointer, y: Pointer): void;
   linearBackward(M: number, K: number, N: number, r0: number, r1: number, n0: number, n1: number, x: Pointer, dy: Pointer,
     wT: Pointer, dx: Pointer, dw: Pointer, db: Pointer): void;
-  sumSquares(e0: number, e1: number, data: Pointer, out: Pointer): void;
+  sumGradients(e0: number, e1: number, a: Pointer, b: Pointer, out: Pointer): void;
   adam(e0: number, e1: number, params: Pointer, value: Pointer, grad: Pointer, m: Pointer, v: Pointer): void;
   windowStep(table: Pointer): void;
   windowStepLead(table: Pointer, sync: Pointer): number;
   windowStepFollow(table: Pointer, sync: Pointer): number;
   decodeStep(H: number, V: number, K: number, rows: Pointer, kernel: Pointer, recurrent: Pointer, bias: Pointer, outKernel: Pointer,
     outBias: Pointer, h: Pointer, c: Pointer, z: Pointer, logits: Pointer): void;
-  addTo(n: number, a: Pointer, b: Pointer): void;
 }
 
 /** The kernel: its functions, its memory, and the helper thread if one runs. */
@@ -56,6 +55,11 @@ interface Claim {
 }
 
 const MAX_PAGES = 16384; // 1 GiB, as compiled (scripts/build-kernel.ts): reserved, not used, until grown
+// A thread that waits for the other spins this long before it sleeps: a training step hands work to
+// the helper up to three times (the window, the gradients' sum, Adam), and waking a sleeping thread
+// costs about as much as Adam's half (0.2 ms spun: the bundle's 8-stream step 8% faster; a thread
+// left idle sleeps after it).
+const SPIN_MS = 0.2;
 const HELPER_TIMEOUT_MS = 120_000; // a helper this late has died: say so rather than wait forever
 
 // The helper thread. control[0]: number of the job posted; [1]: number of the job done, or -1 if it
@@ -66,16 +70,17 @@ const { workerData } = require("node:worker_threads");
 const { module, memory, control, jobs, failure } = workerData;
 const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports;
 for (let seen = 0; ; ) {
-  Atomics.wait(control, 0, seen);
+  for (const until = performance.now() + ${SPIN_MS}; Atomics.load(control, 0) === seen && performance.now() < until; );
+  while (Atomics.load(control, 0) === seen) Atomics.wait(control, 0, seen);
   seen = Atomics.load(control, 0);
   let status = seen;
   const job = jobs[control[2]];
   try {
-    // (windowStepFollow says 0 when the thread it follows failed or gave no sign for two minutes)
-    if (kernel[job](...control.subarray(4, 4 + control[3])) === 0 && job === "windowStepFollow") throw new Error("the main thread gave no sign for two minutes");
+    // (windowStepFollow says 0 when the thread it follows failed or gave no sign for a minute or more)
+    if (kernel[job](...control.subarray(4, 4 + control[3])) === 0 && job === "windowStepFollow") throw new Error("the main thread gave no sign for a minute or more");
   } catch (error) {
-    // A follower that fails says so in its window's fourth sync word, so that the lead stops waiting.
-    if (job === "windowStepFollow") Atomics.store(new Int32Array(memory.buffer, control[5], 4), 3, 1);
+    // A follower that fails says so in its window's third sync word, so that the lead stops waiting.
+    if (job === "windowStepFollow") Atomics.store(new Int32Array(memory.buffer, control[5], 3), 2, 1);
     status = -1;
     failure.fill(0);
     new TextEncoder().encodeInto(String(error instanceof Error ? error.message : error), failure);
@@ -121,6 +126,7 @@ function join(helper: Helper): void {
   const { control } = helper;
   const posted = Atomics.load(control, 0);
   const deadline = Date.now() + HELPER_TIMEOUT_MS;
+  for (const until = performance.now() + SPIN_MS; Atomics.load(control, 1) !== posted && performance.now() < until; );
   for (let done = Atomics.load(control, 1); done !== posted; done = Atomics.load(control, 1)) {
     if (done === -1 || Date.now() > deadline) {
       const end = helper.failure.indexOf(0);
@@ -142,7 +148,7 @@ function threadsWanted(): number {
 
 /** Whether a module's exports are the kernel's functions (the binary is our own, compiled from ./wasm/lstm.as.ts). */
 function isKernel(exports: WebAssembly.Exports): exports is WebAssembly.Exports & KernelExports {
-  return ["heapBase", "transpose", "addTo", "sumSquares", "adam", "windowStepLead", "decodeStep", ...JOBS].every((name) => typeof exports[name] === "function");
+  return ["heapBase", "transpose", "windowStepLead", "decodeStep", ...JOBS].every((name) => typeof exports[name] === "function");
 }
 
 /** The kernel, or null where WebAssembly SIMD (or shared memory) is not available. Compiled once, synchronously. */
@@ -414,26 +420,40 @@ export function wasmAdam(wasm: WasmKernel, step: AdamStep, parts: AdamPart[]): n
   return norm;
 }
 
+/** Weights from which Adam is shared with the helper (fewer: the handoffs cost more than they save). */
+const SHARE_ADAM_FROM = 65536;
+/** Where in Adam's params (see AdamStep) the two halves' sums of squares land: floats 9 and 10. */
+const SQUARES = 36;
+
 /**
  * Adam over the first n floats (whole v128s) of value, grad, m and v in the kernel's memory, in
- * place. The norm is summed in two fixed halves, and the halves added; the scale that clips it is
- * computed here in float32 as the trainer's clipping computed it with tf ops. All on this thread: a
- * handoff to the helper costs more than either half (a tenth of a millisecond). Returns the norm.
+ * place, with `second`'s gradients (laid out as grad's) first added to grad's, unless `second` is 0
+ * (no second part: address 0 is never scratch, which starts past the kernel's static data). In two
+ * fixed halves, on both threads from SHARE_ADAM_FROM weights on and where the helper runs, else one
+ * after the other here: each adds and sums the squares of its half of the gradients
+ * (sumGradients), the halves' sums are added here and the scale that clips the norm computed in
+ * float32 as the trainer's clipping computed it with tf ops; then each half gets its Adam step.
+ * The halves do not depend on the threads, so neither do the bits. Returns the norm.
  */
-function adamAt(wasm: WasmKernel, { params, clipNorm }: AdamStep, at: Record<"params" | "value" | "grad" | "m" | "v", Pointer>, n: number): number {
+function adamAt(wasm: WasmKernel, { params, clipNorm }: AdamStep, at: Record<"params" | "value" | "grad" | "m" | "v", Pointer>, n: number,
+  second: Pointer = 0): number {
   const half = Math.floor(n / 8) * 4;
-  wasm.exports.sumSquares(0, half, at.grad, at.params + 36);
-  wasm.exports.sumSquares(half, n, at.grad, at.params + 40);
-  const [first, second] = f32(wasm, at.params + 36, 2);
+  const halves = (job: "sumGradients" | "adam", args: (e0: number, e1: number, k: number) => number[]) => {
+    const [lower, upper] = [args(0, half, 0), args(half, n, 1)];
+    if (n >= SHARE_ADAM_FROM) inTwoParts(wasm, job, lower, upper);
+    else for (const part of [lower, upper]) (wasm.exports[job] as (...args: number[]) => void)(...part);
+  };
+  halves("sumGradients", (e0, e1, k) => [e0, e1, at.grad, second, at.params + SQUARES + 4 * k]);
+  const [lowerSquares, upperSquares] = f32(wasm, at.params + SQUARES, 2);
   const f = Math.fround;
-  const norm = f(Math.sqrt(f(first + second)));
+  const norm = f(Math.sqrt(f(lowerSquares + upperSquares)));
   // A NaN or an infinity anywhere in the gradients makes the clipping's scale NaN, and with it every
   // weight and moment, for good: the training would go on silently with nothing right. Refused here,
   // before anything changes, so that such a step is an error where it happens.
   if (!Number.isFinite(norm)) throw new Error(`adam: the gradients' global norm is ${norm} (a gradient holds a NaN or an infinity): no weight was updated.`);
   params[8] = f(Math.min(1, f(clipNorm / f(norm + f(1e-6)))));
   f32(wasm, at.params, 9).set(params);
-  wasm.exports.adam(0, n, at.params, at.value, at.grad, at.m, at.v);
+  halves("adam", (e0, e1) => [e0, e1, at.params, at.value, at.grad, at.m, at.v]);
   return norm;
 }
 
@@ -493,12 +513,13 @@ const FOLLOW_FROM = 64;
  * arrays from `start` on: the streams in two fixed parts (the first half and the rest), each with
  * arrays of its own, the second on the helper thread if there is one; a single stream is one part,
  * which the helper shares by following the recurrence (windowStepLead and windowStepFollow).
- * The parts are fixed by the number of streams, not by the threads, and their gradients added, so
- * one thread or two give the same bits. `state` is advanced to the window's end. Returns the stats
- * and where the gradients lie: dKernel, dRecurrent, dBias, dOutKernel [H,P], dOutBias [P], end to end.
+ * The parts are fixed by the number of streams, not by the threads, and their gradients added
+ * afterwards (by the caller, see adamAt), so one thread or two give the same bits. `state` is
+ * advanced to the window's end. Returns the stats and where each part's gradients lie: dKernel,
+ * dRecurrent, dBias, dOutKernel [H,P], dOutBias [P], end to end.
  */
 function windowStepAt(wasm: WasmKernel, shape: WindowShape & { V: number }, weights: Pointer, start: Pointer, data: WindowData,
-  state: { h: Float32Array; c: Float32Array }, focus: Focus): WindowStats & { grads: Pointer } {
+  state: { h: Float32Array; c: Float32Array }, focus: Focus): WindowStats & { grads: Pointer[] } {
   const { T, B, H, V, R, K } = shape;
   const [G, P] = [4 * H, Math.ceil(V / 4) * 4];
   const parts = B > 1 ? [[0, Math.floor(B / 2)], [Math.floor(B / 2), B]] : [[0, B]];
@@ -539,21 +560,24 @@ function windowStepAt(wasm: WasmKernel, shape: WindowShape & { V: number }, weig
     f32(wasm, mine.cAll, n * H).set(state.c.subarray(b0 * H, b1 * H));
     new Int32Array(wasm.memory.buffer, mine.table, mine.tableEntries.length).set(mine.tableEntries);
   });
-  if (own.length === 2) {
-    inTwoParts(wasm, "windowStep", [own[0].table], [own[1].table]);
-    wasm.exports.addTo(gradFloats, own[0].grads, own[1].grads);
-  } else if (wasm.helper && T >= FOLLOW_FROM) {
+  if (own.length === 2) inTwoParts(wasm, "windowStep", [own[0].table], [own[1].table]);
+  else if (wasm.helper && T >= FOLLOW_FROM) {
     // One stream: the helper follows the recurrence step by step (see windowStepLead in the kernel).
-    const sync = new Int32Array(wasm.memory.buffer, at.sync, 4).fill(0);
-    post(wasm.helper, "windowStepFollow", [own[0].table, at.sync]);
+    const sync = new Int32Array(wasm.memory.buffer, at.sync, 3).fill(0);
+    const mine = own[0];
+    post(wasm.helper, "windowStepFollow", [mine.table, at.sync]);
     let led = 0;
     try {
-      led = wasm.exports.windowStepLead(own[0].table, at.sync);
+      led = wasm.exports.windowStepLead(mine.table, at.sync);
     } finally {
-      if (!led) Atomics.store(sync, 3, 1); // the follower stops waiting for a lead that failed
+      if (!led) Atomics.store(sync, 2, 1); // the follower stops waiting for a lead that failed
       join(wasm.helper);
     }
-    if (!led) throw new Error("The wasm kernel's helper thread gave no sign for two minutes: set NQ_THREADS=1 to run on one thread.");
+    if (!led) throw new Error("The wasm kernel's helper thread gave no sign for a minute or more: set NQ_THREADS=1 to run on one thread.");
+    // Then the LSTM's weight gradients, half the columns each (the helper waits for it asleep, not spinning in the kernel).
+    const dRecurrent = mine.grads + 4 * R * G;
+    const args = (n0: number, n1: number) => [T, 1, H, R, K, n0, n1, mine.tokens, mine.hAll, mine.gates, mine.grads, dRecurrent, dRecurrent + 4 * H * G];
+    inTwoParts(wasm, "backwardWeights", args(0, G / 2), args(G / 2, G));
   } else wasm.exports.windowStep(own[0].table);
   const result = { loss: 0, exact: 0, minMargin: Infinity };
   parts.forEach(([b0, b1], k) => {
@@ -566,7 +590,7 @@ function windowStepAt(wasm: WasmKernel, shape: WindowShape & { V: number }, weig
     result.exact += exact;
     result.minMargin = Math.min(result.minMargin, minMargin);
   });
-  return { loss: result.loss / count, exact: result.exact, minMargin: result.minMargin, grads: own[0].grads };
+  return { loss: result.loss / count, exact: result.exact, minMargin: result.minMargin, grads: own.map((part) => part.grads) };
 }
 
 /** The trainer's whole step over one window (see windowStepAt), the weights copied in and the gradients copied out. */
@@ -575,13 +599,16 @@ export function wasmWindowStep(wasm: WasmKernel, shape: WindowShape & { V: numbe
   const { H, V, R } = shape;
   const [G, P] = [4 * H, Math.ceil(V / 4) * 4];
   const flat = flatWeights(shape);
-  const { at, end } = carve(scratchStart(wasm), { weights: flat.floats });
+  const { at, end } = carve(scratchStart(wasm), { weights: flat.floats, squares: 4 });
   reserve(wasm, end, `A model of ${R} × ${H} × ${V}`);
   [weights.kernel, weights.recurrent, weights.bias, weights.outKernel, weights.outBias]
     .forEach((values, k) => f32(wasm, at.weights + 4 * flat.starts[k], values.length).set(values));
   const step = windowStepAt(wasm, shape, at.weights, end, data, state, focus);
   const sizes = [R * G, H * G, G, H * P, P];
-  const grads = f32(wasm, step.grads, sizes.reduce((sum, size) => sum + size)).slice();
+  const floats = sizes.reduce((sum, size) => sum + size);
+  const [grads0, grads1 = 0] = step.grads;
+  if (grads1) wasm.exports.sumGradients(0, floats, grads0, grads1, at.squares); // the parts' sum (its squares are not needed here)
+  const grads = f32(wasm, grads0, floats).slice();
   const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((sum, size) => sum + size, 0));
   const [dKernel, dRecurrent, dBias, dOutKernel, dOutBias] = sizes.map((size, k) => grads.subarray(starts[k], starts[k] + size));
   return {
@@ -622,15 +649,18 @@ export function wasmTraining(wasm: WasmKernel, shape: { H: number; V: number; R:
       const K = data.tokens.length / data.targets.length;
       const window = { T: data.targets.length / streams, B: streams, H, V, R, K };
       const step = windowStepAt(wasm, window, at.value, scratchStart(wasm), data, state, focus);
-      // Adam reads the gradients laid out as the weights are: dOutKernel [H,P] and dOutBias [P]
-      // moved down (in place, row by row) to [H,V] and [V], then zeros to whole v128s.
+      // Adam reads the gradients laid out as the weights are: each part's dOutKernel [H,P] and
+      // dOutBias [P] moved down (in place, row by row) to [H,V] and [V], then zeros to whole v128s;
+      // a move commutes with the parts' sum, which adamAt adds.
       const P = Math.ceil(V / 4) * 4;
-      const grads = f32(wasm, step.grads, flat.starts[3] + H * P + P);
       const [outKernel, outBias] = [flat.starts[3], flat.starts[4]];
-      for (let r = 1; r < H; r++) grads.copyWithin(outKernel + r * V, outKernel + r * P, outKernel + r * P + V);
-      grads.copyWithin(outBias, outKernel + H * P, outKernel + H * P + V);
-      grads.fill(0, flat.total, n);
-      adamAt(wasm, adam, { ...at, grad: step.grads }, n);
+      for (const part of step.grads) {
+        const grads = f32(wasm, part, flat.starts[3] + H * P + P);
+        for (let r = 1; r < H; r++) grads.copyWithin(outKernel + r * V, outKernel + r * P, outKernel + r * P + V);
+        grads.copyWithin(outBias, outKernel + H * P, outKernel + H * P + V);
+        grads.fill(0, flat.total, n);
+      }
+      adamAt(wasm, adam, { ...at, grad: step.grads[0] }, n, step.grads[1]);
       return { loss: step.loss, exact: step.exact, minMargin: step.minMargin };
     },
     read: () => f32(wasm, at.value, flat.total).slice(),

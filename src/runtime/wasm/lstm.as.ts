@@ -354,14 +354,20 @@ function linearBackwardWeights(M: i32, K: i32, N: i32, n0: i32, n1: i32, x: usiz
 }
 
 /**
- * The sum of squares of elements e0..e1 (multiples of 4) of `data`, into the f32 at `out`: four
+ * Elements e0..e1 (multiples of 4) of the gradients `a`, with `b`'s added if b is not 0 (the second
+ * part's gradients, laid out as a's), and the sum of their squares into the f32 at `out`: four
  * lanes summed in ascending order, then (lane 0 + lane 1) + (lane 2 + lane 3). The caller cuts the
- * weights into fixed parts and adds the parts' sums in a fixed order, whatever the threads.
+ * gradients into fixed parts, one per thread, and adds the parts' sums in a fixed order: the
+ * gradient's global norm has the same bits on one thread or two.
  */
-export function sumSquares(e0: i32, e1: i32, data: usize, out: usize): void {
+export function sumGradients(e0: i32, e1: i32, a: usize, b: usize, out: usize): void {
   let sum = f32x4.splat(0);
   for (let at = <usize>e0 << 2; at < (<usize>e1 << 2); at += 16) {
-    const x = v128.load(data + at);
+    let x = v128.load(a + at);
+    if (b) {
+      x = f32x4.add(x, v128.load(b + at));
+      v128.store(a + at, x);
+    }
     sum = f32x4.add(sum, f32x4.mul(x, x));
   }
   store<f32>(out, (f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3)));
@@ -473,11 +479,6 @@ function storeLossTotals(stats: usize): void {
   store<f32>(stats, smallestLead, 8);
 }
 
-/** a[0..n) += b[0..n), n a multiple of 4: the second part's gradients added to the first's. */
-export function addTo(n: i32, a: usize, b: usize): void {
-  for (let at: usize = 0; at < (<usize>n << 2); at += 16) v128.store(a + at, f32x4.add(v128.load(a + at), v128.load(b + at)));
-}
-
 /** The k-th pointer of a part's table (see windowStep). */
 @inline function pointer(table: usize, k: i32): usize {
   return <usize>load<i32>(table + (<usize>(7 + k) << 2));
@@ -497,18 +498,18 @@ export function windowStep(table: usize): void {
 // A single stream has no second part for the other thread, so its window is shared another way:
 // this thread (the lead) runs the recurrence forward and back, the other (the follower) the output
 // layer, the loss and dhs of each step as soon as the forward has done it, then the output layer's
-// weight gradients while the recurrence runs back, and the two take half the columns of the LSTM's
-// weight gradients each at the end. They signal through four i32 at `sync`, zeroed by the caller:
-// steps done forward, rows done by the follower, 1 once the backward pass is done, and 1 if either
-// side failed (the caller sets it; the other side's waits then give up at once). Each
-// number is computed by the same operations in the same order as in windowStep: the same bits.
+// weight gradients while the recurrence runs back; the caller then has the two take half the
+// columns of the LSTM's weight gradients each (backwardWeights). They signal through i32 at `sync`,
+// zeroed by the caller: steps done forward, rows done by the follower, and 1 if either side failed
+// (the caller sets it; the other side's waits then give up at once). Each number is computed by the
+// same operations in the same order as in windowStep: the same bits.
 
-/** The lead's share of a one-stream window (see above); 1, or 0 if the follower failed or gave no sign for two minutes or more. */
+/** The lead's share of a one-stream window (see above); 1, or 0 if the follower failed or gave no sign for a minute or more. */
 export function windowStepLead(table: usize, sync: usize): i32 {
   return windowStepAs(LEAD, table, sync);
 }
 
-/** The follower's share of a one-stream window (see above); 1, or 0 if the lead failed or gave no sign for two minutes or more. */
+/** The follower's share of a one-stream window (see above); 1, or 0 if the lead failed or gave no sign for a minute or more. */
 export function windowStepFollow(table: usize, sync: usize): i32 {
   return windowStepAs(FOLLOW, table, sync);
 }
@@ -534,14 +535,11 @@ function windowStepAs(role: i32, table: usize, sync: usize): i32 {
     backwardWeights(T, B, H, R, K, 0, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
     return 1;
   }
-  const stepsDone = sync, rowsDone = sync + 4, backwardDone = sync + 8, failed = sync + 12;
-  const half = G / 2; // a multiple of 8: H is a multiple of 4
+  const stepsDone = sync, rowsDone = sync + 4, failed = sync + 8;
   if (role == LEAD) {
     forwardSteps(T, 1, H, K, 0, 1, kernel, recurrent, bias, tokens, hAll, cAll, gates, tanhC, hs, stepsDone);
     if (!waitFor(rowsDone, T, failed)) return 0;
     backwardSteps(T, 1, H, 0, 1, recurrentT, cAll, gates, tanhC, dhs, dh, dc);
-    atomic.store<i32>(backwardDone, 1);
-    backwardWeights(T, 1, H, R, K, 0, half, tokens, hAll, gates, dKernel, dRecurrent, dBias);
     return 1;
   }
   // The follower takes the rows the forward has done so far, all of them at once (one row at the start).
@@ -557,26 +555,22 @@ function windowStepAs(role: i32, table: usize, sync: usize): i32 {
   }
   storeLossTotals(stats);
   linearBackwardWeights(T, H, P, 0, P, hs, logits, dOutKernel, dOutBias);
-  if (!waitFor(backwardDone, 1, failed)) return 0;
-  backwardWeights(T, 1, H, R, K, half, G, tokens, hAll, gates, dKernel, dRecurrent, dBias);
   return 1;
 }
 
 /**
- * Waits until the i32 at `at` is at least `value`: a short spin (the other thread is usually a step
- * ahead), then naps of at least 0.1 ms, so that a long wait leaves the core to others. False at once
- * if the i32 at `failed` is set, and after 1,200,000 naps (two minutes or more): the other thread
- * failed or died. Nobody notifies: a nap ends by its timeout. (With an atomic.notify after the
- * backward pass, 4 of 24 runs of the one-stream test hung, the follower never seeing the lead's
- * flag; without it none of 44 did. The cause was not found; the naps avoid it, they do not explain it.)
+ * Waits until the i32 at `at` is at least `value`, spinning on atomic loads: false at once if the
+ * i32 at `failed` is set, and after 2^35 checks (about a minute here): the other thread failed or
+ * died. Both waits are short or overlap work (the follower keeps a step behind the forward pass,
+ * the lead waits for its last rows). Why no atomic.wait: with naps of atomic.wait (0.1 ms timeouts)
+ * here, about one two-thread training in eighty came out with other bits than on one thread (in the
+ * window where it happened, a part of the weight gradients nearly doubled), and an atomic.notify
+ * made runs hang; spinning alone, none of 1,120 did. The cause was not found (V8 in Node 20).
  */
 function waitFor(at: usize, value: i32, failed: usize): bool {
-  for (let spin = 0; spin < 2000; spin++) if (atomic.load<i32>(at) >= value) return true;
-  for (let nap = 0; nap < 1_200_000; nap++) {
-    const now = atomic.load<i32>(at);
-    if (now >= value) return true;
+  for (let check: i64 = 0; check < (<i64>1 << 35); check++) {
+    if (atomic.load<i32>(at) >= value) return true;
     if (atomic.load<i32>(failed)) return false;
-    atomic.wait<i32>(at, now, 100_000);
   }
   return false;
 }
