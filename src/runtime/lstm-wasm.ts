@@ -576,8 +576,7 @@ function windowStepAt(wasm: WasmKernel, shape: WindowShape & { V: number }, weig
     if (!led) throw new Error("The wasm kernel's helper thread gave no sign for a minute or more: set NQ_THREADS=1 to run on one thread.");
     // Then the LSTM's weight gradients, half the columns each (the helper waits for it asleep, not spinning in the kernel).
     const dRecurrent = mine.grads + 4 * R * G;
-    const args = (n0: number, n1: number) => [T, 1, H, R, K, n0, n1, mine.tokens, mine.hAll, mine.gates, mine.grads, dRecurrent, dRecurrent + 4 * H * G];
-    inTwoParts(wasm, "backwardWeights", args(0, G / 2), args(G / 2, G));
+    split(wasm, "backwardWeights", [T, 1, H, R, K], [[G / 2, G]], [mine.tokens, mine.hAll, mine.gates, mine.grads, dRecurrent, dRecurrent + 4 * H * G]);
   } else wasm.exports.windowStep(own[0].table);
   const result = { loss: 0, exact: 0, minMargin: Infinity };
   parts.forEach(([b0, b1], k) => {
