@@ -83,6 +83,8 @@ var settings = {
   // 1: the input names how often its symbol has repeated (a feature, from the runtime)
   match: 1,
   // 1: and what followed the last occurrence of its context, and how long that match is
+  before: 1,
+  // 1: and the symbol before the run it is in
   seed: 1,
   maxEpochs: 3e3,
   maxSeconds: 1800

@@ -1,9 +1,10 @@
 // Features of the prefix (issue 25): what the LSTM reads besides the character, computed by the
 // runtime alike in training and in every decoder. What they compute; the kernels on multi-hot input
 // (against tf autodiff, and the wasm kernel against the JavaScript one); texts that need them (a
-// count of 77, a context 1,000 characters back) trained exact; every decoder giving the same text
-// for a featured model; a model from before the features decoding as it did; malformed feature
-// lists refused at load and at the publication check.
+// count of 77, a context 1,000 characters back, a run that opens a comment and one that closes it)
+// trained exact; every decoder giving the same text for a featured model; models saved with older
+// feature lists decoding as they did; malformed feature lists refused at load and at the
+// publication check.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -36,9 +37,9 @@ function words(n: number, seed: number): string {
 /** A block of 1,000 characters twice: what follows the second copy ("2") was decided before the first character of it. */
 const FAR_TEXT = `A\n${words(1000, 7)}1\nB\n${words(1000, 7)}2\n`;
 
-/** The kernel rows each position of `text` reads (rows [N,width]), with both features. */
+/** The kernel rows each position of `text` reads (rows [N,width]), with every feature. */
 function rowsOf(text: string, V: number, symbols: (c: string) => number) {
-  return rt.inputRows(Int32Array.from([...text], symbols), V, { run: 1, match: 1 });
+  return rt.inputRows(Int32Array.from([...text], symbols), V, { run: 1, match: 1, before: 1 });
 }
 
 test("the features say how often the symbol has repeated (exact to 127, then octaves) and what followed the context before", () => {
@@ -57,14 +58,23 @@ test("the features say how often the symbol has repeated (exact to 127, then oct
   // "abcabdcbd" + "abcabd": the second time the last six symbols occurred, the match predicts what followed.
   const text = "abcabdcbdabcabdc";
   const { rows, width, extra, features } = rowsOf(text, V, code);
-  assert.deepEqual(features, ["run/1", "match/1"]);
-  assert.equal(width, 4);
-  assert.equal(extra, 127 + 8 + V + 26);
+  assert.deepEqual(features, ["run/1", "match/1", "before/1"]);
+  assert.equal(width, 5);
+  assert.equal(extra, 127 + 8 + V + 26 + V);
   const matchAt = (p: number) => ({ predicted: rows[p * width + 2] - V - 135, length: rows[p * width + 3] - V - 135 - V });
   assert.deepEqual(matchAt(5), { predicted: 0, length: 0 }, "no match before the context repeats");
   assert.deepEqual(matchAt(15), { predicted: code("c"), length: 6 }, "after the second abcabd: c, as after the first; a match of 6");
   assert.deepEqual(matchAt(16), { predicted: code("b"), length: 7 }, "and it goes on");
   assert.equal(rt.matchLengthRow(1000), 25, "long matches share the last row");
+  assert.equal(rows[3 * width + 4] - (V + 135 + V + 26), code("b"), "before/1, last in the row: position 3 reads the c after b");
+});
+
+test("before/1 names the symbol before the run a position is in: the boundary while the first run lasts", () => {
+  const V = 5;
+  const code = (c: string) => " *\n/".indexOf(c) + 1;
+  const reader = rt.inputReader(["before/1"], V);
+  const preceding = [0, ..."/** \n**".split("").map(code)].map((symbol) => reader.next(symbol)[1] - V);
+  assert.deepEqual(preceding, [0, 0, code("/"), code("/"), code("*"), code(" "), code("\n"), code("\n")]);
 });
 
 test("a malformed or unknown feature list is refused with a reason: checked alone, at load, and at the publication check", async () => {
@@ -72,7 +82,7 @@ test("a malformed or unknown feature list is refused with a reason: checked alon
   assert.deepEqual(rt.checkFeatures(undefined), [], "a model without features");
   assert.deepEqual(rt.checkFeatures(["match/1", "run/1"]), ["match/1", "run/1"]);
   assert.throws(() => rt.checkFeatures("run/1"), /malformed feature list/);
-  assert.throws(() => rt.checkFeatures(["run/1", "match/1", "run/1"]), /malformed feature list/);
+  assert.throws(() => rt.checkFeatures(["run/1", "match/1", "before/1", "run/1"]), /malformed feature list/);
   assert.throws(() => rt.checkFeatures(["run/2"]), /a feature this runtime does not know \(its feature 1;/);
   assert.throws(() => rt.checkFeatures([7]), /does not know/);
   assert.throws(() => rt.checkFeatures(["run/1", "run/1"]), /names the feature run\/1 twice/);
@@ -80,7 +90,7 @@ test("a malformed or unknown feature list is refused with a reason: checked alon
   const trained = trainUntilExact("aaaa bbbb\n", { hidden: 8, maxEpochs: 2 });
   const files = await rt.modelFiles(trained.model);
   tf.dispose(Object.values(trained.model.weights));
-  assert.deepEqual(JSON.parse(files["model.json"]).userDefinedMetadata.features, ["run/1", "match/1"]);
+  assert.deepEqual(JSON.parse(files["model.json"]).userDefinedMetadata.features, ["run/1", "match/1", "before/1"]);
   const withFeatures = (features: unknown) => {
     const json = JSON.parse(files["model.json"]);
     json.userDefinedMetadata.features = features;
@@ -176,7 +186,30 @@ test("a count of 77: the banner's lines train exact with the features", async ()
   await rt.initBackend("wasm");
   const trained = trainUntilExact(COUNT_TEXT, { hidden: 32, maxEpochs: 400 });
   assert.equal(trained.exact, true, `${Math.max(...trained.history.map((e) => e.exact))}/${COUNT_TEXT.length + 1} right after ${trained.epochs} epochs`);
-  assert.deepEqual(trained.model.features, ["run/1", "match/1"]);
+  assert.deepEqual(trained.model.features, ["run/1", "match/1", "before/1"]);
+  tf.dispose(Object.values(trained.model.weights));
+});
+
+test("two runs of 77 `*`, one opening a comment and one closing it: before/1 tells them apart, and the text trains exact", async () => {
+  const text = `/*! ${"*".repeat(77)}\nCopyright (c) the authors.\n${"*".repeat(77)} */\n"use strict";\n`; // a newline after the first, " */" after the second
+  const vocab = ["", ...new Set(text)];
+  const V = vocab.length;
+  const ids = Int32Array.from([...text], (c) => vocab.indexOf(c));
+  const last = [text.indexOf("*".repeat(77)) + 77, text.lastIndexOf("*".repeat(77)) + 77]; // the positions that read each run's 77th `*`
+  const rowsAt = (choice: { run: number; match: number; before: number }) => {
+    const { rows, width } = rt.inputRows(ids, V, choice);
+    return last.map((p) => [...rows.subarray(p * width, (p + 1) * width)]);
+  };
+  const [opening, closing] = rowsAt({ run: 1, match: 1, before: 0 });
+  assert.deepEqual(opening, closing, "with the count and the match alone, the two 77th `*` read the same rows");
+  const [opened, closed] = rowsAt({ run: 1, match: 1, before: 1 });
+  assert.deepEqual(opened.slice(0, 4), closed.slice(0, 4));
+  const beforeOffset = V + 127 + 8 + V + 26;
+  assert.deepEqual([opened[4] - beforeOffset, closed[4] - beforeOffset], [vocab.indexOf(" "), vocab.indexOf("\n")], "before/1: a space before the first run, a newline before the second");
+
+  await rt.initBackend("wasm");
+  const trained = trainUntilExact(text, { hidden: 32, maxEpochs: 400 });
+  assert.equal(trained.exact, true, `${Math.max(...trained.history.map((e) => e.exact))}/${text.length + 1} right after ${trained.epochs} epochs`);
   tf.dispose(Object.values(trained.model.weights));
 });
 
@@ -192,7 +225,7 @@ test("a context 1,000 characters back trains exact with the features; every deco
   // The parent's decoder: plain float64 JavaScript over the files.
   const files = { "model.json": readFileSync(join(dir, "model.json"), "utf8"), "weights.bin": new Uint8Array(readFileSync(join(dir, "weights.bin"))) };
   const checked = checkModelFiles(files, LIMITS);
-  assert.deepEqual(checked.features, ["run/1", "match/1"]);
+  assert.deepEqual(checked.features, ["run/1", "match/1", "before/1"]);
   assert.equal(decodeModel(checked, LIMITS).text, FAR_TEXT, "the parent's decoder");
   // The stepper on a loaded model, on another backend; and emit, as a user runs it.
   const loaded = await rt.loadModel(dir);
@@ -206,21 +239,23 @@ test("a context 1,000 characters back trains exact with the features; every deco
   assert.equal(tf.memory().numTensors, before);
 });
 
-test("a model saved before the features loads and decodes as it did, with every decoder", async () => {
-  await rt.initBackend("wasm");
-  const dir = join(ROOT, "test", "fixtures", "model-without-features");
-  const text = readFileSync(join(dir, "text.txt"), "utf8"); // what its trainer decoded, then and now
-  const json = readFileSync(join(dir, "model.json"), "utf8");
-  assert.equal(JSON.parse(json).userDefinedMetadata.features, undefined);
-  const loaded = await rt.loadModel(dir);
-  assert.equal(loaded.features, undefined);
-  assert.equal(loaded.weights.kernel.shape[0], loaded.vocab.length);
-  assert.equal(decodeGreedy(loaded, 1000).text, text, "the stepper");
-  const files = { "model.json": json, "weights.bin": new Uint8Array(readFileSync(join(dir, "weights.bin"))) };
-  assert.equal(decodeModel(checkModelFiles(files, LIMITS), LIMITS).text, text, "the parent's decoder");
-  // Saved again, it is still a model without features: the metadata says nothing new.
-  const again = tempDir();
-  await rt.saveModel(again, loaded);
-  assert.equal(JSON.parse(readFileSync(join(again, "model.json"), "utf8")).userDefinedMetadata.features, undefined);
-  tf.dispose(Object.values(loaded.weights));
-});
+for (const [name, features] of [["model-without-features", undefined], ["model-run-match", ["run/1", "match/1"]]] as const) {
+  test(`a model saved with an older feature list (${features?.join(", ") ?? "none"}) loads and decodes as it did, with every decoder`, async () => {
+    await rt.initBackend("wasm");
+    const dir = join(ROOT, "test", "fixtures", name); // model-run-match: trained before before/1 existed (--before 0 gives that trainer)
+    const text = readFileSync(join(dir, "text.txt"), "utf8"); // what its trainer decoded, then and now
+    const json = readFileSync(join(dir, "model.json"), "utf8");
+    assert.deepEqual(JSON.parse(json).userDefinedMetadata.features, features);
+    const loaded = await rt.loadModel(dir);
+    assert.deepEqual(loaded.features, features);
+    assert.equal(loaded.weights.kernel.shape[0], loaded.vocab.length + rt.featureRows([...(features ?? [])], loaded.vocab.length));
+    assert.equal(decodeGreedy(loaded, 1000).text, text, "the stepper");
+    const files = { "model.json": json, "weights.bin": new Uint8Array(readFileSync(join(dir, "weights.bin"))) };
+    assert.equal(decodeModel(checkModelFiles(files, LIMITS), LIMITS).text, text, "the parent's decoder");
+    // Saved again, it keeps its feature list: the metadata says nothing new.
+    const again = tempDir();
+    await rt.saveModel(again, loaded);
+    assert.deepEqual(JSON.parse(readFileSync(join(again, "model.json"), "utf8")).userDefinedMetadata.features, features);
+    tf.dispose(Object.values(loaded.weights));
+  });
+}

@@ -25,6 +25,7 @@ export const settings = {
   final: 8, // wrong positions at most for the final phase: one stream, the decoding trajectory
   run: 1, // 1: the input names how often its symbol has repeated (a feature, from the runtime)
   match: 1, // 1: and what followed the last occurrence of its context, and how long that match is
+  before: 1, // 1: and the symbol before the run it is in
   seed: 1,
   maxEpochs: 3000,
   maxSeconds: 1800,

@@ -1,7 +1,8 @@
 // What the LSTM reads besides the character: features of the prefix that a plain LSTM cannot keep
 // (issue 25). A count ("the 77th `=` of a run") drives its state to a fixed point, and a context
 // far back (a repeated block whose continuation was decided 1,000 characters earlier) is beyond
-// what its gradients reach. Neural compressors hand their models such features (PAQ's run and
+// what its gradients reach, and two runs of the same count are told apart only by what came before
+// them, which the run has worn out of the state. Neural compressors hand their models such features (PAQ's run and
 // match models, cmix's match model); here each position reads a few rows of the input kernel
 // instead of one: the character's, then each feature's. The input is multi-hot, the model stays
 // one LSTM and one Dense layer, and a feature's rows start at zero, so a training begins where one
@@ -37,6 +38,23 @@ const run: Feature = {
       length = symbol === last ? length + 1 : 1;
       last = symbol;
       out[at] = length <= RUN_EXACT ? length - 1 : RUN_EXACT + Math.min(RUN_OCTAVES - 1, 24 - Math.clz32(length)); // 31 - clz: the octave, from 7
+    };
+  },
+};
+
+/**
+ * before/1: the symbol read before the current run began (the boundary's row, 0, while the first
+ * run lasts). A run of 77 `*` that opens a comment and one that closes it have the same count;
+ * what precedes each (a space, a newline) tells them apart while the run holds the state.
+ */
+const before: Feature = {
+  rows: (V) => V,
+  active: 1,
+  reader() {
+    let [last, preceding] = [-1, 0];
+    return (symbol, out, at) => {
+      if (symbol !== last) [preceding, last] = [Math.max(last, 0), symbol];
+      out[at] = preceding;
     };
   },
 };
@@ -102,7 +120,7 @@ function copyInto(to: Int32Array, from: Int32Array): Int32Array {
 }
 
 /** The features this runtime computes, by name; the order of a model's list is the order of its rows. */
-const FEATURES: Record<string, Feature> = { "run/1": run, "match/1": match };
+const FEATURES: Record<string, Feature> = { "run/1": run, "match/1": match, "before/1": before };
 
 /** The names of the features this runtime can compute. */
 export const KNOWN_FEATURES = Object.keys(FEATURES);
@@ -114,7 +132,7 @@ export const KNOWN_FEATURES = Object.keys(FEATURES);
  */
 export function checkFeatures(features: unknown, who = "The model"): string[] {
   if (features === undefined) return [];
-  const known = `the features this runtime computes are ${KNOWN_FEATURES.join(" and ")}`;
+  const known = `the features this runtime computes are ${KNOWN_FEATURES.slice(0, -1).join(", ")} and ${KNOWN_FEATURES.at(-1)}`;
   if (!Array.isArray(features) || features.length > KNOWN_FEATURES.length) {
     throw new Error(`${who} has a malformed feature list: it must be a list of at most ${KNOWN_FEATURES.length} names (${known}).`);
   }
@@ -173,6 +191,7 @@ export function inputReader(features: string[], V: number): InputReader {
 export interface FeatureChoice {
   run?: number;
   match?: number;
+  before?: number;
 }
 
 /** What inputRows gives: the features' names, the rows they add, the rows a position reads, and those rows. */
@@ -185,7 +204,7 @@ export interface InputRows {
 
 /** The input of every position of a text of symbols [N-1] (1..V-1) over V symbols, with the chosen features. */
 export function inputRows(text: Int32Array, V: number, choice: FeatureChoice): InputRows {
-  const features = [choice.run ? "run/1" : "", choice.match ? "match/1" : ""].filter(Boolean);
+  const features = [choice.run ? "run/1" : "", choice.match ? "match/1" : "", choice.before ? "before/1" : ""].filter(Boolean);
   const reader = inputReader(features, V);
   const rows = new Int32Array((text.length + 1) * reader.width);
   for (let p = 0; p <= text.length; p++) rows.set(reader.next(p ? text[p - 1] : 0), p * reader.width);
