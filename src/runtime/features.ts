@@ -2,11 +2,11 @@
 // (issue 25). A count ("the 77th `=` of a run") drives its state to a fixed point, and a context
 // far back (a repeated block whose continuation was decided 1,000 characters earlier) is beyond
 // what its gradients reach, and two runs of the same count are told apart only by what came before
-// them, which the run has worn out of the state. Neural compressors hand their models such features (PAQ's run and
-// match models, cmix's match model); here each position reads a few rows of the input kernel
-// instead of one: the character's, then each feature's. The input is multi-hot, the model stays
-// one LSTM and one Dense layer, and a feature's rows start at zero, so a training begins where one
-// without it does.
+// them, which the run has worn out of the state. Neural compressors hand their models such
+// features (PAQ's run and match models, cmix's match model); here each position reads a few rows
+// of the input kernel instead of one: the character's, then each feature's. The input is
+// multi-hot, the model stays one LSTM and one Dense layer, and a feature's rows start at zero, so a
+// training begins where one without it does.
 //
 // Computed from the symbols read so far, one at a time, in linear time and bounded memory, by this
 // module alone: for training (inputRows) and for every decoder (the stepper, the parent's decoder,
