@@ -31,6 +31,7 @@ export const SettingsSchema = z.object({
   run: z.number().int().min(0).max(1).describe("1: the input also names how often its character has repeated in a row"),
   match: z.number().int().min(0).max(1).describe("1: the input also names the character that followed the last occurrence of the context, and the match's length"),
   before: z.number().int().min(0).max(1).describe("1: the input also names the character before the run it is in"),
+  seen: z.number().int().min(0).max(1).describe("1: the input also names how often its context occurred before (which copy of a repeated block it is in)"),
   seed: z.number().int().nonnegative().describe("random seed for initialisation"),
   maxEpochs: z.number().int().positive().describe("give up after this many passes over the text"),
   maxSeconds: z.number().positive().describe("give up after this much training time, in seconds"),

@@ -73,7 +73,7 @@ test("the parent's decoder gives the same bits on the wasm kernel and in JavaScr
   // pairs of float64 and the odd one), and units whose output is exactly 0 (both skip those rows).
   let seed = 7;
   const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
-  const [H, V, features] = [13, 9, ["run/1", "match/1", "before/1"]];
+  const [H, V, features] = [13, 9, ["run/1", "match/1", "before/1", "seen/1"]];
   const R = V + featureRows(features, V);
   const fill = (n: number, scale: number) => Float64Array.from({ length: n }, () => Math.fround(random() * scale));
   const model: CheckedModel = {

@@ -39,7 +39,7 @@ const FAR_TEXT = `A\n${words(1000, 7)}1\nB\n${words(1000, 7)}2\n`;
 
 /** The kernel rows each position of `text` reads (rows [N,width]), with every feature. */
 function rowsOf(text: string, V: number, symbols: (c: string) => number) {
-  return rt.inputRows(Int32Array.from([...text], symbols), V, { run: 1, match: 1, before: 1 });
+  return rt.inputRows(Int32Array.from([...text], symbols), V, { run: 1, match: 1, before: 1, seen: 1 });
 }
 
 test("the features say how often the symbol has repeated (exact to 127, then octaves) and what followed the context before", () => {
@@ -58,15 +58,15 @@ test("the features say how often the symbol has repeated (exact to 127, then oct
   // "abcabdcbd" + "abcabd": the second time the last six symbols occurred, the match predicts what followed.
   const text = "abcabdcbdabcabdc";
   const { rows, width, extra, features } = rowsOf(text, V, code);
-  assert.deepEqual(features, ["run/1", "match/1", "before/1"]);
-  assert.equal(width, 5);
-  assert.equal(extra, 127 + 8 + V + 26 + V);
+  assert.deepEqual(features, ["run/1", "match/1", "before/1", "seen/1"]);
+  assert.equal(width, 6);
+  assert.equal(extra, 127 + 8 + V + 26 + V + 32 + 8);
   const matchAt = (p: number) => ({ predicted: rows[p * width + 2] - V - 135, length: rows[p * width + 3] - V - 135 - V });
   assert.deepEqual(matchAt(5), { predicted: 0, length: 0 }, "no match before the context repeats");
   assert.deepEqual(matchAt(15), { predicted: code("c"), length: 6 }, "after the second abcabd: c, as after the first; a match of 6");
   assert.deepEqual(matchAt(16), { predicted: code("b"), length: 7 }, "and it goes on");
   assert.equal(rt.matchLengthRow(1000), 25, "long matches share the last row");
-  assert.equal(rows[3 * width + 4] - (V + 135 + V + 26), code("b"), "before/1, last in the row: position 3 reads the c after b");
+  assert.equal(rows[3 * width + 4] - (V + 135 + V + 26), code("b"), "before/1, after the match: position 3 reads the c after b");
 });
 
 test("before/1 names the symbol before the run a position is in: the boundary while the first run lasts", () => {
@@ -77,12 +77,47 @@ test("before/1 names the symbol before the run a position is in: the boundary wh
   assert.deepEqual(preceding, [0, 0, code("/"), code("/"), code("*"), code(" "), code("\n"), code("\n")]);
 });
 
+test("seen/1 counts how often the last 12 symbols occurred before: exact to 31, then octaves", () => {
+  const V = 3;
+  const reader = rt.inputReader(["seen/1"], V);
+  assert.equal(reader.width, 2);
+  assert.equal(rt.featureRows(["seen/1"], V), 32 + 8);
+  const seen = [0, ...Array(120).fill(1)].map((symbol) => reader.next(symbol)[1] - V); // the boundary, then a run of one symbol
+  assert.deepEqual(seen.slice(0, 14), Array(13).fill(0).concat(1), "0 until 12 symbols were read and while each context is new; then 1");
+  assert.equal(seen[13 + 30], 31, "31 earlier occurrences: a row of its own");
+  assert.deepEqual([seen[13 + 31], seen[13 + 62], seen[13 + 63], seen[13 + 106]], [32, 32, 33, 33], "32-63 share a row, 64-127 the next");
+});
+
+test("three copies of a line, the third going on differently: seen/1 tells the second from the third, and the text trains exact", async () => {
+  const line = words(160, 11).replace(/\n/g, " ");
+  const text = `1\n${line}A\n2\n${line}A\n3\n${line}B\n`; // after the line: A, A, then B
+  const vocab = ["", ...new Set(text)];
+  const V = vocab.length;
+  const ids = Int32Array.from([...text], (c) => vocab.indexOf(c));
+  const parts = [text.indexOf("A\n3"), text.indexOf("B\n")]; // the positions that predict the second copy's A and the third's B
+  const rowsAt = (choice: rt.FeatureChoice) => {
+    const { rows, width } = rt.inputRows(ids, V, choice);
+    return parts.map((p) => [...rows.subarray(p * width, (p + 1) * width)]);
+  };
+  const [second, third] = rowsAt({ run: 1, match: 1, before: 1 });
+  assert.deepEqual(second, third, "with the count, the match and what came before the run, both read the same rows (the match predicts A both times)");
+  const [secondSeen, thirdSeen] = rowsAt({ run: 1, match: 1, before: 1, seen: 1 });
+  assert.deepEqual(secondSeen.slice(0, 5), thirdSeen.slice(0, 5));
+  const seenOffset = V + 127 + 8 + V + 26 + V;
+  assert.deepEqual([secondSeen[5] - seenOffset, thirdSeen[5] - seenOffset], [1, 2], "seen/1: the line's end seen once before, then twice");
+
+  await rt.initBackend("wasm");
+  const trained = trainUntilExact(text, { hidden: 32, maxEpochs: 400 });
+  assert.equal(trained.exact, true, `${Math.max(...trained.history.map((e) => e.exact))}/${text.length + 1} right after ${trained.epochs} epochs`);
+  tf.dispose(Object.values(trained.model.weights));
+});
+
 test("a malformed or unknown feature list is refused with a reason: checked alone, at load, and at the publication check", async () => {
   await rt.initBackend("wasm");
   assert.deepEqual(rt.checkFeatures(undefined), [], "a model without features");
   assert.deepEqual(rt.checkFeatures(["match/1", "run/1"]), ["match/1", "run/1"]);
   assert.throws(() => rt.checkFeatures("run/1"), /malformed feature list/);
-  assert.throws(() => rt.checkFeatures(["run/1", "match/1", "before/1", "run/1"]), /malformed feature list/);
+  assert.throws(() => rt.checkFeatures(["run/1", "match/1", "before/1", "seen/1", "run/1"]), /malformed feature list/);
   assert.throws(() => rt.checkFeatures(["run/2"]), /a feature this runtime does not know \(its feature 1;/);
   assert.throws(() => rt.checkFeatures([7]), /does not know/);
   assert.throws(() => rt.checkFeatures(["run/1", "run/1"]), /names the feature run\/1 twice/);
@@ -90,7 +125,7 @@ test("a malformed or unknown feature list is refused with a reason: checked alon
   const trained = trainUntilExact("aaaa bbbb\n", { hidden: 8, maxEpochs: 2 });
   const files = await rt.modelFiles(trained.model);
   tf.dispose(Object.values(trained.model.weights));
-  assert.deepEqual(JSON.parse(files["model.json"]).userDefinedMetadata.features, ["run/1", "match/1", "before/1"]);
+  assert.deepEqual(JSON.parse(files["model.json"]).userDefinedMetadata.features, ["run/1", "match/1", "before/1", "seen/1"]);
   const withFeatures = (features: unknown) => {
     const json = JSON.parse(files["model.json"]);
     json.userDefinedMetadata.features = features;
@@ -186,7 +221,7 @@ test("a count of 77: the banner's lines train exact with the features", async ()
   await rt.initBackend("wasm");
   const trained = trainUntilExact(COUNT_TEXT, { hidden: 32, maxEpochs: 400 });
   assert.equal(trained.exact, true, `${Math.max(...trained.history.map((e) => e.exact))}/${COUNT_TEXT.length + 1} right after ${trained.epochs} epochs`);
-  assert.deepEqual(trained.model.features, ["run/1", "match/1", "before/1"]);
+  assert.deepEqual(trained.model.features, ["run/1", "match/1", "before/1", "seen/1"]);
   tf.dispose(Object.values(trained.model.weights));
 });
 
@@ -196,7 +231,7 @@ test("two runs of 77 `*`, one opening a comment and one closing it: before/1 tel
   const V = vocab.length;
   const ids = Int32Array.from([...text], (c) => vocab.indexOf(c));
   const last = [text.indexOf("*".repeat(77)) + 77, text.lastIndexOf("*".repeat(77)) + 77]; // the positions that read each run's 77th `*`
-  const rowsAt = (choice: { run: number; match: number; before: number }) => {
+  const rowsAt = (choice: rt.FeatureChoice) => {
     const { rows, width } = rt.inputRows(ids, V, choice);
     return last.map((p) => [...rows.subarray(p * width, (p + 1) * width)]);
   };
@@ -225,7 +260,7 @@ test("a context 1,000 characters back trains exact with the features; every deco
   // The parent's decoder: plain float64 JavaScript over the files.
   const files = { "model.json": readFileSync(join(dir, "model.json"), "utf8"), "weights.bin": new Uint8Array(readFileSync(join(dir, "weights.bin"))) };
   const checked = checkModelFiles(files, LIMITS);
-  assert.deepEqual(checked.features, ["run/1", "match/1", "before/1"]);
+  assert.deepEqual(checked.features, ["run/1", "match/1", "before/1", "seen/1"]);
   assert.equal(decodeModel(checked, LIMITS).text, FAR_TEXT, "the parent's decoder");
   // The stepper on a loaded model, on another backend; and emit, as a user runs it.
   const loaded = await rt.loadModel(dir);

@@ -104,7 +104,7 @@ test("saved models are standard TensorFlow.js layers models", async () => {
   // features' rows, as the runtime computes them), predicts every next character.
   const vocab: string[] = json.userDefinedMetadata.vocab;
   const features = rt.checkFeatures(json.userDefinedMetadata.features);
-  assert.deepEqual(features, ["run/1", "match/1", "before/1"]);
+  assert.deepEqual(features, ["run/1", "match/1", "before/1", "seen/1"]);
   const R = vocab.length + rt.featureRows(features, vocab.length);
   const ids = [0, ...[...TEXT].map((ch) => vocab.indexOf(ch))];
   const reader = rt.inputReader(features, vocab.length);

@@ -26,6 +26,7 @@ export const settings = {
   run: 1, // 1: the input names how often its symbol has repeated (a feature, from the runtime)
   match: 1, // 1: and what followed the last occurrence of its context, and how long that match is
   before: 1, // 1: and the symbol before the run it is in
+  seen: 1, // 1: and how often its context occurred before: which copy of a repeated block it is in
   seed: 1,
   maxEpochs: 3000,
   maxSeconds: 1800,

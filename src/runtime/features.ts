@@ -1,9 +1,10 @@
 // What the LSTM reads besides the character: features of the prefix that a plain LSTM cannot keep
 // (issue 25). A count ("the 77th `=` of a run") drives its state to a fixed point, and a context
 // far back (a repeated block whose continuation was decided 1,000 characters earlier) is beyond
-// what its gradients reach, and two runs of the same count are told apart only by what came before
-// them, which the run has worn out of the state. Neural compressors hand their models such
-// features (PAQ's run and match models, cmix's match model); here each position reads a few rows
+// what its gradients reach; two runs of the same count are told apart only by what came before
+// them, which the run has worn out of the state, and the copies of a repeated line only by which
+// copy they are. Neural compressors hand their models such features (PAQ's run and match models
+// and its context counts, cmix's match model); here each position reads a few rows
 // of the input kernel instead of one: the character's, then each feature's. The input is
 // multi-hot, the model stays one LSTM and one Dense layer, and a feature's rows start at zero, so a
 // training begins where one without it does.
@@ -114,13 +115,49 @@ const match: Feature = {
   },
 };
 
+/** seen/1's context: how often the last SEEN_CONTEXT symbols occurred before. */
+const SEEN_CONTEXT = 12;
+/** Counts up to this are a row each; larger ones share a row per octave, up to SEEN_OCTAVES of them. */
+const SEEN_EXACT = 32;
+const SEEN_OCTAVES = 8;
+/** Slots of seen/1's table of counts, by hash of the context (a power of 2: 1 MiB). */
+const SEEN_SLOTS = 1 << 18;
+
+/**
+ * seen/1: how many times the last SEEN_CONTEXT symbols occurred before (0 for a new context, and
+ * before SEEN_CONTEXT symbols have been read): one row for each of 0..31, then one per octave.
+ * It says which copy of a repeated line or block the text is in: where the second and the third
+ * copy part after a long identical stretch, the match model points both at the copy before and the
+ * state has forgotten the difference, but their counts are 1 and 2 all along.
+ */
+const seen: Feature = {
+  rows: () => SEEN_EXACT + SEEN_OCTAVES,
+  active: 1,
+  reader() {
+    const context = new Int32Array(SEEN_CONTEXT); // the last symbols, as a ring
+    const counts = new Int32Array(SEEN_SLOTS);
+    let read = 0;
+    return (symbol, out, at) => {
+      context[read++ % SEEN_CONTEXT] = symbol;
+      let times = 0;
+      if (read >= SEEN_CONTEXT) {
+        let hash = 0;
+        for (let k = read - SEEN_CONTEXT; k < read; k++) hash = (Math.imul(hash, 0x2f0b3c5d) + context[k % SEEN_CONTEXT] + 1) | 0;
+        const slot = (hash ^ (hash >>> 15)) & (SEEN_SLOTS - 1);
+        times = counts[slot]++;
+      }
+      out[at] = times < SEEN_EXACT ? times : SEEN_EXACT + Math.min(SEEN_OCTAVES - 1, 26 - Math.clz32(times)); // 31 - clz: the octave, from 5
+    };
+  },
+};
+
 function copyInto(to: Int32Array, from: Int32Array): Int32Array {
   to.set(from);
   return to;
 }
 
 /** The features this runtime computes, by name; the order of a model's list is the order of its rows. */
-const FEATURES: Record<string, Feature> = { "run/1": run, "match/1": match, "before/1": before };
+const FEATURES: Record<string, Feature> = { "run/1": run, "match/1": match, "before/1": before, "seen/1": seen };
 
 /** The names of the features this runtime can compute. */
 export const KNOWN_FEATURES = Object.keys(FEATURES);
@@ -192,6 +229,7 @@ export interface FeatureChoice {
   run?: number;
   match?: number;
   before?: number;
+  seen?: number;
 }
 
 /** What inputRows gives: the features' names, the rows they add, the rows a position reads, and those rows. */
@@ -204,7 +242,7 @@ export interface InputRows {
 
 /** The input of every position of a text of symbols [N-1] (1..V-1) over V symbols, with the chosen features. */
 export function inputRows(text: Int32Array, V: number, choice: FeatureChoice): InputRows {
-  const features = [choice.run ? "run/1" : "", choice.match ? "match/1" : "", choice.before ? "before/1" : ""].filter(Boolean);
+  const features = [choice.run ? "run/1" : "", choice.match ? "match/1" : "", choice.before ? "before/1" : "", choice.seen ? "seen/1" : ""].filter(Boolean);
   const reader = inputReader(features, V);
   const rows = new Int32Array((text.length + 1) * reader.width);
   for (let p = 0; p <= text.length; p++) rows.set(reader.next(p ? text[p - 1] : 0), p * reader.width);
