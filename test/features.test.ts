@@ -86,6 +86,14 @@ test("seen/1 counts how often the last 12 symbols occurred before: exact to 31, 
   assert.deepEqual(seen.slice(0, 14), Array(13).fill(0).concat(1), "0 until 12 symbols were read and while each context is new; then 1");
   assert.equal(seen[13 + 30], 31, "31 earlier occurrences: a row of its own");
   assert.deepEqual([seen[13 + 31], seen[13 + 62], seen[13 + 63], seen[13 + 106]], [32, 32, 33, 33], "32-63 share a row, 64-127 the next");
+  const long = rt.inputReader(["seen/1"], V);
+  const counts = [0, ...Array(4200).fill(1)].map((symbol) => long.next(symbol)[1] - V);
+  assert.deepEqual([counts[13 + 4094], counts[13 + 4095], counts[4200]], [32 + 6, 32 + 7, 32 + 7], "2048-4095 share the seventh octave's row; 4096 and more the last");
+  // The context is ordered: the same twelve symbols in another order are another context.
+  const ordered = rt.inputReader(["seen/1"], V);
+  const twelve = [1, 2, 1, 1, 2, 2, 1, 2, 2, 1, 1, 1];
+  const read = [...twelve, ...twelve, ...[...twelve].reverse()].map((symbol) => ordered.next(symbol)[1] - V);
+  assert.deepEqual([read[11], read[23], read[35]], [0, 1, 0], "seen once before in this order; never in the reverse order");
 });
 
 test("three copies of a line, the third going on differently: seen/1 tells the second from the third, and the text trains exact", async () => {
@@ -243,7 +251,7 @@ test("two runs of 77 `*`, one opening a comment and one closing it: before/1 tel
   assert.deepEqual([opened[4] - beforeOffset, closed[4] - beforeOffset], [vocab.indexOf(" "), vocab.indexOf("\n")], "before/1: a space before the first run, a newline before the second");
 
   await rt.initBackend("wasm");
-  const trained = trainUntilExact(text, { hidden: 32, maxEpochs: 400 });
+  const trained = trainUntilExact(text, { hidden: 32, maxEpochs: 400, seen: 0 }); // seen/1 would tell the two runs apart too (their counts differ)
   assert.equal(trained.exact, true, `${Math.max(...trained.history.map((e) => e.exact))}/${text.length + 1} right after ${trained.epochs} epochs`);
   tf.dispose(Object.values(trained.model.weights));
 });
@@ -274,10 +282,11 @@ test("a context 1,000 characters back trains exact with the features; every deco
   assert.equal(tf.memory().numTensors, before);
 });
 
-for (const [name, features] of [["model-without-features", undefined], ["model-run-match", ["run/1", "match/1"]]] as const) {
+for (const [name, features] of [["model-without-features", undefined], ["model-run-match", ["run/1", "match/1"]],
+  ["model-run-match-before", ["run/1", "match/1", "before/1"]]] as const) {
   test(`a model saved with an older feature list (${features?.join(", ") ?? "none"}) loads and decodes as it did, with every decoder`, async () => {
     await rt.initBackend("wasm");
-    const dir = join(ROOT, "test", "fixtures", name); // model-run-match: trained before before/1 existed (--before 0 gives that trainer)
+    const dir = join(ROOT, "test", "fixtures", name); // each trained before the next feature existed (--before 0 --seen 0, --seen 0 give those trainers)
     const text = readFileSync(join(dir, "text.txt"), "utf8"); // what its trainer decoded, then and now
     const json = readFileSync(join(dir, "model.json"), "utf8");
     assert.deepEqual(JSON.parse(json).userDefinedMetadata.features, features);

@@ -88,28 +88,28 @@ const match: Feature = {
   rows: (V) => V + MATCH_LENGTHS,
   active: 2,
   reader(V) {
-    let seen: Int32Array = new Int32Array(1024); // the symbols read so far
+    let history: Int32Array = new Int32Array(1024); // the symbols read so far
     let count = 0;
     const latest = new Int32Array(MATCH_SLOTS).fill(-1); // by hash of MATCH_MIN symbols: the index after their latest occurrence
-    let [next, length] = [0, 0]; // the index in `seen` of the predicted symbol; 0 = no match
+    let [next, length] = [0, 0]; // the index in `history` of the predicted symbol; 0 = no match
     return (symbol, out, at) => {
-      if (count === seen.length) seen = copyInto(new Int32Array(2 * count), seen);
-      seen[count++] = symbol;
-      if (length > 0 && seen[next] === symbol) [next, length] = [next + 1, length + 1];
+      if (count === history.length) history = copyInto(new Int32Array(2 * count), history);
+      history[count++] = symbol;
+      if (length > 0 && history[next] === symbol) [next, length] = [next + 1, length + 1];
       else length = 0;
       if (count >= MATCH_MIN) {
         let hash = 0;
-        for (let k = count - MATCH_MIN; k < count; k++) hash = (Math.imul(hash, 0x2f0b3c5d) + seen[k] + 1) | 0;
+        for (let k = count - MATCH_MIN; k < count; k++) hash = (Math.imul(hash, 0x2f0b3c5d) + history[k] + 1) | 0;
         const slot = (hash ^ (hash >>> 15)) & (MATCH_SLOTS - 1);
         const candidate = latest[slot];
         if (length === 0 && candidate > 0) {
           let agree = 0;
-          while (agree < MATCH_VERIFY && agree < candidate && seen[candidate - 1 - agree] === seen[count - 1 - agree]) agree++;
+          while (agree < MATCH_VERIFY && agree < candidate && history[candidate - 1 - agree] === history[count - 1 - agree]) agree++;
           if (agree >= MATCH_MIN) [next, length] = [candidate, agree];
         }
         latest[slot] = count;
       }
-      out[at] = length > 0 ? seen[next] : 0;
+      out[at] = length > 0 ? history[next] : 0;
       out[at + 1] = V + matchLengthRow(length);
     };
   },
@@ -117,7 +117,7 @@ const match: Feature = {
 
 /** seen/1's context: how often the last SEEN_CONTEXT symbols occurred before. */
 const SEEN_CONTEXT = 12;
-/** Counts up to this are a row each; larger ones share a row per octave, up to SEEN_OCTAVES of them. */
+/** Counts below this are a row each; larger ones share a row per octave, up to SEEN_OCTAVES of them. */
 const SEEN_EXACT = 32;
 const SEEN_OCTAVES = 8;
 /** Slots of seen/1's table of counts, by hash of the context (a power of 2: 1 MiB). */
@@ -125,7 +125,9 @@ const SEEN_SLOTS = 1 << 18;
 
 /**
  * seen/1: how many times the last SEEN_CONTEXT symbols occurred before (0 for a new context, and
- * before SEEN_CONTEXT symbols have been read): one row for each of 0..31, then one per octave.
+ * before SEEN_CONTEXT symbols have been read): one row for each of 0..31, then one per octave. The
+ * count is kept by a hash of the context without a check, so two contexts that share a slot add to
+ * one count: an approximate count, but every decoder computes the same one.
  * It says which copy of a repeated line or block the text is in: where the second and the third
  * copy part after a long identical stretch, the match model points both at the copy before and the
  * state has forgotten the difference, but their counts are 1 and 2 all along.
@@ -146,7 +148,7 @@ const seen: Feature = {
         const slot = (hash ^ (hash >>> 15)) & (SEEN_SLOTS - 1);
         times = counts[slot]++;
       }
-      out[at] = times < SEEN_EXACT ? times : SEEN_EXACT + Math.min(SEEN_OCTAVES - 1, 26 - Math.clz32(times)); // 31 - clz: the octave, from 5
+      out[at] = times < SEEN_EXACT ? times : SEEN_EXACT + Math.min(SEEN_OCTAVES - 1, 26 - Math.clz32(times)); // floor(log2 times) - 5: 0 for 32-63
     };
   },
 };
