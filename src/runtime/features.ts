@@ -38,7 +38,7 @@ const run: Feature = {
     return (symbol, out, at) => {
       length = symbol === last ? length + 1 : 1;
       last = symbol;
-      out[at] = length <= RUN_EXACT ? length - 1 : RUN_EXACT + Math.min(RUN_OCTAVES - 1, 24 - Math.clz32(length)); // 31 - clz: the octave, from 7
+      out[at] = countRow(length, RUN_EXACT + 1, RUN_OCTAVES) - 1;
     };
   },
 };
@@ -99,8 +99,8 @@ const match: Feature = {
       else length = 0;
       if (count >= MATCH_MIN) {
         let hash = 0;
-        for (let k = count - MATCH_MIN; k < count; k++) hash = (Math.imul(hash, 0x2f0b3c5d) + history[k] + 1) | 0;
-        const slot = (hash ^ (hash >>> 15)) & (MATCH_SLOTS - 1);
+        for (let k = count - MATCH_MIN; k < count; k++) hash = mixSymbol(hash, history[k]);
+        const slot = slotOf(hash, MATCH_SLOTS);
         const candidate = latest[slot];
         if (length === 0 && candidate > 0) {
           let agree = 0;
@@ -144,14 +144,28 @@ const seen: Feature = {
       let times = 0;
       if (read >= SEEN_CONTEXT) {
         let hash = 0;
-        for (let k = read - SEEN_CONTEXT; k < read; k++) hash = (Math.imul(hash, 0x2f0b3c5d) + context[k % SEEN_CONTEXT] + 1) | 0;
-        const slot = (hash ^ (hash >>> 15)) & (SEEN_SLOTS - 1);
-        times = counts[slot]++;
+        for (let k = read - SEEN_CONTEXT; k < read; k++) hash = mixSymbol(hash, context[k % SEEN_CONTEXT]);
+        times = counts[slotOf(hash, SEEN_SLOTS)]++;
       }
-      out[at] = times < SEEN_EXACT ? times : SEEN_EXACT + Math.min(SEEN_OCTAVES - 1, 26 - Math.clz32(times)); // floor(log2 times) - 5: 0 for 32-63
+      out[at] = countRow(times, SEEN_EXACT, SEEN_OCTAVES);
     };
   },
 };
+
+/** A count's row: `exact` (a power of 2) rows for 0..exact-1, then one per octave, `octaves` of them (the last for all larger). */
+function countRow(count: number, exact: number, octaves: number): number {
+  return count < exact ? count : exact + Math.min(octaves - 1, Math.clz32(exact) - Math.clz32(count));
+}
+
+/** A context's hash with one more symbol mixed in (the match model's and seen/1's, symbol by symbol). */
+function mixSymbol(hash: number, symbol: number): number {
+  return (Math.imul(hash, 0x2f0b3c5d) + symbol + 1) | 0;
+}
+
+/** A table slot of `slots` (a power of 2) for a context's hash. */
+function slotOf(hash: number, slots: number): number {
+  return (hash ^ (hash >>> 15)) & (slots - 1);
+}
 
 function copyInto(to: Int32Array, from: Int32Array): Int32Array {
   to.set(from);
@@ -244,7 +258,7 @@ export interface InputRows {
 
 /** The input of every position of a text of symbols [N-1] (1..V-1) over V symbols, with the chosen features. */
 export function inputRows(text: Int32Array, V: number, choice: FeatureChoice): InputRows {
-  const features = [choice.run ? "run/1" : "", choice.match ? "match/1" : "", choice.before ? "before/1" : "", choice.seen ? "seen/1" : ""].filter(Boolean);
+  const features = (["run", "match", "before", "seen"] as const).filter((name) => choice[name]).map((name) => `${name}/1`);
   const reader = inputReader(features, V);
   const rows = new Int32Array((text.length + 1) * reader.width);
   for (let p = 0; p <= text.length; p++) rows.set(reader.next(p ? text[p - 1] : 0), p * reader.width);
